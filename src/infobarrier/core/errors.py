@@ -1,0 +1,74 @@
+"""Errors of the core, each with a stable machine-readable ``code``.
+
+Adapters map these to exit codes (CLI: 2) and HTTP statuses; the message is written
+for a person and names what was wrong (a filter's position, the rule a policy breaks).
+"""
+
+from __future__ import annotations
+
+
+class InfobarrierError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(InfobarrierError):
+    """Bad input that names what is wrong; nothing was changed."""
+
+    code = "invalid_input"
+
+
+class FilterSyntaxError(InvalidInput):
+    """A ``UserGroupFilter`` that does not parse (semantics §3).
+
+    ``position`` is 1-based, counted in characters of the filter text.
+    """
+
+    code = "filter_syntax"
+
+    def __init__(self, message: str, position: int, text: str) -> None:
+        self.position = position
+        self.text = text
+        self.detail = message
+        super().__init__(f"filter error at column {position}: {message}")
+
+
+class RuleViolation(InvalidInput):
+    """A segment, policy or tenant setting that breaks a rule of semantics §1, §3 or §4.
+
+    ``rule`` is a stable identifier such as ``policy.one_per_segment``.
+    """
+
+    code = "rule_violation"
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__(f"{message} [rule {rule}]")
+
+
+class NotFound(InfobarrierError):
+    """A named object (tenant, user, segment, policy, application) does not exist."""
+
+    code = "not_found"
+
+
+class Conflict(InfobarrierError):
+    """The request clashes with the current state (an apply already running, a duplicate)."""
+
+    code = "conflict"
+
+
+class LicensingError(InfobarrierError):
+    """A license rule of semantics §2 refuses the change (seats, guests)."""
+
+    code = "licensing"
