@@ -40,10 +40,7 @@ STORED_ATTRIBUTES: Final[tuple[str, ...]] = tuple(
 
 _SYNONYMS: dict[str, str] = {
     **{f"customattribute{i}": f"ExtensionAttribute{i}" for i in range(1, 16)},
-    **{
-        f"extensioncustomattribute{i}": f"MSExchExtensionCustomAttribute{i}"
-        for i in range(1, 6)
-    },
+    **{f"extensioncustomattribute{i}": f"MSExchExtensionCustomAttribute{i}" for i in range(1, 6)},
     "alias": "MailNickname",
     "office": "PhysicalDeliveryOfficeName",
     "emailaddresses": "ProxyAddresses",

@@ -122,8 +122,9 @@ class _Parser:
         if self.peek.kind is Kind.END:
             raise FilterSyntaxError("the filter is empty", 1, self.text)
         expr = self.or_expr()
-        if self.peek.kind is not Kind.END:
-            raise self.fail(self.peek, "-and, -or or the end of the filter")
+        rest = self.tokens[self.pos]
+        if rest.kind is not Kind.END:
+            raise self.fail(rest, "-and, -or or the end of the filter")
         return expr
 
     def or_expr(self) -> Expr:
