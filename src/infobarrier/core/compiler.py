@@ -1,0 +1,168 @@
+"""Compile (directory, applied segments and policies, mode) into an :class:`Epoch` (§5, §6).
+
+Segment membership is bitset algebra over :class:`DirectoryColumns`; profiles are found
+with numpy (never a Python loop over users per segment); the profile compatibility
+table is matrix algebra over the segment-to-segment ``permits`` relation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from infobarrier.core.barriers import LIMITS, BarrierConfig, ListKind, Mode
+from infobarrier.core.columns import DirectoryColumns
+from infobarrier.core.directory import Directory, fold
+from infobarrier.core.epoch import UNSEGMENTED, Epoch, is_open, permits
+
+#: ``progress(stage, done, total)``: called as compilation advances.
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def segment_relation(config: BarrierConfig) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """``permits[s, t]`` and ``open[s]`` of §6 for the config's Active policies."""
+    count = len(config.segments)
+    index = {fold(s.name): i for i, s in enumerate(config.segments)}
+    allowed = np.ones((count, count), dtype=np.bool_)
+    opened = np.ones(count, dtype=np.bool_)
+    for s, segment in enumerate(config.segments):
+        policy = config.policy_of(segment.name)
+        if policy is None or not policy.is_active:
+            continue
+        listed = np.zeros(count, dtype=np.bool_)
+        listed[[index[fold(n)] for n in policy.segments]] = True
+        allowed[s] = listed if policy.kind is ListKind.ALLOW else ~listed
+        opened[s] = is_open(policy, config.mode)
+    return allowed, opened
+
+
+def compile_epoch(
+    directory: Directory, config: BarrierConfig, progress: Progress = _no_progress
+) -> Epoch:
+    """Build the epoch for ``config`` (only its Active policies count) over ``directory``."""
+    config = config.active()
+    users = list(directory.users())
+    n = len(users)
+    columns = DirectoryColumns(directory, users)
+    segments = config.segments
+    s_count = len(segments)
+
+    owners: list[npt.NDArray[np.int64]] = []
+    for s, segment in enumerate(segments):
+        owners.append(np.flatnonzero(columns.evaluate(segment.expr)))
+        progress("segments", s + 1, s_count)
+
+    profile_of, profiles = _profiles(n, owners, s_count)
+    progress("profiles", 1, 1)
+
+    limit = LIMITS[config.mode].max_segments_per_user
+    conflict = np.array([len(p) > limit for p in profiles], dtype=np.bool_)
+    relation, opened = segment_relation(config)
+    compat = _profile_compat(profiles, s_count, relation, opened, conflict)
+    progress("compatibility", 1, 1)
+
+    enabled = np.fromiter((u.account_enabled for u in users), dtype=np.bool_, count=n)
+    hidden = np.fromiter((u.is_hidden for u in users), dtype=np.bool_, count=n)
+    usable = enabled & ~conflict[profile_of]
+    if config.mode is Mode.LEGACY:
+        usable &= ~hidden
+    upns = tuple(u.upn for u in users)
+    return Epoch(
+        config=config,
+        user_ids=tuple(u.id for u in users),
+        upns=upns,
+        upn_index={fold(upn): i for i, upn in enumerate(upns)},
+        enabled=enabled,
+        hidden=hidden,
+        profile_of=profile_of,
+        profiles=profiles,
+        conflict=conflict,
+        compat=compat,
+        permits=relation,
+        open=opened,
+        usable=usable,
+    )
+
+
+def _profiles(
+    n: int, owners: list[npt.NDArray[np.int64]], s_count: int
+) -> tuple[npt.NDArray[np.int32], tuple[tuple[int, ...], ...]]:
+    """Group users by their exact set of segments.
+
+    Profile 0 is "no segment", profile ``s + 1`` is exactly segment ``s``; users in
+    several segments get further profiles, found exactly with ``np.unique`` over the
+    padded, sorted rows of their segment ids.
+    """
+    profiles: list[tuple[int, ...]] = [(), *((s,) for s in range(s_count))]
+    profile_of = np.zeros(n, dtype=np.int32)
+    if not owners or n == 0:
+        return profile_of, tuple(profiles)
+    user_ix = np.concatenate(owners) if owners else np.zeros(0, np.int64)
+    seg_ix = np.concatenate([np.full(len(o), s, dtype=np.int32) for s, o in enumerate(owners)])
+    counts = np.bincount(user_ix, minlength=n)
+    single = counts == 1
+    # Users in exactly one segment: profile = segment + 1.
+    one = single[user_ix]
+    profile_of[user_ix[one]] = seg_ix[one] + 1
+    multi_users = np.flatnonzero(counts > 1)
+    if len(multi_users):
+        keep = counts[user_ix] > 1
+        mu, ms = user_ix[keep], seg_ix[keep]
+        order = np.lexsort((ms, mu))
+        mu, ms = mu[order], ms[order]
+        row_of = np.full(n, -1, dtype=np.int64)
+        row_of[multi_users] = np.arange(len(multi_users))
+        rows = row_of[mu]
+        starts = np.searchsorted(mu, multi_users)
+        rank = np.arange(len(mu)) - starts[rows]
+        width = int(counts[multi_users].max())
+        padded = np.full((len(multi_users), width), -1, dtype=np.int32)
+        padded[rows, rank] = ms
+        unique_rows, inverse = np.unique(padded, axis=0, return_inverse=True)
+        base = len(profiles)
+        profiles.extend(tuple(int(x) for x in row if x >= 0) for row in unique_rows)
+        profile_of[multi_users] = base + inverse.reshape(-1).astype(np.int32)
+    return profile_of, tuple(profiles)
+
+
+def _profile_compat(
+    profiles: tuple[tuple[int, ...], ...],
+    s_count: int,
+    relation: npt.NDArray[np.bool_],
+    opened: npt.NDArray[np.bool_],
+    conflict: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    """``compat[p, q]`` of §6 for every pair of profiles (users assumed usable)."""
+    p_count = len(profiles)
+    mutual = relation & relation.T
+    incidence = np.zeros((p_count, s_count), dtype=np.float32)
+    for p, members in enumerate(profiles):
+        if members:
+            incidence[p, list(members)] = 1.0
+    compat = np.zeros((p_count, p_count), dtype=np.bool_)
+    # Segmented with segmented: some a in segs(u), b in segs(v) permitted both ways. With one
+    # segment per profile (Legacy, SingleSegment) this is the single pair, as §6 asks.
+    if s_count:
+        compat[1 : s_count + 1, 1 : s_count + 1] = mutual
+        if p_count > s_count + 1:
+            rest = incidence[s_count + 1 :]
+            via = (rest @ mutual.astype(np.float32)) @ incidence.T > 0
+            compat[s_count + 1 :, :] = via
+            compat[:, s_count + 1 :] = via.T
+    # Only one side segmented: every segment of the segmented side must be open.
+    closed = incidence @ (~opened).astype(np.float32) > 0
+    compat[UNSEGMENTED, :] = ~closed
+    compat[:, UNSEGMENTED] = ~closed
+    compat[UNSEGMENTED, UNSEGMENTED] = True
+    compat[conflict, :] = False
+    compat[:, conflict] = False
+    return compat
+
+
+__all__ = ["Progress", "compile_epoch", "permits", "segment_relation"]

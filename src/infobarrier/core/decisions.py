@@ -1,0 +1,239 @@
+"""Compatibility of two users (semantics §6) and the communications of §7, with reasons.
+
+Every answer is a :class:`Verdict`: allowed or not, a stable ``code``, a sentence for a
+person, and the policy and segment that decided. The boolean is a lookup in the
+epoch's profile table; the explanation is computed once per kind of pair and cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from infobarrier.core.barriers import ListKind, Mode
+from infobarrier.core.epoch import UNSEGMENTED, Epoch, is_open, permits
+from infobarrier.core.errors import InvalidInput
+
+
+class Action(StrEnum):
+    """The communications of §7 (``add-team-member`` needs a team: see the service)."""
+
+    SEARCH = "search"
+    CHAT = "chat"
+    GROUP_CHAT = "group-chat"
+    MEETING_INVITE = "meeting-invite"
+    SHARE_SCREEN = "share-screen"
+    CALL = "call"
+    ADD_TEAM_MEMBER = "add-team-member"
+    SHARE_FILE = "share-file"
+
+
+def parse_action(text: str) -> Action:
+    """An action by name, or a clear error listing the valid ones."""
+    try:
+        return Action(text.strip().lower())
+    except ValueError:
+        valid = ", ".join(a.value for a in Action)
+        raise InvalidInput(f"unknown action {text!r}: expected one of {valid}") from None
+
+
+NO_SEGMENT = "(none)"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A decision and why. ``pair`` names the two users the reason is about."""
+
+    allowed: bool
+    code: str
+    reason: str
+    pair: tuple[str, str] | None = None
+    policy: str | None = None
+    segment: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON object of design.md (``check --json``, decisions API)."""
+        return {
+            "allowed": self.allowed,
+            "reason": self.reason,
+            "code": self.code,
+            "pair": list(self.pair) if self.pair else None,
+            "policy": self.policy,
+            "segment": self.segment,
+        }
+
+
+def _names(epoch: Epoch, profile: int) -> str:
+    segs = [epoch.segment_names[s] for s in epoch.profiles[profile]]
+    return ", ".join(repr(s) for s in segs) if segs else NO_SEGMENT
+
+
+def _refusal(epoch: Epoch, a: int, b: int) -> tuple[str, str, str]:
+    """(policy, segment, sentence) for the first direction of (a, b) that is not permitted."""
+    names = epoch.segment_names
+    for src, dst in ((a, b), (b, a)):
+        policy = epoch.policy_of(src)
+        if not permits(policy, names[dst]):
+            assert policy is not None
+            if policy.kind is ListKind.ALLOW:
+                why = f"its allow list does not include {names[dst]!r}"
+            else:
+                why = f"its block list includes {names[dst]!r}"
+            sentence = f"policy {policy.name!r} of segment {names[src]!r}: {why}"
+            return policy.name, names[src], sentence
+    raise AssertionError("pair is permitted both ways")  # pragma: no cover
+
+
+Explanation = tuple[bool, str, str, str | None, str | None]
+
+
+def _explain_profiles(epoch: Epoch, p: int, q: int) -> Explanation:
+    """(allowed, code, reason, policy, segment) for two usable users, cached per epoch."""
+    cached = epoch.explanations.get((p, q))
+    if cached is None:
+        cached = epoch.explanations[(p, q)] = _explain_uncached(epoch, p, q)
+    return cached
+
+
+def _explain_uncached(epoch: Epoch, p: int, q: int) -> Explanation:
+    mode = epoch.mode
+    if p == UNSEGMENTED and q == UNSEGMENTED:
+        return True, "unsegmented", "neither user is in a segment", None, None
+    if UNSEGMENTED in (p, q):
+        seg_profile = q if p == UNSEGMENTED else p
+        for s in epoch.profiles[seg_profile]:
+            policy = epoch.policy_of(s)
+            if not is_open(policy, mode):
+                assert policy is not None
+                name = epoch.segment_names[s]
+                return (
+                    False,
+                    "blocked_unsegmented",
+                    f"policy {policy.name!r} of segment {name!r} is an allow list, and in "
+                    "Legacy mode its members cannot reach users in no segment",
+                    policy.name,
+                    name,
+                )
+        return (
+            True,
+            "one_unsegmented",
+            f"only one user is segmented ({_names(epoch, seg_profile)}) and no policy "
+            "keeps that segment from users in no segment",
+            None,
+            None,
+        )
+    names = epoch.segment_names
+    first_refusal: tuple[str, str, str] | None = None
+    for a in epoch.profiles[p]:
+        for b in epoch.profiles[q]:
+            if epoch.permits[a, b] and epoch.permits[b, a]:
+                pol = epoch.policy_of(a) or epoch.policy_of(b)
+                how = (
+                    f"segments {names[a]!r} and {names[b]!r} permit each other"
+                    if a != b
+                    else f"both users are in segment {names[a]!r}, which permits itself"
+                )
+                return True, "permitted", how, pol.name if pol else None, names[a]
+            if first_refusal is None:
+                first_refusal = _refusal(epoch, a, b)
+    assert first_refusal is not None
+    policy_name, segment, sentence = first_refusal
+    if mode is Mode.MULTI_SEGMENT and (len(epoch.profiles[p]) > 1 or len(epoch.profiles[q]) > 1):
+        sentence = f"no segment of one user is permitted with a segment of the other; {sentence}"
+    return False, "blocked_by_policy", sentence, policy_name, segment
+
+
+def compatibility(epoch: Epoch, u: int, v: int) -> Verdict:
+    """``compatible(u, v)`` of §6 for two users given by their epoch index."""
+    pair = (epoch.upns[u], epoch.upns[v])
+    if u == v:
+        return Verdict(True, "same_user", "a user can always reach themself", pair)
+    for x in (u, v):
+        if not epoch.enabled[x]:
+            return Verdict(False, "account_disabled", f"{epoch.upns[x]} is disabled", pair)
+    for x in (u, v):
+        if epoch.in_conflict(x):
+            segs = ", ".join(repr(s) for s in epoch.segments_of(x))
+            return Verdict(
+                False,
+                "policy_conflict",
+                f"{epoch.upns[x]} is in IBPolicyConflict (matches segments {segs}; "
+                f"{epoch.mode.value} mode allows fewer): blocked until fixed",
+                pair,
+            )
+    if epoch.mode is Mode.LEGACY:
+        for x in (u, v):
+            if epoch.hidden[x]:
+                return Verdict(
+                    False,
+                    "hidden",
+                    f"{epoch.upns[x]} is hidden from address lists, which Legacy mode blocks",
+                    pair,
+                )
+    allowed, code, reason, policy, segment = _explain_profiles(
+        epoch, int(epoch.profile_of[u]), int(epoch.profile_of[v])
+    )
+    return Verdict(allowed, code, reason, pair, policy, segment)
+
+
+def compatible_many(
+    epoch: Epoch, u: npt.NDArray[np.intp], v: npt.NDArray[np.intp]
+) -> npt.NDArray[np.bool_]:
+    """Vectorised ``compatible`` for arrays of user indices (no reasons)."""
+    same = u == v
+    ok = epoch.usable[u] & epoch.usable[v] & epoch.compat[epoch.profile_of[u], epoch.profile_of[v]]
+    return np.asarray(same | ok, dtype=np.bool_)
+
+
+def pairs_for(action: Action, sender: int, others: Sequence[int]) -> list[tuple[int, int]]:
+    """The pairs §7 requires to be compatible, in the order a refusal reports them."""
+    if action in (Action.CHAT, Action.SHARE_FILE) and len(others) != 1:
+        raise InvalidInput(f"{action.value} takes exactly one 'to' user, got {len(others)}")
+    if not others:
+        raise InvalidInput(f"{action.value} needs at least one 'to' user")
+    if sender in others:
+        raise InvalidInput("the 'from' user is also in 'to'")
+    if len(set(others)) != len(others):
+        raise InvalidInput("a user appears twice in 'to'")
+    pairs = [(sender, o) for o in others]
+    if action in (Action.GROUP_CHAT, Action.MEETING_INVITE, Action.CALL):
+        pairs += [(a, b) for i, a in enumerate(others) for b in others[i + 1 :]]
+    return pairs
+
+
+def decide(
+    epoch: Epoch,
+    action: Action,
+    sender: int,
+    others: Sequence[int],
+    *,
+    people_search_restriction: bool = True,
+) -> Verdict:
+    """A check of §7: allowed only when every required pair is compatible.
+
+    ``people_search_restriction`` is the tenant's live setting (§1): when Disabled,
+    ``search`` is always allowed. ``add-team-member`` is decided by the service, which
+    knows the team; here it is the ``Implicit`` rule (``sender`` is the newcomer and
+    ``others`` the members).
+    """
+    pairs = pairs_for(action, sender, others)
+    if action is Action.SEARCH and not people_search_restriction:
+        return Verdict(True, "search_unrestricted", "PeopleSearchRestriction is Disabled")
+    last: Verdict | None = None
+    for a, b in pairs:
+        verdict = compatibility(epoch, a, b)
+        if not verdict.allowed:
+            return verdict
+        last = verdict
+    assert last is not None
+    if len(others) == 1:
+        return last
+    return Verdict(
+        True,
+        "all_compatible",
+        f"all {len(pairs)} pairs are compatible",
+    )

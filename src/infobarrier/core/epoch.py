@@ -1,0 +1,104 @@
+"""The compiled, immutable form of an applied barrier configuration (semantics §5, §6).
+
+An :class:`Epoch` answers "may these two users communicate?" with a table lookup:
+users with the same set of segments share a *profile*, and ``compat`` holds the verdict
+for every pair of profiles. Per-user facts that §6 checks before segments (disabled,
+in conflict, hidden in Legacy mode) are folded into the ``usable`` mask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from infobarrier.core.barriers import BarrierConfig, ListKind, Mode, Policy
+from infobarrier.core.directory import fold
+
+#: Profile 0 is always "in no segment".
+UNSEGMENTED = 0
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Epoch:
+    """Everything a decision reads; built by :func:`infobarrier.core.compiler.compile_epoch`.
+
+    ``config`` is the epoch's own copy of the segments and Active policies it was built
+    from (§4: later edits do not touch it). Profiles ``1..S`` are the single segments in
+    ``config.segments`` order; profiles after those are sets of several segments.
+    """
+
+    config: BarrierConfig
+    user_ids: tuple[str, ...]
+    upns: tuple[str, ...]
+    upn_index: dict[str, int]
+    enabled: npt.NDArray[np.bool_]
+    hidden: npt.NDArray[np.bool_]
+    profile_of: npt.NDArray[np.int32]
+    profiles: tuple[tuple[int, ...], ...]
+    conflict: npt.NDArray[np.bool_]
+    compat: npt.NDArray[np.bool_]
+    permits: npt.NDArray[np.bool_]
+    open: npt.NDArray[np.bool_]
+    usable: npt.NDArray[np.bool_]
+    #: Cache of explanations per profile pair (see ``core.decisions``); not part of the value.
+    explanations: dict[tuple[int, int], tuple[bool, str, str, str | None, str | None]] = field(
+        default_factory=dict, repr=False
+    )
+
+    @property
+    def mode(self) -> Mode:
+        """The tenant mode the epoch was compiled under."""
+        return self.config.mode
+
+    @property
+    def segment_names(self) -> tuple[str, ...]:
+        """Segment names by segment index."""
+        return tuple(s.name for s in self.config.segments)
+
+    def __len__(self) -> int:
+        return len(self.user_ids)
+
+    def index_of(self, upn: str) -> int | None:
+        """A user's position in this epoch, by UPN (case-insensitive)."""
+        return self.upn_index.get(fold(upn.strip()))
+
+    def segments_of(self, index: int) -> tuple[str, ...]:
+        """Names of the segments a user is in (all of them, also when in conflict)."""
+        names = self.segment_names
+        return tuple(names[s] for s in self.profiles[int(self.profile_of[index])])
+
+    def in_conflict(self, index: int) -> bool:
+        """True when the user matches more segments than the mode allows (§5)."""
+        return bool(self.conflict[int(self.profile_of[index])])
+
+    def policy_of(self, segment: int) -> Policy | None:
+        """The applied Active policy of a segment (by index), or ``None``."""
+        return self.config.policy_of(self.config.segments[segment].name)
+
+    def conflicts(self) -> list[int]:
+        """Indices of the users in ``IBPolicyConflict``."""
+        return [int(i) for i in np.flatnonzero(self.conflict[self.profile_of])]
+
+    def segment_counts(self) -> list[int]:
+        """How many users each segment holds, by segment index."""
+        counts = np.bincount(self.profile_of, minlength=len(self.profiles))
+        totals = [0] * len(self.config.segments)
+        for p, members in enumerate(self.profiles):
+            for s in members:
+                totals[s] += int(counts[p])
+        return totals
+
+
+def permits(policy: Policy | None, target: str) -> bool:
+    """``permits(s, t)`` of §6 for the policy of ``s`` and the name of ``t``."""
+    if policy is None:
+        return True
+    listed = fold(target) in {fold(n) for n in policy.segments}
+    return listed if policy.kind is ListKind.ALLOW else not listed
+
+
+def is_open(policy: Policy | None, mode: Mode) -> bool:
+    """``open(s)`` of §6: may members of ``s`` reach users in no segment?"""
+    return policy is None or policy.kind is ListKind.BLOCK or mode is not Mode.LEGACY

@@ -1,0 +1,1 @@
+"""Pure import/export formats: Entra ID CSV and PowerShell (design, "Names people will type")."""
