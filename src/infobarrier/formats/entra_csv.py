@@ -535,8 +535,12 @@ def parse_groups_csv(data: bytes | str, *, source: str = "groups.csv") -> list[G
     return rows
 
 
-def _merge_group_row(work: Directory, row: GroupRow, source: str) -> None:
-    """Create the row's group if needed, give it the row's mail, add the row's member."""
+def _merge_group_row(work: Directory, row: GroupRow, source: str) -> tuple[str, str | None]:
+    """Create the row's group if needed and give it the row's mail.
+
+    Returns the group's id and the id of the row's member, if any; the caller adds the
+    memberships, one update per group.
+    """
     name, mail, upn = row.display_name.strip(), row.mail.strip(), row.member_upn.strip()
 
     def error(key: str, detail: str) -> CsvError:
@@ -564,13 +568,14 @@ def _merge_group_row(work: Directory, row: GroupRow, source: str) -> None:
         )
     else:
         group = by_name
-    if upn:
-        user = work.find_upn(upn)
-        if user is None:
-            raise error(_GROUP_MEMBER, f"unknown user {upn!r}")
-        group = replace(group, members=group.members | {user.id})
-    if group != by_name:
+    if group is not by_name:
         work.put_group(group)
+    if not upn:
+        return group.id, None
+    user = work.find_upn(upn)
+    if user is None:
+        raise error(_GROUP_MEMBER, f"unknown user {upn!r}")
+    return group.id, user.id
 
 
 def merge_groups(
@@ -584,12 +589,19 @@ def merge_groups(
     """
     work = directory.copy()
     before = {group.id: group for group in directory.groups()}
+    added: dict[str, set[str]] = {}
     for row in rows:
         try:
-            _merge_group_row(work, row, source)
+            gid, uid = _merge_group_row(work, row, source)
         except CsvError:
             raise
         except InvalidInput as exc:
             raise CsvError(source, row.line, None, exc.message) from exc
+        if uid is not None:
+            added.setdefault(gid, set()).add(uid)
+    for gid, uids in added.items():
+        group = work.group(gid)
+        if not uids <= group.members:
+            work.put_group(replace(group, members=group.members | uids))
     changed = [g for g in work.groups() if before.get(g.id) != g]
     return GroupMerge(work, changed)

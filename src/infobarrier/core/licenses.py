@@ -1,0 +1,123 @@
+"""License SKUs, seats and assignments (semantics §2).
+
+Licenses never change a barrier verdict; they gate the collaboration service (§7) and
+produce *findings* (a segmented user without ``INFORMATION_BARRIERS``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from infobarrier.core.directory import User, UserType
+from infobarrier.core.errors import LicensingError, NotFound
+
+INFORMATION_BARRIERS = "INFORMATION_BARRIERS"
+EXCHANGE = "EXCHANGE_S_ENTERPRISE"
+TEAMS = "TEAMS1"
+REMOTE_ASSIST = "MICROSOFT_REMOTE_ASSIST"
+
+
+@dataclass(frozen=True, slots=True)
+class Sku:
+    """A product: its part number, name, service plans and seats bought."""
+
+    part_number: str
+    name: str
+    service_plans: tuple[str, ...]
+    seats: int = 0
+
+
+#: The catalog every tenant starts with (semantics §2), no seats bought.
+CATALOG: tuple[Sku, ...] = (
+    Sku("SPE_E5", "Microsoft 365 E5", (EXCHANGE, TEAMS, INFORMATION_BARRIERS, "AAD_PREMIUM_P2")),
+    Sku("ENTERPRISEPREMIUM", "Office 365 E5", (EXCHANGE, TEAMS, INFORMATION_BARRIERS)),
+    Sku("ENTERPRISEPACK", "Office 365 E3", (EXCHANGE, TEAMS)),
+    Sku("EQUIVIO_ANALYTICS", "Office 365 Advanced Compliance", (INFORMATION_BARRIERS,)),
+    Sku(
+        "INFORMATION_PROTECTION_COMPLIANCE",
+        "Microsoft 365 E5 Information Protection and Compliance",
+        (INFORMATION_BARRIERS,),
+    ),
+    Sku("MICROSOFT_REMOTE_ASSIST", "Dynamics 365 Remote Assist", (REMOTE_ASSIST, TEAMS)),
+    Sku("AAD_PREMIUM", "Azure AD Premium P1", ("AAD_PREMIUM",)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseBook:
+    """A tenant's SKUs (by part number) and assignments (user id -> part numbers)."""
+
+    skus: Mapping[str, Sku]
+    assignments: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def new(cls) -> LicenseBook:
+        """A tenant's starting point: the catalog, no seats, no assignments."""
+        return cls({s.part_number: s for s in CATALOG}, {})
+
+    def sku(self, part_number: str) -> Sku:
+        """A SKU by part number (case-insensitive), or :class:`NotFound`."""
+        for key, sku in self.skus.items():
+            if key.casefold() == part_number.strip().casefold():
+                return sku
+        raise NotFound(f"no SKU {part_number!r} in the catalog")
+
+    def assigned(self, part_number: str) -> int:
+        """How many users hold this SKU."""
+        return sum(part_number in parts for parts in self.assignments.values())
+
+    def set_seats(self, part_number: str, seats: int) -> LicenseBook:
+        """Buy (or release) seats; never below those assigned."""
+        sku = self.sku(part_number)
+        used = self.assigned(sku.part_number)
+        if seats < 0:
+            raise LicensingError("seats cannot be negative", code="invalid_seats")
+        if seats < used:
+            raise LicensingError(
+                f"{sku.part_number}: cannot lower seats to {seats}, {used} are assigned",
+                code="seats_in_use",
+            )
+        return replace(self, skus={**self.skus, sku.part_number: replace(sku, seats=seats)})
+
+    def assign(self, user: User, part_number: str) -> LicenseBook:
+        """Assign a SKU to a user: refused beyond the seats bought, or Remote Assist to a guest."""
+        sku = self.sku(part_number)
+        held = self.assignments.get(user.id, frozenset())
+        if sku.part_number in held:
+            return self
+        if sku.part_number == "MICROSOFT_REMOTE_ASSIST" and user.user_type is UserType.GUEST:
+            raise LicensingError(
+                f"{user.upn}: Remote Assist can be assigned to Member accounts only, not guests",
+                code="guest_not_allowed",
+            )
+        if self.assigned(sku.part_number) >= sku.seats:
+            raise LicensingError(
+                f"{sku.part_number}: no seat left ({sku.seats} bought, all assigned)",
+                code="out_of_seats",
+            )
+        return replace(self, assignments={**self.assignments, user.id: held | {sku.part_number}})
+
+    def unassign(self, user: User, part_number: str) -> LicenseBook:
+        """Remove a SKU from a user (no-op when not held)."""
+        sku = self.sku(part_number)
+        held = self.assignments.get(user.id, frozenset())
+        return replace(self, assignments={**self.assignments, user.id: held - {sku.part_number}})
+
+    def plans_of(self, user_id: str) -> frozenset[str]:
+        """The service plans a user holds through its SKUs."""
+        plans: set[str] = set()
+        for part in self.assignments.get(user_id, frozenset()):
+            plans.update(self.skus[part].service_plans)
+        return frozenset(plans)
+
+
+def findings(book: LicenseBook, segmented: Iterable[User]) -> list[str]:
+    """Licensing findings (§2): segmented users lacking IB or Exchange plans."""
+    found: list[str] = []
+    for user in segmented:
+        plans = book.plans_of(user.id)
+        missing = [p for p in (INFORMATION_BARRIERS, EXCHANGE) if p not in plans]
+        if missing:
+            found.append(f"{user.upn} is segmented but has no {' or '.join(missing)} service plan")
+    return found

@@ -1,0 +1,598 @@
+"""The store: one :class:`Store` per database, one :class:`Repository` per transaction.
+
+Every use case runs in exactly one transaction (``with store.transaction() as repo``):
+it commits when the block ends and rolls back on any error, so a failing command leaves
+the store exactly as it was (design.md, "store").
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from infobarrier.core.audit import GENESIS, AuditEntry, entry_hash
+from infobarrier.core.barriers import BarrierConfig, Mode, check_tenant_name
+from infobarrier.core.directory import Directory, Group, User, UserKind, UserType, fold
+from infobarrier.core.errors import Conflict, NotFound
+from infobarrier.core.licenses import CATALOG, LicenseBook, Sku
+from infobarrier.store import codec
+from infobarrier.store.migrate import upgrade
+from infobarrier.store.schema import (
+    ApplicationRow,
+    AssignmentRow,
+    AuditRow,
+    EpochRow,
+    GroupRow,
+    MembershipRow,
+    PolicyRow,
+    SegmentRow,
+    SkuRow,
+    TenantRow,
+    UserRow,
+)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; every datetime we hand out is aware UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """A tenant as stored."""
+
+    id: int
+    name: str
+    mode: Mode
+    people_search_restriction: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """One policy application and its status (semantics §5)."""
+
+    id: str
+    seq: int
+    status: str
+    actor: str
+    started_at: datetime
+    ended_at: datetime | None
+    total_recipients: int
+    failed_recipients: int
+    percent: int
+    host: str
+    pid: int
+    error: str
+    report: dict[str, Any]
+
+
+def _application(row: ApplicationRow) -> Application:
+    return Application(
+        id=row.id,
+        seq=row.seq,
+        status=row.status,
+        actor=row.actor,
+        started_at=aware(row.started_at) or utcnow(),
+        ended_at=aware(row.ended_at),
+        total_recipients=row.total_recipients,
+        failed_recipients=row.failed_recipients,
+        percent=row.percent,
+        host=row.host,
+        pid=row.pid,
+        error=row.error,
+        report=dict(row.report or {}),
+    )
+
+
+class Store:
+    """A database: SQLite file by default, or PostgreSQL; migrated on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite"):
+            self.engine = create_engine(url, connect_args={"timeout": 30})
+            _sqlite_serialisable(self.engine)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+        upgrade(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Repository]:
+        """One use case: commit on success, roll back everything on error."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield Repository(session)
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()
+
+
+def _sqlite_serialisable(engine: Engine) -> None:
+    """Make each SQLite transaction ``BEGIN IMMEDIATE``: concurrent commands never interleave."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Repository:
+    """Reads and writes of one transaction. Methods take and return core values."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- tenants -------------------------------------------------------------
+    def create_tenant(self, name: str, mode: Mode = Mode.SINGLE_SEGMENT) -> Tenant:
+        """A new tenant with the license catalog (semantics §1, §2)."""
+        check_tenant_name(name)
+        if self.session.scalar(select(TenantRow).where(TenantRow.name == name)) is not None:
+            raise Conflict(f"tenant {name!r} already exists", code="tenant_exists")
+        row = TenantRow(
+            name=name, mode=mode.value, people_search_restriction=True, created_at=utcnow()
+        )
+        self.session.add(row)
+        self.session.flush()
+        for sku in CATALOG:
+            self.session.add(
+                SkuRow(
+                    tenant_id=row.id,
+                    part_number=sku.part_number,
+                    name=sku.name,
+                    service_plans=list(sku.service_plans),
+                    seats=0,
+                )
+            )
+        return self._tenant(row)
+
+    @staticmethod
+    def _tenant(row: TenantRow) -> Tenant:
+        return Tenant(
+            row.id,
+            row.name,
+            Mode(row.mode),
+            row.people_search_restriction,
+            aware(row.created_at) or utcnow(),
+        )
+
+    def find_tenant(self, name: str) -> Tenant | None:
+        """A tenant by name, or ``None``."""
+        row = self.session.scalar(select(TenantRow).where(TenantRow.name == name.strip()))
+        return self._tenant(row) if row is not None else None
+
+    def tenant(self, name: str) -> Tenant:
+        """A tenant by name, or :class:`NotFound`."""
+        found = self.find_tenant(name)
+        if found is None:
+            raise NotFound(f"no tenant {name!r} (create it with `infobarrier tenants create`)")
+        return found
+
+    def tenants(self) -> list[Tenant]:
+        """Every tenant, by name."""
+        rows = self.session.scalars(select(TenantRow).order_by(TenantRow.name))
+        return [self._tenant(r) for r in rows]
+
+    def lock_tenant(self, tenant: Tenant) -> None:
+        """Serialise writers of one tenant (PostgreSQL row lock; SQLite is already serial)."""
+        self.session.execute(
+            select(TenantRow.id).where(TenantRow.id == tenant.id).with_for_update()
+        )
+
+    def delete_tenant_data(self, tenant: Tenant) -> None:
+        """Remove a tenant's directory, licenses, barriers and history (demo reset)."""
+        for table in (
+            AuditRow,
+            EpochRow,
+            ApplicationRow,
+            PolicyRow,
+            SegmentRow,
+            AssignmentRow,
+            SkuRow,
+        ):
+            self.session.execute(delete(table).where(table.tenant_id == tenant.id))
+        group_ids = select(GroupRow.id).where(GroupRow.tenant_id == tenant.id)
+        self.session.execute(delete(MembershipRow).where(MembershipRow.group_id.in_(group_ids)))
+        self.session.execute(delete(GroupRow).where(GroupRow.tenant_id == tenant.id))
+        self.session.execute(delete(UserRow).where(UserRow.tenant_id == tenant.id))
+        self.session.execute(delete(TenantRow).where(TenantRow.id == tenant.id))
+
+    # -- directory -----------------------------------------------------------
+    def load_directory(self, tenant: Tenant) -> Directory:
+        """All users and groups of a tenant."""
+        users = [
+            User(
+                id=r.id,
+                upn=r.upn,
+                display_name=r.display_name,
+                mail=r.mail,
+                account_enabled=r.account_enabled,
+                user_type=UserType(r.user_type),
+                hidden_from_address_lists=r.hidden,
+                kind=UserKind(r.kind),
+                sponsor_id=r.sponsor_id,
+                attributes=dict(r.attributes or {}),
+                proxy_addresses=tuple(r.proxy_addresses or ()),
+            )
+            for r in self.session.scalars(
+                select(UserRow).where(UserRow.tenant_id == tenant.id).order_by(UserRow.upn_key)
+            )
+        ]
+        members: dict[str, set[str]] = {}
+        rows = self.session.execute(
+            select(MembershipRow.group_id, MembershipRow.user_id)
+            .join(GroupRow, GroupRow.id == MembershipRow.group_id)
+            .where(GroupRow.tenant_id == tenant.id)
+        )
+        for gid, uid in rows:
+            members.setdefault(gid, set()).add(uid)
+        groups = [
+            Group(r.id, r.display_name, r.mail, frozenset(members.get(r.id, ())))
+            for r in self.session.scalars(
+                select(GroupRow).where(GroupRow.tenant_id == tenant.id).order_by(GroupRow.name_key)
+            )
+        ]
+        return Directory(users, groups)
+
+    def save_users(self, tenant: Tenant, users: Iterable[User]) -> None:
+        """Insert or update users (by id)."""
+        for u in users:
+            self.session.merge(
+                UserRow(
+                    id=u.id,
+                    tenant_id=tenant.id,
+                    upn=u.upn,
+                    upn_key=fold(u.upn),
+                    display_name=u.display_name,
+                    mail=u.mail,
+                    account_enabled=u.account_enabled,
+                    user_type=u.user_type.value,
+                    hidden=u.hidden_from_address_lists,
+                    kind=u.kind.value,
+                    sponsor_id=u.sponsor_id,
+                    attributes=dict(u.attributes),
+                    proxy_addresses=list(u.proxy_addresses),
+                )
+            )
+        self.session.flush()
+
+    def delete_users(self, tenant: Tenant, ids: Iterable[str]) -> None:
+        """Delete users (memberships and licenses go with them)."""
+        wanted = list(ids)
+        self.session.execute(delete(MembershipRow).where(MembershipRow.user_id.in_(wanted)))
+        self.session.execute(delete(AssignmentRow).where(AssignmentRow.user_id.in_(wanted)))
+        self.session.execute(
+            delete(UserRow).where(UserRow.tenant_id == tenant.id, UserRow.id.in_(wanted))
+        )
+
+    def save_groups(self, tenant: Tenant, groups: Iterable[Group]) -> None:
+        """Insert or update groups (by id) with exactly their members."""
+        for g in groups:
+            self.session.merge(
+                GroupRow(
+                    id=g.id,
+                    tenant_id=tenant.id,
+                    display_name=g.display_name,
+                    name_key=fold(g.display_name),
+                    mail=g.mail,
+                )
+            )
+            self.session.flush()
+            current = set(
+                self.session.scalars(
+                    select(MembershipRow.user_id).where(MembershipRow.group_id == g.id)
+                )
+            )
+            gone = current - g.members
+            if gone:
+                self.session.execute(
+                    delete(MembershipRow).where(
+                        MembershipRow.group_id == g.id, MembershipRow.user_id.in_(gone)
+                    )
+                )
+            self.session.add_all(
+                MembershipRow(group_id=g.id, user_id=uid) for uid in g.members - current
+            )
+        self.session.flush()
+
+    def delete_groups(self, tenant: Tenant, ids: Iterable[str]) -> None:
+        """Delete groups (their members stay)."""
+        wanted = list(ids)
+        self.session.execute(delete(MembershipRow).where(MembershipRow.group_id.in_(wanted)))
+        self.session.execute(
+            delete(GroupRow).where(GroupRow.tenant_id == tenant.id, GroupRow.id.in_(wanted))
+        )
+
+    # -- barrier configuration -------------------------------------------------
+    def load_config(self, tenant: Tenant) -> BarrierConfig:
+        """The tenant's settings, segments and policies as defined (not as applied)."""
+        segments = self.session.scalars(
+            select(SegmentRow)
+            .where(SegmentRow.tenant_id == tenant.id)
+            .order_by(SegmentRow.position)
+        )
+        policies = self.session.scalars(
+            select(PolicyRow).where(PolicyRow.tenant_id == tenant.id).order_by(PolicyRow.position)
+        )
+        return codec.config_from_json(
+            {
+                "mode": tenant.mode.value,
+                "people_search_restriction": tenant.people_search_restriction,
+                "segments": [{"id": s.id, "name": s.name, "filter": s.filter} for s in segments],
+                "policies": [
+                    {
+                        "id": p.id,
+                        "name": p.name,
+                        "segment": p.segment,
+                        "kind": p.kind,
+                        "segments": p.segments,
+                        "state": p.state,
+                        "moderation_allowed": p.moderation_allowed,
+                        "comment": p.comment,
+                    }
+                    for p in policies
+                ],
+            }
+        )
+
+    def save_config(self, tenant: Tenant, config: BarrierConfig) -> Tenant:
+        """Make the stored configuration equal ``config``; returns the updated tenant."""
+        self.session.execute(
+            update(TenantRow)
+            .where(TenantRow.id == tenant.id)
+            .values(
+                mode=config.mode.value, people_search_restriction=config.people_search_restriction
+            )
+        )
+        keep_p = [p.id for p in config.policies]
+        keep_s = [s.id for s in config.segments]
+        self.session.execute(
+            delete(PolicyRow).where(PolicyRow.tenant_id == tenant.id, PolicyRow.id.not_in(keep_p))
+        )
+        self.session.execute(
+            delete(SegmentRow).where(
+                SegmentRow.tenant_id == tenant.id, SegmentRow.id.not_in(keep_s)
+            )
+        )
+        self.session.flush()
+        for i, s in enumerate(config.segments):
+            self.session.merge(
+                SegmentRow(
+                    id=s.id,
+                    tenant_id=tenant.id,
+                    position=i,
+                    name=s.name,
+                    name_key=fold(s.name),
+                    filter=s.filter,
+                )
+            )
+        for i, p in enumerate(config.policies):
+            self.session.merge(
+                PolicyRow(
+                    id=p.id,
+                    tenant_id=tenant.id,
+                    position=i,
+                    name=p.name,
+                    name_key=fold(p.name),
+                    segment=p.segment,
+                    segment_key=fold(p.segment),
+                    kind=p.kind.value,
+                    segments=list(p.segments),
+                    state=p.state.value,
+                    moderation_allowed=p.moderation_allowed,
+                    comment=p.comment,
+                )
+            )
+        self.session.flush()
+        return Tenant(
+            tenant.id,
+            tenant.name,
+            config.mode,
+            config.people_search_restriction,
+            tenant.created_at,
+        )
+
+    # -- licenses -------------------------------------------------------------------
+    def load_licenses(self, tenant: Tenant) -> LicenseBook:
+        """The tenant's SKUs with seats, and who holds what."""
+        skus = {
+            r.part_number: Sku(r.part_number, r.name, tuple(r.service_plans), r.seats)
+            for r in self.session.scalars(select(SkuRow).where(SkuRow.tenant_id == tenant.id))
+        }
+        held: dict[str, set[str]] = {}
+        for uid, part in self.session.execute(
+            select(AssignmentRow.user_id, AssignmentRow.part_number).where(
+                AssignmentRow.tenant_id == tenant.id
+            )
+        ):
+            held.setdefault(uid, set()).add(part)
+        return LicenseBook(skus, {u: frozenset(p) for u, p in held.items()})
+
+    def save_licenses(self, tenant: Tenant, book: LicenseBook) -> None:
+        """Store seats and assignments exactly as in ``book``."""
+        for sku in book.skus.values():
+            self.session.merge(
+                SkuRow(
+                    tenant_id=tenant.id,
+                    part_number=sku.part_number,
+                    name=sku.name,
+                    service_plans=list(sku.service_plans),
+                    seats=sku.seats,
+                )
+            )
+        self.session.execute(delete(AssignmentRow).where(AssignmentRow.tenant_id == tenant.id))
+        self.session.add_all(
+            AssignmentRow(tenant_id=tenant.id, user_id=uid, part_number=part)
+            for uid, parts in book.assignments.items()
+            for part in sorted(parts)
+        )
+        self.session.flush()
+
+    # -- applications and epochs (§5) -------------------------------------------------
+    def start_application(self, tenant: Tenant, application_id: str, actor: str) -> Application:
+        """Record an InProgress application; the database refuses a second one."""
+        seq = (
+            self.session.scalar(
+                select(func.max(ApplicationRow.seq)).where(ApplicationRow.tenant_id == tenant.id)
+            )
+            or 0
+        ) + 1
+        row = ApplicationRow(
+            id=application_id,
+            tenant_id=tenant.id,
+            seq=seq,
+            status="InProgress",
+            actor=actor,
+            started_at=utcnow(),
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            report={},
+        )
+        self.session.add(row)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            raise Conflict(
+                "another application is already running for this tenant", code="apply_running"
+            ) from None
+        return _application(row)
+
+    def update_application(self, application_id: str, **values: Any) -> None:
+        """Change status fields of an application."""
+        self.session.execute(
+            update(ApplicationRow).where(ApplicationRow.id == application_id).values(**values)
+        )
+
+    def applications(self, tenant: Tenant) -> list[Application]:
+        """The status history, newest first."""
+        rows = self.session.scalars(
+            select(ApplicationRow)
+            .where(ApplicationRow.tenant_id == tenant.id)
+            .order_by(ApplicationRow.seq.desc())
+        )
+        return [_application(r) for r in rows]
+
+    def application(self, tenant: Tenant, application_id: str) -> Application:
+        """One application by id or sequence number."""
+        query = select(ApplicationRow).where(ApplicationRow.tenant_id == tenant.id)
+        if application_id.isdigit():
+            query = query.where(ApplicationRow.seq == int(application_id))
+        else:
+            query = query.where(ApplicationRow.id == application_id)
+        row = self.session.scalar(query)
+        if row is None:
+            raise NotFound(f"no application {application_id!r}")
+        return _application(row)
+
+    def running_applications(self, tenant: Tenant) -> list[Application]:
+        """Applications recorded as InProgress (a dead process's may linger)."""
+        rows = self.session.scalars(
+            select(ApplicationRow).where(
+                ApplicationRow.tenant_id == tenant.id, ApplicationRow.status == "InProgress"
+            )
+        )
+        return [_application(r) for r in rows]
+
+    def add_epoch(self, tenant: Tenant, application_id: str, config: BarrierConfig) -> int:
+        """Store an applied epoch's own copy of segments and Active policies."""
+        row = EpochRow(
+            tenant_id=tenant.id,
+            application_id=application_id,
+            created_at=utcnow(),
+            config=codec.config_to_json(config.active()),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def current_epoch(self, tenant: Tenant) -> tuple[int, BarrierConfig] | None:
+        """The epoch in force (the latest one stored), or ``None`` before the first apply."""
+        row = self.session.scalar(
+            select(EpochRow).where(EpochRow.tenant_id == tenant.id).order_by(EpochRow.id.desc())
+        )
+        if row is None:
+            return None
+        return row.id, codec.config_from_json(row.config)
+
+    # -- audit (§9) --------------------------------------------------------------------
+    def append_audit(
+        self, tenant: Tenant, actor: str, kind: str, detail: dict[str, Any]
+    ) -> AuditEntry:
+        """Append a hash-chained entry."""
+        last = self.session.scalar(
+            select(AuditRow).where(AuditRow.tenant_id == tenant.id).order_by(AuditRow.seq.desc())
+        )
+        seq = (last.seq if last else 0) + 1
+        prev = last.hash if last else GENESIS
+        at = utcnow()
+        digest = entry_hash(seq, at, actor, kind, detail, prev)
+        self.session.add(
+            AuditRow(
+                tenant_id=tenant.id,
+                seq=seq,
+                at=at.isoformat(),
+                actor=actor,
+                kind=kind,
+                detail=detail,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        self.session.flush()
+        return AuditEntry(seq, at, actor, kind, detail, prev, digest)
+
+    def audit(
+        self,
+        tenant: Tenant,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        actor: str | None = None,
+        kinds: Sequence[str] = (),
+    ) -> list[AuditEntry]:
+        """Audit entries in order, optionally filtered."""
+        query = select(AuditRow).where(AuditRow.tenant_id == tenant.id).order_by(AuditRow.seq)
+        if actor:
+            query = query.where(AuditRow.actor == actor)
+        if kinds:
+            query = query.where(AuditRow.kind.in_(list(kinds)))
+        entries = [
+            AuditEntry(
+                r.seq,
+                datetime.fromisoformat(r.at),
+                r.actor,
+                r.kind,
+                dict(r.detail),
+                r.prev_hash,
+                r.hash,
+            )
+            for r in self.session.scalars(query)
+        ]
+        if since is not None:
+            entries = [e for e in entries if e.at >= since]
+        if until is not None:
+            entries = [e for e in entries if e.at <= until]
+        return entries

@@ -1,0 +1,211 @@
+"""The relational schema. Alembic migrations (``store/migrations``) create and upgrade it.
+
+Names are folded (case-insensitive keys, semantics §2-§4) in ``*_key`` columns with
+unique constraints, so the database itself refuses duplicates.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a stable constraint naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class TenantRow(Base):
+    """A tenant and its settings (semantics §1)."""
+
+    __tablename__ = "tenants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    mode: Mapped[str] = mapped_column(String(16))
+    people_search_restriction: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UserRow(Base):
+    """A directory user (semantics §2); segmentable attributes in ``attributes``."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "upn_key"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    upn: Mapped[str] = mapped_column(String(320))
+    upn_key: Mapped[str] = mapped_column(String(320))
+    display_name: Mapped[str] = mapped_column(String(256), default="")
+    mail: Mapped[str] = mapped_column(String(320), default="")
+    account_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    user_type: Mapped[str] = mapped_column(String(8), default="Member")
+    hidden: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="person")
+    sponsor_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    proxy_addresses: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class GroupRow(Base):
+    """A group; display names and mails are unique per tenant (semantics §3)."""
+
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("tenant_id", "name_key"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    display_name: Mapped[str] = mapped_column(String(256))
+    name_key: Mapped[str] = mapped_column(String(256))
+    mail: Mapped[str] = mapped_column(String(320), default="")
+
+
+class MembershipRow(Base):
+    """Direct group membership."""
+
+    __tablename__ = "memberships"
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class SkuRow(Base):
+    """A SKU of a tenant with its seats bought."""
+
+    __tablename__ = "skus"
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    part_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    service_plans: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    seats: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AssignmentRow(Base):
+    """A license assigned to a user."""
+
+    __tablename__ = "license_assignments"
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    part_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class SegmentRow(Base):
+    """``New-OrganizationSegment`` (semantics §3)."""
+
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("tenant_id", "name_key"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))
+    filter: Mapped[str] = mapped_column(Text)
+
+
+class PolicyRow(Base):
+    """``New-InformationBarrierPolicy`` (semantics §4)."""
+
+    __tablename__ = "policies"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name_key"),
+        UniqueConstraint("tenant_id", "segment_key"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))
+    segment: Mapped[str] = mapped_column(String(64))
+    segment_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    segments: Mapped[list[Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(8))
+    moderation_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+
+class ApplicationRow(Base):
+    """One run of ``Start-InformationBarrierPoliciesApplication`` and its status (§5)."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        # At most one InProgress application per tenant, enforced by the database itself.
+        Index(
+            "uq_applications_running",
+            "tenant_id",
+            unique=True,
+            sqlite_where=text("status = 'InProgress'"),
+            postgresql_where=text("status = 'InProgress'"),
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))
+    actor: Mapped[str] = mapped_column(String(128), default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    total_recipients: Mapped[int] = mapped_column(Integer, default=0)
+    failed_recipients: Mapped[int] = mapped_column(Integer, default=0)
+    percent: Mapped[int] = mapped_column(Integer, default=0)
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class EpochRow(Base):
+    """An applied epoch's own copy of the segments and Active policies (§4, §5)."""
+
+    __tablename__ = "epochs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    config: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AuditRow(Base):
+    """An append-only, hash-chained audit entry (semantics §9)."""
+
+    __tablename__ = "audit"
+    __table_args__ = (UniqueConstraint("tenant_id", "seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    #: ISO 8601 text, so the hashed form survives every backend unchanged.
+    at: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
