@@ -91,7 +91,7 @@ def _refusal(epoch: Epoch, a: int, b: int) -> tuple[str, str, str]:
 Explanation = tuple[bool, str, str, str | None, str | None]
 
 
-def _explain_profiles(epoch: Epoch, p: int, q: int) -> Explanation:
+def explain_profiles(epoch: Epoch, p: int, q: int) -> Explanation:
     """(allowed, code, reason, policy, segment) for two usable users, cached per epoch."""
     cached = epoch.explanations.get((p, q))
     if cached is None:
@@ -174,7 +174,7 @@ def compatibility(epoch: Epoch, u: int, v: int) -> Verdict:
                     f"{epoch.upns[x]} is hidden from address lists, which Legacy mode blocks",
                     pair,
                 )
-    allowed, code, reason, policy, segment = _explain_profiles(
+    allowed, code, reason, policy, segment = explain_profiles(
         epoch, int(epoch.profile_of[u]), int(epoch.profile_of[v])
     )
     return Verdict(allowed, code, reason, pair, policy, segment)

@@ -93,14 +93,15 @@ def make_user(
     kind: UserKind | str = UserKind.PERSON,
     sponsor_id: str | None = None,
     proxy_addresses: Iterable[str] = (),
+    attrs: Mapping[str, str] | None = None,
     **attributes: str,
 ) -> User:
-    """Build a validated user; attribute keywords may use any synonym (``department=``)."""
+    """Build a validated user; attribute names may use any synonym (``department=``)."""
     upn = upn.strip()
     if not upn or "@" not in upn:
         raise InvalidInput(f"invalid UserPrincipalName {upn!r}: expected name@domain")
     clean: dict[str, str] = {}
-    for key, value in attributes.items():
+    for key, value in {**(attrs or {}), **attributes}.items():
         canonical = canonical_attribute(key)
         if canonical is None or canonical not in STORED_ATTRIBUTES:
             raise InvalidInput(f"unknown or non-stored attribute {key!r}")

@@ -1,0 +1,58 @@
+"""Who can communicate with whom, segment by segment, including the unsegmented (§6).
+
+Each cell is the verdict for two users, one in each segment (or in no segment), who are
+enabled and not in conflict: the part of §6 that segments and policies decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infobarrier.core.decisions import NO_SEGMENT, explain_profiles
+from infobarrier.core.epoch import UNSEGMENTED, Epoch
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """The verdict between segment ``a`` and segment ``b`` (either may be ``(none)``)."""
+
+    a: str
+    b: str
+    allowed: bool
+    code: str
+    reason: str
+    policy: str | None
+
+
+def row_names(epoch: Epoch) -> list[str]:
+    """The matrix's rows and columns: every segment, then ``(none)``."""
+    return [*epoch.segment_names, NO_SEGMENT]
+
+
+def _profile(epoch: Epoch, row: int) -> int:
+    return UNSEGMENTED if row == len(epoch.segment_names) else row + 1
+
+
+def segment_verdicts(epoch: Epoch) -> list[Cell]:
+    """One cell per unordered pair of rows (the relation is symmetric), row-major."""
+    names = row_names(epoch)
+    cells: list[Cell] = []
+    for i, a in enumerate(names):
+        for j in range(i, len(names)):
+            allowed, code, reason, policy, _segment = explain_profiles(
+                epoch, _profile(epoch, i), _profile(epoch, j)
+            )
+            cells.append(Cell(a, names[j], allowed, code, reason, policy))
+    return cells
+
+
+def full_matrix(epoch: Epoch) -> list[list[Cell]]:
+    """The square matrix, both halves filled, in :func:`row_names` order."""
+    names = row_names(epoch)
+    index = {n: k for k, n in enumerate(names)}
+    grid: list[list[Cell | None]] = [[None] * len(names) for _ in names]
+    for cell in segment_verdicts(epoch):
+        i, j = index[cell.a], index[cell.b]
+        grid[i][j] = cell
+        grid[j][i] = Cell(cell.b, cell.a, cell.allowed, cell.code, cell.reason, cell.policy)
+    return [[c for c in row if c is not None] for row in grid]

@@ -1,0 +1,224 @@
+"""Policy application (semantics §5): atomic epochs, status history, what-if.
+
+``apply`` records an ``InProgress`` application in its own transaction, compiles outside
+any transaction, then stores the new epoch and the ``Completed`` status in one final
+transaction. A process killed in between leaves the previous epoch in force; the
+orphaned record is reported as ``Failed`` (interrupted) the next time anyone looks.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from infobarrier.core.barriers import BarrierConfig
+from infobarrier.core.compiler import compile_epoch
+from infobarrier.core.directory import Directory, new_id
+from infobarrier.core.epoch import Epoch
+from infobarrier.core.errors import Conflict
+from infobarrier.core.licenses import LicenseBook, findings
+from infobarrier.core.whatif import WhatIf, diff
+from infobarrier.service.context import Context, TenantTx
+from infobarrier.service.epochs import EpochProvider
+from infobarrier.store.repository import Application, Repository, Tenant, utcnow
+
+#: ``progress(stage, percent)`` while an apply runs.
+ApplyProgress = Callable[[str, int], None]
+
+
+def _quiet(stage: str, percent: int) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """``apply --what-if``: what would change, and the conflicts the new epoch would have."""
+
+    whatif: WhatIf
+    conflicts: list[dict[str, Any]]
+    findings: list[str]
+    total_recipients: int
+
+
+def _conflicts(epoch: Epoch) -> list[dict[str, Any]]:
+    return [
+        {"upn": epoch.upns[i], "error": "IBPolicyConflict", "segments": list(epoch.segments_of(i))}
+        for i in epoch.conflicts()
+    ]
+
+
+def _findings(epoch: Epoch, directory: Directory, licenses: LicenseBook) -> list[str]:
+    segmented = [
+        directory.user(epoch.user_ids[i])
+        for i in range(len(epoch))
+        if epoch.profiles[int(epoch.profile_of[i])]
+    ]
+    return findings(licenses, segmented)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class ApplicationHandler:
+    """Start, preview, stop and report policy applications."""
+
+    def __init__(self, ctx: Context, epochs: EpochProvider) -> None:
+        self.ctx = ctx
+        self.epochs = epochs
+
+    # -- status -----------------------------------------------------------------------
+    def reap_stale(self, repo: Repository, tenant: Tenant) -> None:
+        """Mark InProgress records of dead processes on this host as Failed (interrupted)."""
+        host = socket.gethostname()
+        for app in repo.running_applications(tenant):
+            if app.host == host and app.pid != os.getpid() and not _alive(app.pid):
+                repo.update_application(
+                    app.id,
+                    status="Failed",
+                    ended_at=utcnow(),
+                    error=f"interrupted: process {app.pid} on {host} ended before completing; "
+                    "the previous epoch stays in force",
+                )
+
+    def history(self, tenant: str) -> list[Application]:
+        """Every application, newest first."""
+        with self.ctx.tenant_tx(tenant, "") as tx:
+            self.reap_stale(tx.repo, tx.tenant)
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            return tx.repo.applications(tx.tenant)
+
+    def get(self, tenant: str, application_id: str) -> Application:
+        """One application by id or number."""
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            return tx.repo.application(tx.tenant, application_id)
+
+    def stop(self, tenant: str, application_id: str, actor: str) -> Application:
+        """``Stop-InformationBarrierPoliciesApplication``: the epoch in force stays."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            app = tx.repo.application(tx.tenant, application_id)
+            if app.status != "InProgress":
+                raise Conflict(f"application {app.seq} is {app.status}, not running")
+            tx.repo.update_application(app.id, status="Stopped", ended_at=utcnow())
+            tx.audit("apply.stopped", application=app.id)
+            return tx.repo.application(tx.tenant, app.id)
+
+    # -- preview ------------------------------------------------------------------------
+    def what_if(self, tenant: str) -> Preview:
+        """What applying the current definitions would change; changes nothing."""
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            current = self.epochs.current(tx.repo, tx.tenant)
+            config = tx.repo.load_config(tx.tenant)
+            licenses = tx.repo.load_licenses(tx.tenant)
+        candidate = compile_epoch(current.directory, config)
+        return Preview(
+            diff(current.epoch, candidate),
+            _conflicts(candidate),
+            _findings(candidate, current.directory, licenses),
+            len(candidate),
+        )
+
+    # -- apply --------------------------------------------------------------------------
+    def apply(self, tenant: str, actor: str, progress: ApplyProgress = _quiet) -> Application:
+        """Start-InformationBarrierPoliciesApplication, waiting until it ends."""
+        application_id = new_id()
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            self.reap_stale(tx.repo, tx.tenant)
+            running = tx.repo.running_applications(tx.tenant)
+            if running:
+                raise Conflict(
+                    f"application {running[0].seq} ({running[0].id}) is already running, "
+                    f"started {running[0].started_at:%Y-%m-%d %H:%M:%S} UTC by {running[0].actor}",
+                    code="apply_running",
+                )
+            tx.repo.start_application(tx.tenant, application_id, actor)
+            tx.audit("apply.started", application=application_id)
+        try:
+            progress("reading", 5)
+            with self.ctx.tenant_tx(tenant, actor, write=False) as tx:
+                current = self.epochs.current(tx.repo, tx.tenant)
+                config = tx.repo.load_config(tx.tenant)
+                licenses = tx.repo.load_licenses(tx.tenant)
+            self._percent(tenant, application_id, 10)
+
+            def compile_progress(stage: str, done: int, total: int) -> None:
+                progress(stage, 10 + (80 * done // max(total, 1) if stage == "segments" else 80))
+
+            epoch = compile_epoch(current.directory, config, compile_progress)
+            progress("saving", 90)
+            report = self._report(current.epoch, epoch, current.directory, licenses)
+            with self.ctx.tenant_tx(tenant, actor) as tx:
+                app = tx.repo.application(tx.tenant, application_id)
+                if app.status != "InProgress":
+                    return app  # stopped meanwhile: no epoch is produced
+                self._complete(tx, application_id, config, report)
+                progress("done", 100)
+                return tx.repo.application(tx.tenant, application_id)
+        except BaseException as exc:
+            with self.ctx.tenant_tx(tenant, actor) as tx:
+                tx.repo.update_application(
+                    application_id, status="Failed", ended_at=utcnow(), error=str(exc) or repr(exc)
+                )
+                tx.audit("apply.failed", application=application_id, error=str(exc))
+            raise
+
+    def apply_in(self, tx: TenantTx) -> Application:
+        """Apply inside the caller's transaction (a PowerShell script's Start-... line)."""
+        self.reap_stale(tx.repo, tx.tenant)
+        application_id = new_id()
+        tx.repo.start_application(tx.tenant, application_id, tx.actor)
+        current = self.epochs.current(tx.repo, tx.tenant)
+        config = tx.repo.load_config(tx.tenant)
+        epoch = compile_epoch(current.directory, config)
+        report = self._report(
+            current.epoch, epoch, current.directory, tx.repo.load_licenses(tx.tenant)
+        )
+        self._complete(tx, application_id, config, report)
+        return tx.repo.application(tx.tenant, application_id)
+
+    def _percent(self, tenant: str, application_id: str, percent: int) -> None:
+        with self.ctx.tenant_tx(tenant, "") as tx:
+            tx.repo.update_application(application_id, percent=percent)
+
+    def _report(
+        self, before: Epoch, after: Epoch, directory: Directory, licenses: LicenseBook
+    ) -> dict[str, Any]:
+        changes = diff(before, after)
+        return {
+            "total_recipients": len(after),
+            "conflicts": _conflicts(after),
+            "findings": _findings(after, directory, licenses),
+            "segments": len(after.config.segments),
+            "active_policies": len(after.config.policies),
+            "changes": changes.as_dict(),
+        }
+
+    def _complete(
+        self, tx: TenantTx, application_id: str, config: BarrierConfig, report: dict[str, Any]
+    ) -> None:
+        epoch_id = tx.repo.add_epoch(tx.tenant, application_id, config)
+        report["epoch"] = epoch_id
+        tx.repo.update_application(
+            application_id,
+            status="Completed",
+            ended_at=utcnow(),
+            percent=100,
+            total_recipients=report["total_recipients"],
+            failed_recipients=len(report["conflicts"]),
+            report=report,
+        )
+        tx.audit(
+            "apply.completed",
+            application=application_id,
+            epoch=epoch_id,
+            failed_recipients=len(report["conflicts"]),
+        )

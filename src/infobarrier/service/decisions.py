@@ -1,0 +1,197 @@
+"""Decisions (semantics §6, §7): checks, batches, recipient status, the matrix.
+
+All answers read one epoch (the one in force over today's directory), so a decision
+never sees half an update. Bad input (unknown user, ``from`` inside ``to``) is an error,
+never a yes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from infobarrier.core.decisions import (
+    Action,
+    Verdict,
+    compatibility,
+    decide,
+    parse_action,
+)
+from infobarrier.core.epoch import Epoch
+from infobarrier.core.errors import InfobarrierError, InvalidInput, NotFound
+from infobarrier.core.licenses import findings
+from infobarrier.core.matrix import Cell, full_matrix, row_names
+from infobarrier.service.context import Context
+from infobarrier.service.epochs import Current, EpochProvider
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRequest:
+    """One question: may ``sender`` do ``action`` with ``to``?"""
+
+    action: str
+    sender: str
+    to: Sequence[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckError:
+    """A bad question in a batch, answered in its place."""
+
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"error": {"code": ..., "message": ...}}`` of design.md."""
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientStatus:
+    """A user's segments, the policies that govern them, and errors (§5)."""
+
+    upn: str
+    display_name: str
+    kind: str
+    account_enabled: bool
+    segments: list[str]
+    policies: list[str]
+    errors: list[str]
+    findings: list[str]
+    epoch_id: int
+    pair: Verdict | None = None
+    other: RecipientStatus | None = field(default=None)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        data: dict[str, Any] = {
+            "upn": self.upn,
+            "display_name": self.display_name,
+            "kind": self.kind,
+            "account_enabled": self.account_enabled,
+            "segments": self.segments,
+            "policies": self.policies,
+            "errors": self.errors,
+            "findings": self.findings,
+            "epoch": self.epoch_id,
+        }
+        if self.other is not None:
+            data["other"] = self.other.as_dict()
+        if self.pair is not None:
+            data["relationship"] = self.pair.as_dict()
+        return data
+
+
+def _index(epoch: Epoch, upn: str) -> int:
+    index = epoch.index_of(upn)
+    if index is None:
+        raise NotFound(f"no user {upn!r}", code="unknown_user")
+    return index
+
+
+def check_in(
+    epoch: Epoch, request: CheckRequest, *, people_search_restriction: bool = True
+) -> Verdict:
+    """Answer one check against an epoch (raises on bad input)."""
+    action = parse_action(request.action)
+    if action is Action.ADD_TEAM_MEMBER:
+        raise InvalidInput(
+            "add-team-member depends on the team's mode and members: use the teams API"
+        )
+    if isinstance(request.to, str) or not isinstance(request.to, Sequence):
+        raise InvalidInput("'to' must be a list of UPNs")
+    sender = _index(epoch, request.sender)
+    others = [_index(epoch, upn) for upn in request.to]
+    return decide(
+        epoch, action, sender, others, people_search_restriction=people_search_restriction
+    )
+
+
+class DecisionHandler:
+    """Checks, recipient status and the matrix for one tenant."""
+
+    def __init__(self, ctx: Context, epochs: EpochProvider) -> None:
+        self.ctx = ctx
+        self.epochs = epochs
+
+    def current(self, tenant: str) -> Current:
+        """The epoch in force over today's directory."""
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            return self.epochs.current(tx.repo, tx.tenant)
+
+    def _search_restricted(self, tenant: str) -> bool:
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            return tx.tenant.people_search_restriction
+
+    def check(self, tenant: str, request: CheckRequest) -> Verdict:
+        """One check; bad input raises."""
+        epoch = self.current(tenant).epoch
+        return check_in(epoch, request, people_search_restriction=self._search_restricted(tenant))
+
+    def check_batch(
+        self, tenant: str, requests: Sequence[CheckRequest | CheckError]
+    ) -> list[Verdict | CheckError]:
+        """Many checks against one epoch; a bad one is answered by an error in its place."""
+        epoch = self.current(tenant).epoch
+        restricted = self._search_restricted(tenant)
+        results: list[Verdict | CheckError] = []
+        for request in requests:
+            if isinstance(request, CheckError):
+                results.append(request)
+                continue
+            try:
+                results.append(check_in(epoch, request, people_search_restriction=restricted))
+            except InfobarrierError as exc:
+                results.append(CheckError(exc.code, exc.message))
+        return results
+
+    def recipient(self, tenant: str, upn: str, other: str | None = None) -> RecipientStatus:
+        """``recipient UPN [UPN2]``: segments, policies, errors, and the pair verdict."""
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            current = self.epochs.current(tx.repo, tx.tenant)
+            licenses = tx.repo.load_licenses(tx.tenant)
+        epoch = current.epoch
+
+        def status(name: str) -> RecipientStatus:
+            i = _index(epoch, name)
+            user = current.directory.user(epoch.user_ids[i])
+            segments = list(epoch.segments_of(i))
+            policies = []
+            for s in segments:
+                policy = epoch.config.policy_of(s)
+                if policy is not None:
+                    policies.append(policy.name)
+            errors = []
+            if epoch.in_conflict(i):
+                errors.append(
+                    f"IBPolicyConflict: matches {len(segments)} segments "
+                    f"({', '.join(segments)}); {epoch.mode.value} mode allows fewer"
+                )
+            if not user.account_enabled:
+                errors.append("account disabled")
+            return RecipientStatus(
+                user.upn,
+                user.display_name,
+                user.kind.value,
+                user.account_enabled,
+                segments,
+                policies,
+                errors,
+                findings(licenses, [user]) if segments else [],
+                current.epoch_id,
+            )
+
+        first = status(upn)
+        if other is None:
+            return first
+        second = status(other)
+        pair = compatibility(epoch, _index(epoch, upn), _index(epoch, other))
+        return replace(first, pair=pair, other=second)
+
+    def matrix(self, tenant: str) -> tuple[list[str], list[list[Cell]], list[int]]:
+        """Rows (segments, then ``(none)``), the square grid, and users per row."""
+        epoch = self.current(tenant).epoch
+        counts = epoch.segment_counts()
+        unsegmented = int((epoch.profile_of == 0).sum())
+        return row_names(epoch), full_matrix(epoch), [*counts, unsegmented]

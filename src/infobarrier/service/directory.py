@@ -1,0 +1,246 @@
+"""Directory use cases: users, groups, service accounts, licenses (semantics §2).
+
+A directory change takes effect on decisions at once (§5): decisions compile the
+directory as it is now against the epoch in force.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from infobarrier.core.directory import Directory, Group, User, UserKind, make_user, new_id
+from infobarrier.core.errors import InvalidInput, NotFound
+from infobarrier.core.licenses import LicenseBook
+from infobarrier.formats import entra_csv
+from infobarrier.service.context import Context, TenantTx
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    """What an import changed."""
+
+    rows: int
+    users_created: int
+    users_updated: int
+    groups_changed: int
+
+
+class DirectoryHandler:
+    """Users, groups, service accounts and licenses of a tenant."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # -- reads ------------------------------------------------------------------
+    def directory(self, tenant: str) -> Directory:
+        """The tenant's directory as it is now."""
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            return tx.repo.load_directory(tx.tenant)
+
+    def licenses(self, tenant: str) -> LicenseBook:
+        """SKUs, seats and assignments."""
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            return tx.repo.load_licenses(tx.tenant)
+
+    # -- imports -------------------------------------------------------------------
+    def import_users_csv(
+        self, tenant: str, data: bytes, actor: str, source: str = "users.csv"
+    ) -> ImportSummary:
+        """Entra ID "Download users" CSV: all rows or nothing."""
+        rows = entra_csv.parse_users_csv(data, source=source)
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            directory = tx.repo.load_directory(tx.tenant)
+            existing = {u.id for u in directory.users()}
+            merged = entra_csv.merge_users(directory, rows, source=source)
+            tx.repo.save_users(tx.tenant, merged.changed_users)
+            tx.repo.save_groups(tx.tenant, merged.changed_groups)
+            created = sum(u.id not in existing for u in merged.changed_users)
+            summary = ImportSummary(
+                len(rows), created, len(merged.changed_users) - created, len(merged.changed_groups)
+            )
+            tx.audit("directory.users_imported", source=source, **_as_dict(summary))
+            return summary
+
+    def import_groups_csv(
+        self, tenant: str, data: bytes, actor: str, source: str = "groups.csv"
+    ) -> ImportSummary:
+        """``groupDisplayName,groupMail,memberUserPrincipalName``: all rows or nothing."""
+        rows = entra_csv.parse_groups_csv(data, source=source)
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            directory = tx.repo.load_directory(tx.tenant)
+            merged = entra_csv.merge_groups(directory, rows, source=source)
+            tx.repo.save_groups(tx.tenant, merged.changed_groups)
+            summary = ImportSummary(len(rows), 0, 0, len(merged.changed_groups))
+            tx.audit("directory.groups_imported", source=source, **_as_dict(summary))
+            return summary
+
+    # -- single changes ----------------------------------------------------------------
+    def put_users(self, tenant: str, users: Sequence[User], actor: str) -> None:
+        """Create or replace users (by id) with the directory's invariants."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            directory = tx.repo.load_directory(tx.tenant)
+            for user in users:
+                directory.put_user(user)
+            tx.repo.save_users(tx.tenant, users)
+            tx.audit("directory.users_saved", upns=[u.upn for u in users])
+
+    def update_user(self, tenant: str, upn: str, actor: str, **changes: object) -> User:
+        """Change fields or attributes of one user (``Department="Sales"``, ...)."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            directory = tx.repo.load_directory(tx.tenant)
+            user = directory.by_upn(upn)
+            updated = _updated(user, changes)
+            directory.put_user(updated)
+            tx.repo.save_users(tx.tenant, [updated])
+            tx.audit("directory.user_updated", upn=user.upn, changes=_jsonable(changes))
+            return updated
+
+    def create_service_account(
+        self,
+        tenant: str,
+        upn: str,
+        *,
+        vendor: str,
+        sponsor: str,
+        display_name: str | None = None,
+        actor: str,
+        **attributes: str,
+    ) -> User:
+        """A vendor service account: kind ``service_account``, sponsor, company = vendor (§2)."""
+        if not vendor.strip():
+            raise InvalidInput("a service account needs a vendor company")
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            directory = tx.repo.load_directory(tx.tenant)
+            sponsor_user = directory.by_upn(sponsor)
+            if sponsor_user.kind is UserKind.SERVICE_ACCOUNT:
+                raise InvalidInput(
+                    f"sponsor {sponsor!r} must be an internal user, not a service account"
+                )
+            account = make_user(
+                upn,
+                display_name=display_name,
+                kind=UserKind.SERVICE_ACCOUNT,
+                sponsor_id=sponsor_user.id,
+                attrs={**attributes, "Company": vendor.strip()},
+            )
+            directory.put_user(account)
+            tx.repo.save_users(tx.tenant, [account])
+            tx.audit(
+                "directory.service_account_created",
+                upn=account.upn,
+                vendor=vendor,
+                sponsor=sponsor_user.upn,
+            )
+            return account
+
+    def put_group(
+        self, tenant: str, name: str, actor: str, *, mail: str = "", members: Iterable[str] = ()
+    ) -> Group:
+        """Create a group or set its members (by UPN)."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            directory = tx.repo.load_directory(tx.tenant)
+            ids = frozenset(directory.by_upn(m).id for m in members)
+            found = directory.find_group(name)
+            group = (
+                replace(found, members=ids, mail=mail or found.mail)
+                if found is not None
+                else Group(new_id(), name.strip(), mail, ids)
+            )
+            directory.put_group(group)
+            tx.repo.save_groups(tx.tenant, [group])
+            tx.audit("directory.group_saved", group=group.display_name, members=len(ids))
+            return group
+
+    def remove_user(self, tenant: str, upn: str, actor: str) -> None:
+        """Delete a user."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            user = tx.repo.load_directory(tx.tenant).by_upn(upn)
+            tx.repo.delete_users(tx.tenant, [user.id])
+            tx.audit("directory.user_removed", upn=user.upn)
+
+    # -- licenses --------------------------------------------------------------------------
+    def purchase(self, tenant: str, part_number: str, seats: int, actor: str) -> LicenseBook:
+        """Set the seats bought for a SKU (never below those assigned)."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            book = tx.repo.load_licenses(tx.tenant).set_seats(part_number, seats)
+            tx.repo.save_licenses(tx.tenant, book)
+            tx.audit("licenses.seats", sku=book.sku(part_number).part_number, seats=seats)
+            return book
+
+    def assign(self, tenant: str, upn: str, part_number: str, actor: str) -> LicenseBook:
+        """Assign a license to a user (out of seats and guests refused, §2)."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            return self._assign(tx, upn, part_number)
+
+    def _assign(self, tx: TenantTx, upn: str, part_number: str) -> LicenseBook:
+        user = tx.repo.load_directory(tx.tenant).by_upn(upn)
+        book = tx.repo.load_licenses(tx.tenant).assign(user, part_number)
+        tx.repo.save_licenses(tx.tenant, book)
+        tx.audit("licenses.assigned", upn=user.upn, sku=book.sku(part_number).part_number)
+        return book
+
+    def unassign(self, tenant: str, upn: str, part_number: str, actor: str) -> LicenseBook:
+        """Remove a license from a user."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            user = tx.repo.load_directory(tx.tenant).by_upn(upn)
+            book = tx.repo.load_licenses(tx.tenant).unassign(user, part_number)
+            tx.repo.save_licenses(tx.tenant, book)
+            tx.audit("licenses.unassigned", upn=user.upn, sku=book.sku(part_number).part_number)
+            return book
+
+
+_USER_FIELDS = {
+    "display_name",
+    "mail",
+    "account_enabled",
+    "user_type",
+    "hidden_from_address_lists",
+    "proxy_addresses",
+}
+
+
+def _updated(user: User, changes: dict[str, object]) -> User:
+    """Apply field and attribute changes to a user through ``make_user``'s validation."""
+    fields: dict[str, object] = {}
+    attributes = dict(user.attributes)
+    for key, value in changes.items():
+        if key in _USER_FIELDS:
+            fields[key] = value
+        else:
+            attributes[key] = "" if value is None else str(value)
+    try:
+        rebuilt = make_user(
+            user.upn,
+            id=user.id,
+            display_name=str(fields.get("display_name", user.display_name)),
+            mail=str(fields.get("mail", user.mail)),
+            account_enabled=bool(fields.get("account_enabled", user.account_enabled)),
+            user_type=str(fields.get("user_type", user.user_type.value)),
+            hidden_from_address_lists=fields.get(  # type: ignore[arg-type]
+                "hidden_from_address_lists", user.hidden_from_address_lists
+            ),
+            kind=user.kind,
+            sponsor_id=user.sponsor_id,
+            proxy_addresses=fields.get("proxy_addresses", user.proxy_addresses),  # type: ignore[arg-type]
+            attrs=attributes,
+        )
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    return rebuilt
+
+
+def _as_dict(summary: ImportSummary) -> dict[str, int]:
+    return {
+        "rows": summary.rows,
+        "users_created": summary.users_created,
+        "users_updated": summary.users_updated,
+        "groups_changed": summary.groups_changed,
+    }
+
+
+def _jsonable(changes: dict[str, object]) -> dict[str, object]:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in changes.items()}
+
+
+__all__ = ["DirectoryHandler", "ImportSummary", "NotFound"]

@@ -1,0 +1,53 @@
+"""The one place where the store and the handlers are put together.
+
+Adapters build a :class:`Services` with :func:`build` and call its handlers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infobarrier.service.application import ApplicationHandler
+from infobarrier.service.audit import AuditHandler
+from infobarrier.service.barriers import BarrierHandler
+from infobarrier.service.context import Context
+from infobarrier.service.decisions import DecisionHandler
+from infobarrier.service.directory import DirectoryHandler
+from infobarrier.service.epochs import EpochProvider
+from infobarrier.service.interchange import InterchangeHandler
+from infobarrier.service.tenants import TenantHandler
+from infobarrier.store.repository import Store
+
+DEFAULT_DB = "sqlite:///infobarrier.db"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Every use case of infobarrier, over one store."""
+
+    store: Store
+    tenants: TenantHandler
+    directory: DirectoryHandler
+    barriers: BarrierHandler
+    applications: ApplicationHandler
+    decisions: DecisionHandler
+    interchange: InterchangeHandler
+    audit: AuditHandler
+
+
+def build(db_url: str = DEFAULT_DB) -> Services:
+    """Open (and migrate) the store and wire the handlers."""
+    store = Store(db_url)
+    ctx = Context(store)
+    epochs = EpochProvider()
+    applications = ApplicationHandler(ctx, epochs)
+    return Services(
+        store=store,
+        tenants=TenantHandler(ctx),
+        directory=DirectoryHandler(ctx),
+        barriers=BarrierHandler(ctx),
+        applications=applications,
+        decisions=DecisionHandler(ctx, epochs),
+        interchange=InterchangeHandler(ctx, applications),
+        audit=AuditHandler(ctx),
+    )
