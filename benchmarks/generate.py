@@ -136,7 +136,9 @@ def _policies(
             listed = [k, *(int(x) for x in picked)]
         else:
             size = int(rng.integers(1, min(11, s)))
-            listed = [int(x) for x in rng.choice(others, size=min(size, len(others)), replace=False)]
+            listed = [
+                int(x) for x in rng.choice(others, size=min(size, len(others)), replace=False)
+            ]
         policies.append(
             Policy(
                 id=f"pol-{k:05d}",

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import reference_model
 
+import reference_model
 from infobarrier.core.barriers import BarrierConfig, ListKind, Mode, PolicyState
 from infobarrier.core.compiler import compile_epoch
 from infobarrier.core.decisions import Verdict, compatibility, compatible_many

@@ -399,7 +399,9 @@ def test_set_policy_replaces_allow_list_with_block_list() -> None:
 
 def test_set_policy_state_comment_and_moderation_keep_the_list() -> None:
     config = base()
-    changed = config.set_policy("P-A", state=PolicyState.ACTIVE, comment="c", moderation_allowed=True)
+    changed = config.set_policy(
+        "P-A", state=PolicyState.ACTIVE, comment="c", moderation_allowed=True
+    )
     policy = changed.policy("P-A")
     assert (policy.kind, policy.segments) == (ListKind.BLOCK, ("B",))
     assert (policy.state, policy.comment, policy.moderation_allowed) == (

@@ -162,10 +162,13 @@ TA, TB, TC, TD = "Department -eq 'a'", "Company -eq 'b'", "Co -eq 'c'", "Office 
         (f"-not -not -not {TA}", Not(Not(Not(A)))),
         (f"-not (-not {TA})", Not(Not(A))),
         (f"-not (-not ({TA} -and -not {TB}))", Not(Not(And((A, Not(B)))))),
-        (f"{TA} -and -not {TB} -or -not ({TC} -and {TD})", Or((And((A, Not(B))), Not(And((C, D)))))),
+        (
+            f"{TA} -and -not {TB} -or -not ({TC} -and {TD})",
+            Or((And((A, Not(B))), Not(And((C, D))))),
+        ),
         (f"({TA} -and {TB}) -and {TC}", And((And((A, B)), C))),
         (f"{TA}-or({TB})", Or((A, B))),
-        (f"(Department -eq 'a')-and(Company -eq 'b')", And((A, B))),
+        ("(Department -eq 'a')-and(Company -eq 'b')", And((A, B))),
         (f"\t{TA}\n-or\r\n{TB}  ", Or((A, B))),
     ],
 )

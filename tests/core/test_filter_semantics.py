@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import pytest
-import reference_model
 from core_builders import make_directory, upn
 
+import reference_model
 from infobarrier.core.columns import DirectoryColumns
 from infobarrier.core.directory import Directory, User
 from infobarrier.core.filters import matches, parse_filter
@@ -68,7 +68,11 @@ def build() -> Directory:
             },
             "cat": {"department": "Trading Desk", "company": "contoso", "customattribute1": "a?b"},
             "dan": {"extensionattribute1": "axb"},
-            "eve": {"department": "R&D [lab]", "company": "Fabrikam+", "extensionattribute1": "a[b]"},
+            "eve": {
+                "department": "R&D [lab]",
+                "company": "Fabrikam+",
+                "extensionattribute1": "a[b]",
+            },
             "fay": {"department": "sales team", "extensionattribute1": "a+b"},
         },
         {"Traders": ["ann", "cat"], "Research": ["bob", "cat"], "Empty Club": []},

@@ -420,9 +420,9 @@ class _Binder:
             for choice in param.choices:
                 if choice.casefold() == scalar.text.strip().casefold():
                     return choice
+            *others, last = param.choices
             raise _error(
-                token,
-                f"{name} must be {' or '.join(param.choices)}, not {scalar.text!r}",
+                token, f"{name} must be {', '.join(others)} or {last}, not {scalar.text!r}"
             )
         return scalar.text
 

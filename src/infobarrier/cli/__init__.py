@@ -1,0 +1,1 @@
+"""The ``infobarrier`` command line (Typer + Rich): a thin adapter over the services."""

@@ -1,0 +1,171 @@
+"""``check``, ``recipient`` and ``matrix`` commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from infobarrier.cli.output import console, print_csv, print_json
+from infobarrier.cli.state import STATE
+from infobarrier.core.decisions import Verdict
+from infobarrier.core.errors import InvalidInput
+from infobarrier.service.decisions import CheckError, CheckRequest, RecipientStatus
+
+
+def print_check(verdict: Verdict, indent: str = "") -> None:
+    """``ALLOWED: reason`` or ``BLOCKED: reason``."""
+    word = "[green]ALLOWED[/green]" if verdict.allowed else "[red]BLOCKED[/red]"
+    console.print(f"{indent}{word}: ", end="")
+    if not verdict.allowed and verdict.pair is not None:
+        console.print(f"{verdict.pair[0]} and {verdict.pair[1]}: ", end="", markup=False)
+    console.print(verdict.reason, markup=False)
+
+
+def _parse_line(line: str, number: int) -> CheckRequest | CheckError:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return CheckError("invalid_json", f"line {number}, column {exc.colno}: {exc.msg}")
+    if not isinstance(data, dict):
+        return CheckError("invalid_input", f"line {number}: expected a JSON object")
+    unknown = set(data) - {"action", "from", "to"}
+    if unknown:
+        return CheckError(
+            "invalid_input", f"line {number}: unknown field(s) {', '.join(sorted(unknown))}"
+        )
+    action, sender, to = data.get("action"), data.get("from"), data.get("to")
+    if not isinstance(action, str) or not isinstance(sender, str):
+        return CheckError("invalid_input", f"line {number}: 'action' and 'from' must be strings")
+    if not isinstance(to, list) or not all(isinstance(t, str) for t in to):
+        return CheckError("invalid_input", f"line {number}: 'to' must be a list of UPNs")
+    return CheckRequest(action, sender, to)
+
+
+def check(
+    upns: list[str] = typer.Argument(None, help="FROM TO [TO ...]"),
+    action: str | None = typer.Option(None, "--action", help="search, chat, group-chat, ..."),
+    as_json: bool = typer.Option(False, "--json"),
+    batch: Path | None = typer.Option(None, "--batch", help="JSONL file; '-' for stdin"),
+) -> int:
+    """May FROM do ACTION with TO? Exit 0 allowed, 1 blocked, 2 bad input."""
+    services = STATE.services
+    if batch is not None:
+        if upns or action:
+            raise InvalidInput("--batch takes no --action and no users")
+        text = sys.stdin.read() if str(batch) == "-" else _read_text(batch)
+        requests: list[CheckRequest | CheckError] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                requests.append(_parse_line(line, number))
+        for result in services.decisions.check_batch(STATE.tenant, requests):
+            print_json(result.as_dict())
+        return 0
+    if action is None:
+        raise InvalidInput("give --action ACTION FROM TO [TO ...], or --batch FILE")
+    if not upns or len(upns) < 2:
+        raise InvalidInput("give FROM and at least one TO user")
+    verdict = services.decisions.check(STATE.tenant, CheckRequest(action, upns[0], upns[1:]))
+    if as_json:
+        print_json(verdict.as_dict())
+    else:
+        print_check(verdict)
+    return 0 if verdict.allowed else 1
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _print_status(status: RecipientStatus) -> None:
+    console.print(f"{status.upn} ({status.display_name}, {status.kind})", markup=False)
+    console.print(f"  account:  {'enabled' if status.account_enabled else 'DISABLED'}")
+    console.print(f"  segments: {', '.join(status.segments) or '(none)'}", markup=False)
+    console.print(f"  policies: {', '.join(status.policies) or '(none)'}", markup=False)
+    for error in status.errors:
+        console.print(f"  error:    {error}", markup=False)
+    for finding in status.findings:
+        console.print(f"  licensing: {finding}", markup=False)
+
+
+def recipient(
+    upn: str,
+    other: str | None = typer.Argument(None, help="A second user: show the pair's verdict"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """A user's segments, policies and errors; with two users, their relationship."""
+    status = STATE.services.decisions.recipient(STATE.tenant, upn, other)
+    if as_json:
+        print_json(status.as_dict())
+        return
+    console.print(f"epoch {status.epoch_id or '(none applied)'}", markup=False)
+    _print_status(status)
+    if status.other is not None:
+        _print_status(status.other)
+    if status.pair is not None:
+        console.print("relationship: ", end="")
+        print_check(status.pair)
+
+
+def print_matrix(tenant: str, fmt: str) -> None:
+    """The segment matrix in one of the formats."""
+    names, grid, counts = STATE.services.decisions.matrix(tenant)
+    if fmt == "json":
+        cells: list[dict[str, Any]] = [
+            {
+                "a": c.a,
+                "b": c.b,
+                "allowed": c.allowed,
+                "code": c.code,
+                "reason": c.reason,
+                "policy": c.policy,
+            }
+            for row in grid
+            for c in row
+        ]
+        print_json({"segments": names, "users": counts, "cells": cells})
+        return
+    if fmt == "csv":
+        print_csv(
+            ["segment", "users", *names],
+            [
+                [name, count, *("allowed" if c.allowed else "blocked" for c in row)]
+                for name, count, row in zip(names, counts, grid, strict=True)
+            ],
+        )
+        return
+    from rich.table import Table
+
+    t = Table(title=f"Who can communicate with whom in {tenant} (epoch in force)")
+    t.add_column("segment (users)")
+    for k in range(len(names)):
+        t.add_column(str(k + 1), justify="center")
+    for k, (name, count, row) in enumerate(zip(names, counts, grid, strict=True)):
+        t.add_row(
+            f"{k + 1}. {name} ({count})",
+            *("[green]✓[/green]" if c.allowed else "[red]✗[/red]" for c in row),
+        )
+    console.print(t)
+    console.print("✓ allowed  ✗ blocked; `recipient A B` explains any pair.")
+
+
+def matrix(
+    fmt: str = typer.Option("table", "--format", help="table|csv|json"),
+) -> None:
+    """Segment x segment verdicts, including users in no segment."""
+    if fmt not in ("table", "csv", "json"):
+        raise InvalidInput(f"--format: expected table, csv or json, found {fmt!r}")
+    print_matrix(STATE.tenant, fmt)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach these commands to the root app."""
+    app.command("check")(check)
+    app.command("recipient")(recipient)
+    app.command("matrix")(matrix)

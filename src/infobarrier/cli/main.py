@@ -1,0 +1,113 @@
+"""Entry point: global ``--db``/``--tenant`` options, sub-commands, exit codes.
+
+Exit codes (design.md): 0 success or allowed, 1 a single check said no, 2 bad input or
+not found. Errors go to stderr as ``error: <message>``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+
+from infobarrier import __version__
+from infobarrier.cli import barrier_cmds, decision_cmds, directory_cmds, tenant_cmds
+from infobarrier.cli.output import errors
+from infobarrier.cli.state import STATE
+from infobarrier.core.errors import InfobarrierError
+from infobarrier.service.wiring import DEFAULT_DB
+
+app = typer.Typer(
+    name="infobarrier",
+    help="Information barriers: segments, policies, explained decisions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"infobarrier {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    db: str = typer.Option(
+        DEFAULT_DB, "--db", envvar="INFOBARRIER_DB", help="Database URL (SQLite or PostgreSQL)."
+    ),
+    tenant: str | None = typer.Option(
+        None, "--tenant", envvar="INFOBARRIER_TENANT", help="Tenant the command works on."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Global options come before the command: ``infobarrier --tenant abc matrix``."""
+    STATE.db = db
+    STATE.tenant_name = tenant
+    STATE._services = None
+
+
+tenant_cmds.register(app)
+directory_cmds.register(app)
+barrier_cmds.register(app)
+decision_cmds.register(app)
+
+#: Options that take several values after one flag (``--allowed A B C``).
+LIST_OPTIONS = ("--allowed", "--blocked")
+
+
+def expand_list_options(argv: Sequence[str]) -> list[str]:
+    """Rewrite ``--allowed A B`` as ``--allowed A --allowed B`` (Click takes one value)."""
+    out: list[str] = []
+    current: str | None = None
+    took_value = False
+    for arg in argv:
+        if current is not None and arg not in LIST_OPTIONS and not arg.startswith("--"):
+            out += [current, arg]
+            took_value = True
+            continue
+        if current is not None and not took_value:
+            out.append(current)  # a flag with no value: let Click report it
+        current, took_value = (arg, False) if arg in LIST_OPTIONS else (None, False)
+        if current is None:
+            out.append(arg)
+    if current is not None and not took_value:
+        out.append(current)
+    return out
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (tests call this)."""
+    args = expand_list_options(list(sys.argv[1:] if argv is None else argv))
+    try:
+        result = app(args=args, prog_name="infobarrier", standalone_mode=False)
+    except InfobarrierError as exc:
+        errors.print(f"error: {exc}", markup=False)
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        errors.print("aborted")
+        return 130
+    finally:
+        if STATE._services is not None:
+            STATE._services.store.dispose()
+            STATE._services = None
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    """Console script ``infobarrier``."""
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

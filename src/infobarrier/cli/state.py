@@ -1,0 +1,52 @@
+"""Global CLI state: the database URL, the tenant, and the services built from them."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+
+from infobarrier.core.errors import InvalidInput
+from infobarrier.service.wiring import DEFAULT_DB, Services, build
+
+
+def cli_actor() -> str:
+    """Audit actor for the CLI: ``cli:<os user>`` (design.md)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid())
+    return f"cli:{user}"
+
+
+@dataclass
+class CliState:
+    """Set by the root callback from ``--db`` and ``--tenant``."""
+
+    db: str = DEFAULT_DB
+    tenant_name: str | None = None
+    _services: Services | None = field(default=None, repr=False)
+
+    @property
+    def services(self) -> Services:
+        """Built on first use, so ``--help`` never touches the database."""
+        if self._services is None:
+            self._services = build(self.db)
+        return self._services
+
+    @property
+    def tenant(self) -> str:
+        """The tenant every command works on, or a clear error."""
+        if not self.tenant_name:
+            raise InvalidInput(
+                "no tenant given: pass --tenant NAME before the command, or set INFOBARRIER_TENANT"
+            )
+        return self.tenant_name
+
+    @property
+    def actor(self) -> str:
+        """Who the audit log names."""
+        return cli_actor()
+
+
+STATE = CliState()

@@ -1,0 +1,1 @@
+"""The seed document's Company ABC tenant, as a runnable demo."""
