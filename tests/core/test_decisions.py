@@ -628,3 +628,23 @@ def test_compatible_many_same_index_is_true_even_when_unusable() -> None:
     t = abc(Mode.LEGACY, off={"enabled": False}, g={"guest": True})
     idx = np.array([t.ix("off"), t.ix("g"), t.ix("a1")])
     assert compatible_many(t.epoch, idx, idx).tolist() == [True, True, True]
+
+
+def test_verdict_as_dict_has_the_documented_fields() -> None:
+    t = abc(Mode.SINGLE_SEGMENT, policies={"A": block("B")})
+    refused = t.verdict("a1", "b1").as_dict()
+    assert refused == {
+        "allowed": False,
+        "reason": refused["reason"],
+        "code": "blocked_by_policy",
+        "pair": [upn("a1"), upn("b1")],
+        "policy": "P-A",
+        "segment": "A",
+    }
+    assert isinstance(refused["reason"], str)
+    assert refused["reason"]
+    unrestricted = decide(
+        t.epoch, Action.SEARCH, t.ix("a1"), [t.ix("b1")], people_search_restriction=False
+    ).as_dict()
+    assert unrestricted["allowed"] is True
+    assert unrestricted["pair"] is None

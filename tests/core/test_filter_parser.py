@@ -340,3 +340,30 @@ def test_render_parses_back_to_the_same_shape(text: str) -> None:
     again = parse_filter(render(expr))
     assert strip(again) == strip(expr)
     assert render(again) == render(expr)
+
+
+def nested(depth: int, shape: str) -> tuple[str, Expr]:
+    """A filter nested ``depth`` levels deep, and the tree it stands for."""
+    if shape == "parens":
+        return "(" * depth + TA + ")" * depth, A
+    tree: Expr = A
+    for _ in range(depth):
+        tree = Not(tree)
+    return "-not " * depth + TA, tree
+
+
+@pytest.mark.parametrize("depth", [10, 100, 1000])
+@pytest.mark.parametrize("shape", ["parens", "nots"])
+def test_deep_nesting_parses_or_is_a_clear_error(shape: str, depth: int) -> None:
+    """§3: a filter either parses or is refused with a clear error naming a position;
+    a deeply nested one must not escape as a ``RecursionError``."""
+    text, tree = nested(depth, shape)
+    outcome: Expr | FilterSyntaxError
+    try:
+        outcome = parse_filter(text)
+    except FilterSyntaxError as error:
+        outcome = error
+    if isinstance(outcome, FilterSyntaxError):
+        assert 1 <= outcome.position <= len(text) + 1
+    else:
+        assert strip(outcome) == tree

@@ -1,0 +1,30 @@
+"""A small tenant in a few lines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from infobarrier.core.barriers import Mode
+from infobarrier.core.directory import make_user
+from infobarrier.service.wiring import Services
+
+ACTOR = "test"
+
+#: ``tenant(name, {upn: department})`` creates a tenant with those users.
+MakeTenant = Callable[..., str]
+
+
+@pytest.fixture
+def make_tenant(services: Services) -> MakeTenant:
+    """Create a tenant whose users are given as ``{upn: department}``."""
+
+    def build(name: str, users: dict[str, str], mode: Mode = Mode.SINGLE_SEGMENT) -> str:
+        services.tenants.create(name, mode, ACTOR)
+        services.directory.put_users(
+            name, [make_user(upn, Department=dept) for upn, dept in users.items()], ACTOR
+        )
+        return name
+
+    return build

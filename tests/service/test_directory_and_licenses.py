@@ -1,0 +1,78 @@
+"""Directory and licensing use cases (§2): service accounts, seats, imports all-or-nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import ACTOR, MakeTenant
+from infobarrier.core.directory import UserKind
+from infobarrier.core.errors import InvalidInput, LicensingError, NotFound
+from infobarrier.service.wiring import Services
+
+
+@pytest.fixture
+def tenant(make_tenant: MakeTenant) -> str:
+    return make_tenant("abc", {"se1@abc.example": "Support", "guest@abc.example": "Support"})
+
+
+def test_service_account_has_vendor_and_sponsor(services: Services, tenant: str) -> None:
+    account = services.directory.create_service_account(
+        tenant, "v1-ra@abc.example", vendor="Vendor1", sponsor="se1@abc.example", actor=ACTOR
+    )
+    directory = services.directory.directory(tenant)
+    stored = directory.by_upn("v1-ra@abc.example")
+    assert stored.kind is UserKind.SERVICE_ACCOUNT
+    assert stored.company == "Vendor1"
+    assert stored.sponsor_id == directory.by_upn("se1@abc.example").id
+    assert account == stored
+
+
+def test_service_account_needs_a_known_internal_sponsor(services: Services, tenant: str) -> None:
+    with pytest.raises(NotFound):
+        services.directory.create_service_account(
+            tenant, "v@abc.example", vendor="V", sponsor="nobody@abc.example", actor=ACTOR
+        )
+    services.directory.create_service_account(
+        tenant, "v1@abc.example", vendor="V", sponsor="se1@abc.example", actor=ACTOR
+    )
+    with pytest.raises(InvalidInput, match="internal user"):
+        services.directory.create_service_account(
+            tenant, "v2@abc.example", vendor="V", sponsor="v1@abc.example", actor=ACTOR
+        )
+
+
+def test_seats_are_enforced(services: Services, tenant: str) -> None:
+    services.directory.purchase(tenant, "MICROSOFT_REMOTE_ASSIST", 1, ACTOR)
+    services.directory.assign(tenant, "se1@abc.example", "MICROSOFT_REMOTE_ASSIST", ACTOR)
+    with pytest.raises(LicensingError, match="no seat left") as refused:
+        services.directory.assign(tenant, "guest@abc.example", "MICROSOFT_REMOTE_ASSIST", ACTOR)
+    assert refused.value.code == "out_of_seats"
+    with pytest.raises(LicensingError, match="1 are assigned"):
+        services.directory.purchase(tenant, "MICROSOFT_REMOTE_ASSIST", 0, ACTOR)
+    book = services.directory.licenses(tenant)
+    assert book.sku("MICROSOFT_REMOTE_ASSIST").seats == 1
+    assert book.assigned("MICROSOFT_REMOTE_ASSIST") == 1
+
+
+def test_remote_assist_refused_to_guests(services: Services, tenant: str) -> None:
+    services.directory.update_user(tenant, "guest@abc.example", ACTOR, user_type="Guest")
+    services.directory.purchase(tenant, "MICROSOFT_REMOTE_ASSIST", 5, ACTOR)
+    with pytest.raises(LicensingError, match="Member accounts only"):
+        services.directory.assign(tenant, "guest@abc.example", "MICROSOFT_REMOTE_ASSIST", ACTOR)
+    assert services.directory.licenses(tenant).assigned("MICROSOFT_REMOTE_ASSIST") == 0
+
+
+def test_users_csv_import_is_all_or_nothing(services: Services, tenant: str) -> None:
+    good = b"userPrincipalName,department\nnew1@abc.example,Sales\n"
+    bad = good + b"new2@abc.example,Sales\nnew1@abc.example,HR\n"  # duplicate UPN, line 4
+    with pytest.raises(InvalidInput, match="line 4"):
+        services.directory.import_users_csv(tenant, bad, ACTOR)
+    assert services.directory.directory(tenant).find_upn("new2@abc.example") is None
+    summary = services.directory.import_users_csv(tenant, good, ACTOR)
+    assert (summary.users_created, summary.users_updated) == (1, 0)
+    again = services.directory.import_users_csv(
+        tenant, b"userPrincipalName,department\nnew1@abc.example,HR\n", ACTOR
+    )
+    assert (again.users_created, again.users_updated) == (0, 1)
+    user = services.directory.directory(tenant).by_upn("new1@abc.example")
+    assert user.attributes["Department"] == "HR"

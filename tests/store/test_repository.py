@@ -1,0 +1,231 @@
+"""Store contract: what one transaction writes, the next reads back; failures write nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from infobarrier.core.audit import first_broken
+from infobarrier.core.barriers import BarrierConfig, Mode, PolicyState
+from infobarrier.core.directory import Group, UserKind, UserType, make_user, new_id
+from infobarrier.core.errors import Conflict, InvalidInput
+from infobarrier.core.licenses import LicenseBook
+from infobarrier.store.repository import Store
+
+
+def _tenant(store: Store, name: str = "t1") -> None:
+    with store.transaction() as repo:
+        repo.create_tenant(name)
+
+
+def test_tenant_created_with_catalog_and_listed(store: Store) -> None:
+    _tenant(store, "alpha")
+    _tenant(store, "beta")
+    with store.transaction() as repo:
+        assert [t.name for t in repo.tenants()] == ["alpha", "beta"]
+        book = repo.load_licenses(repo.tenant("alpha"))
+    assert "MICROSOFT_REMOTE_ASSIST" in book.skus
+    assert all(s.seats == 0 for s in book.skus.values())
+
+
+def test_duplicate_and_invalid_tenant_names_refused(store: Store) -> None:
+    _tenant(store, "alpha")
+    with pytest.raises(Conflict), store.transaction() as repo:
+        repo.create_tenant("alpha")
+    with pytest.raises(InvalidInput, match=r"tenant\.name"), store.transaction() as repo:
+        repo.create_tenant("Bad_Name")
+
+
+def test_directory_round_trip(store: Store) -> None:
+    _tenant(store)
+    sponsor = make_user("sponsor@abc.example", Department="Support", UsageLocation="US")
+    account = make_user(
+        "v1@abc.example",
+        kind=UserKind.SERVICE_ACCOUNT,
+        sponsor_id=sponsor.id,
+        Company="Vendor1",
+        user_type=UserType.MEMBER,
+        hidden_from_address_lists=True,
+        proxy_addresses=["SMTP:v1@abc.example", "smtp:vendor1@abc.example"],
+    )
+    group = Group(new_id(), "V1_RemoteAssistUser", "v1ra@abc.example", frozenset({account.id}))
+    with store.transaction() as repo:
+        tenant = repo.tenant("t1")
+        repo.save_users(tenant, [sponsor, account])
+        repo.save_groups(tenant, [group])
+    with store.transaction() as repo:
+        directory = repo.load_directory(repo.tenant("t1"))
+    assert directory.by_upn("V1@ABC.example") == account
+    assert directory.by_upn("sponsor@abc.example") == sponsor
+    assert directory.member_of_values(account.id) == [
+        "V1_RemoteAssistUser",
+        "v1ra@abc.example",
+        group.id,
+    ]
+
+
+def test_group_membership_replaced_exactly(store: Store) -> None:
+    _tenant(store)
+    a, b, c = (make_user(f"{n}@x.example") for n in "abc")
+    group = Group(new_id(), "G", "", frozenset({a.id, b.id}))
+    with store.transaction() as repo:
+        tenant = repo.tenant("t1")
+        repo.save_users(tenant, [a, b, c])
+        repo.save_groups(tenant, [group])
+    with store.transaction() as repo:
+        tenant = repo.tenant("t1")
+        repo.save_groups(tenant, [Group(group.id, "G", "", frozenset({b.id, c.id}))])
+    with store.transaction() as repo:
+        loaded = repo.load_directory(repo.tenant("t1")).group(group.id)
+    assert loaded.members == {b.id, c.id}
+
+
+def test_failed_transaction_writes_nothing(store: Store) -> None:
+    _tenant(store)
+    with pytest.raises(RuntimeError), store.transaction() as repo:
+        tenant = repo.tenant("t1")
+        repo.save_users(tenant, [make_user("x@x.example")])
+        repo.save_config(tenant, BarrierConfig().new_segment("S", "Department -eq 'x'"))
+        raise RuntimeError("boom")
+    with store.transaction() as repo:
+        tenant = repo.tenant("t1")
+        assert len(repo.load_directory(tenant)) == 0
+        assert repo.load_config(tenant).segments == ()
+
+
+def test_duplicate_upn_refused_by_database(store: Store) -> None:
+    _tenant(store)
+    with store.transaction() as repo:
+        repo.save_users(repo.tenant("t1"), [make_user("a@x.example")])
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"), store.transaction() as repo:
+        repo.save_users(repo.tenant("t1"), [make_user("A@X.example")])
+
+
+def test_config_round_trip_keeps_order_ids_and_fields(store: Store) -> None:
+    _tenant(store)
+    config = (
+        BarrierConfig()
+        .new_segment("HR", "Department -eq 'HR'")
+        .new_segment("Sales", "Department -eq 'Sales' -or Company -like 'S*'")
+        .new_segment("Research", "Department -eq 'Research'")
+        .new_policy("Sales-Research", "Sales", blocked=["Research"], state=PolicyState.ACTIVE)
+        .new_policy("HR-only", "HR", allowed=["HR", "Sales"], comment="it's fine")
+    )
+    with store.transaction() as repo:
+        repo.save_config(repo.tenant("t1"), config)
+    with store.transaction() as repo:
+        loaded = repo.load_config(repo.tenant("t1"))
+    assert loaded == config
+    edited = loaded.set_policy("Sales-Research", allowed=["Sales"]).remove_policy("HR-only")
+    edited = edited.remove_segment("HR").new_segment("HR", "Department -eq 'People'")
+    with store.transaction() as repo:
+        repo.save_config(repo.tenant("t1"), edited)
+    with store.transaction() as repo:
+        assert repo.load_config(repo.tenant("t1")) == edited
+
+
+def test_mode_saved_with_config(store: Store) -> None:
+    _tenant(store)
+    with store.transaction() as repo:
+        tenant = repo.save_config(repo.tenant("t1"), BarrierConfig().set_mode(Mode.MULTI_SEGMENT))
+        assert tenant.mode is Mode.MULTI_SEGMENT
+    with store.transaction() as repo:
+        assert repo.tenant("t1").mode is Mode.MULTI_SEGMENT
+
+
+def test_licenses_round_trip(store: Store) -> None:
+    _tenant(store)
+    user = make_user("u@x.example")
+    with store.transaction() as repo:
+        tenant = repo.tenant("t1")
+        repo.save_users(tenant, [user])
+        book = repo.load_licenses(tenant).set_seats("SPE_E5", 2).assign(user, "SPE_E5")
+        repo.save_licenses(tenant, book)
+    with store.transaction() as repo:
+        loaded = repo.load_licenses(repo.tenant("t1"))
+    assert loaded.sku("SPE_E5").seats == 2
+    assert loaded.assignments[user.id] == {"SPE_E5"}
+    assert "INFORMATION_BARRIERS" in loaded.plans_of(user.id)
+
+
+def test_only_one_running_application_per_tenant(store: Store) -> None:
+    _tenant(store)
+    _tenant(store, "t2")
+    with store.transaction() as repo:
+        repo.start_application(repo.tenant("t1"), new_id(), "me")
+    with pytest.raises(Conflict), store.transaction() as repo:
+        repo.start_application(repo.tenant("t1"), new_id(), "you")
+    with store.transaction() as repo:  # another tenant is independent
+        repo.start_application(repo.tenant("t2"), new_id(), "me")
+        assert len(repo.running_applications(repo.tenant("t1"))) == 1
+
+
+def test_epochs_latest_in_force_with_own_copy(store: Store) -> None:
+    _tenant(store)
+    config = (
+        BarrierConfig()
+        .new_segment("A", "Department -eq 'a'")
+        .new_policy("P", "A", allowed=["A"], state=PolicyState.ACTIVE)
+        .new_segment("B", "Department -eq 'b'")
+        .new_policy("Q", "B", blocked=["A"])
+    )
+    with store.transaction() as repo:
+        tenant = repo.tenant("t1")
+        assert repo.current_epoch(tenant) is None
+        app = new_id()
+        repo.start_application(tenant, app, "me")
+        first = repo.add_epoch(tenant, app, config)
+    with store.transaction() as repo:
+        found = repo.current_epoch(repo.tenant("t1"))
+    assert found is not None
+    epoch_id, applied = found
+    assert epoch_id == first
+    assert [p.name for p in applied.policies] == ["P"]  # only Active policies are copied
+    assert [s.name for s in applied.segments] == ["A", "B"]
+
+
+def test_audit_chain_appends_and_detects_tampering(store: Store) -> None:
+    _tenant(store)
+    with store.transaction() as repo:
+        tenant = repo.tenant("t1")
+        for n in range(3):
+            repo.append_audit(tenant, "cli:test", "thing.done", {"n": n})
+    with store.transaction() as repo:
+        entries = repo.audit(repo.tenant("t1"))
+    assert [e.seq for e in entries] == [1, 2, 3]
+    assert first_broken(entries) is None
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit SET detail = '{\"n\": 99}' WHERE seq = 2"))
+    with store.transaction() as repo:
+        broken = first_broken(repo.audit(repo.tenant("t1")))
+    assert broken is not None
+    assert broken[0] == 2
+
+
+def test_audit_filters(store: Store) -> None:
+    _tenant(store)
+    with store.transaction() as repo:
+        tenant = repo.tenant("t1")
+        repo.append_audit(tenant, "alice", "segment.created", {})
+        repo.append_audit(tenant, "bob", "policy.created", {})
+        repo.append_audit(tenant, "alice", "policy.created", {})
+    with store.transaction() as repo:
+        tenant = repo.tenant("t1")
+        assert [e.seq for e in repo.audit(tenant, actor="alice")] == [1, 3]
+        assert [e.seq for e in repo.audit(tenant, kinds=["policy.created"])] == [2, 3]
+
+
+def test_delete_tenant_data_removes_everything(store: Store) -> None:
+    _tenant(store)
+    user = make_user("u@x.example")
+    with store.transaction() as repo:
+        tenant = repo.tenant("t1")
+        repo.save_users(tenant, [user])
+        repo.save_groups(tenant, [Group(new_id(), "G", "", frozenset({user.id}))])
+        repo.save_licenses(tenant, LicenseBook.new().set_seats("SPE_E5", 1).assign(user, "SPE_E5"))
+        repo.append_audit(tenant, "me", "x", {})
+    with store.transaction() as repo:
+        repo.delete_tenant_data(repo.tenant("t1"))
+    with store.transaction() as repo:
+        assert repo.find_tenant("t1") is None
+    _tenant(store)  # the name is free again
