@@ -89,7 +89,14 @@ def build_directory(specs: list[UserSpec]) -> Directory:
 
 # -- filters ---------------------------------------------------------------------------------
 
-FILTER_ATTRIBUTES = ["Department", "Company", "ExtensionAttribute1", "ProxyAddresses", "MemberOf"]
+FILTER_ATTRIBUTES = [
+    "Department",
+    "Company",
+    "ExtensionAttribute1",
+    "ProxyAddresses",
+    "MemberOf",
+    "UserPrincipalName",
+]
 FILTER_VALUES = [
     *ATTRIBUTE_VALUES,
     "*",
@@ -111,6 +118,9 @@ FILTER_VALUES = [
     "tr*",
     "o'*",
     'say "x"',
+    "U1@CONTOSO.COM",
+    "u*@contoso.com",
+    "*2@*",
 ]
 
 comparisons = st.builds(

@@ -82,11 +82,16 @@ def test_group_membership_replaced_exactly(store: Store) -> None:
 
 def test_failed_transaction_writes_nothing(store: Store) -> None:
     _tenant(store)
-    with pytest.raises(RuntimeError), store.transaction() as repo:
-        tenant = repo.tenant("t1")
-        repo.save_users(tenant, [make_user("x@x.example")])
-        repo.save_config(tenant, BarrierConfig().new_segment("S", "Department -eq 'x'"))
-        raise RuntimeError("boom")
+
+    def write_then_fail() -> None:
+        with store.transaction() as repo:
+            tenant = repo.tenant("t1")
+            repo.save_users(tenant, [make_user("x@x.example")])
+            repo.save_config(tenant, BarrierConfig().new_segment("S", "Department -eq 'x'"))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
     with store.transaction() as repo:
         tenant = repo.tenant("t1")
         assert len(repo.load_directory(tenant)) == 0
