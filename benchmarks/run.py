@@ -119,6 +119,7 @@ def machine() -> Json:
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "numpy": np.__version__,
         "platform": platform.platform(),
+        "loadavg_at_start": list(os.getloadavg()),
     }
 
 
@@ -272,16 +273,23 @@ def explanation_cache(epoch: Epoch) -> Json:
 def time_compile(tenant: Tenant, repeats: int) -> tuple[Epoch, Json]:
     """``compile_epoch`` (apply's in-memory work); the best of ``repeats`` runs."""
     runs: list[float] = []
+    cpu: list[float] = []
     epoch: Epoch | None = None
     for _ in range(repeats):
         epoch = None
         gc.collect()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         epoch = compile_epoch(tenant.directory, tenant.config)
         runs.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     assert epoch is not None
     best = min(runs)
-    return epoch, {"seconds": best, "runs": runs, "users_per_s": len(epoch) / best}
+    return epoch, {
+        "seconds": best,
+        "runs": runs,
+        "cpu_seconds": cpu[runs.index(best)],
+        "users_per_s": len(epoch) / best,
+    }
 
 
 def time_single(epoch: Epoch, us: list[int], vs: list[int]) -> Json:
@@ -499,6 +507,7 @@ def run_one(size: int, segments: int, mode: Mode, seed: int, settings: Settings)
     result["reference"] = time_reference(tenant, epoch, settings, us, vs, groups, random_groups)
     result["speedup"] = speedups(result)
     result["peak_rss_mb"] = peak_rss_mb()
+    result["loadavg_1min_after"] = os.getloadavg()[0]
     return result
 
 
@@ -559,7 +568,8 @@ def table_rows(r: Json) -> list[tuple[str, str, str, str, str]]:
             fmt_time(r["compile"]["seconds"] * 1e9),
             fmt_time(ref["apply"]["seconds"] * 1e9) + ex(ref["apply"]["extrapolated"]),
             fmt_x(sp["apply"]),
-            f"ref: segments_of × N, sample {ref['apply']['sample_users']} users",
+            f"CPU {r['compile']['cpu_seconds']:.2f} s; ref: segments_of × N, sample "
+            f"{ref['apply']['sample_users']} users",
         ),
         (
             "epoch numpy arrays / user",
@@ -652,7 +662,8 @@ def print_table(r: Json) -> None:
     print(
         f"epoch: {e['profiles']:,} profiles ({e['multi_segment_profiles']:,} multi-segment), "
         f"{e['conflicts']:,} users in IBPolicyConflict; agreement with reference_model on "
-        f"{a['pairs']} pairs: OK ({a['allowed']} allowed); peak RSS {r['peak_rss_mb']:,.0f} MB"
+        f"{a['pairs']} pairs: OK ({a['allowed']} allowed); peak RSS {r['peak_rss_mb']:,.0f} MB; "
+        f"load average {r['loadavg_1min_after']:.2f}"
     )
     header = ("figure", "infobarrier", "reference", "speedup", "note")
     rows = [header, *table_rows(r)]
@@ -808,7 +819,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\n" + markdown(results))
     print(
         f"\nmachine: nproc {info['nproc']}, CPU {info['cpu_model']}, {info['memory_gb']} GB, "
-        f"{info['python']}, numpy {info['numpy']}, {info['platform']}"
+        f"{info['python']}, numpy {info['numpy']}, {info['platform']}; load average at start "
+        f"{info['loadavg_at_start'][0]:.2f}, at end {os.getloadavg()[0]:.2f}"
     )
     print(f"wall time {payload['wall_s']:.0f} s; results written to {args.output}")
     return 0

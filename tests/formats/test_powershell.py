@@ -787,7 +787,7 @@ def configs(draw: st.DrawFn) -> BarrierConfig:
     return config
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(configs(), st.booleans(), st.one_of(st.none(), _TEXT))
 def test_render_parse_run_round_trip(
     config: BarrierConfig, include_application: bool, header: str | None
@@ -799,3 +799,32 @@ def test_render_parse_run_round_trip(
     assert starts == ([len(commands) - 1] if include_application else [])
     # and rendering the rebuilt config gives the same script
     assert render_script(rebuilt, include_application=include_application, header=header) == text
+
+
+def test_line_endings_count_as_one_line() -> None:
+    text = "Get-X\r\nGet-Y\rGet-Z\n\r\n  Remove-OrganizationSegment Nope\r\n"
+    assert where(text) == (5, 3)
+
+
+_PIECES = st.sampled_from(
+    [
+        *("New-OrganizationSegment", "Set-InformationBarrierPolicy", "Get-X", "-Name", "-N:"),
+        *(" ", "\n", "\r\n", "`", "`\n", "'", '"', "''", "$", "$true", "$x", "$(", "${"),
+        *("@(", "(", ")", ",", ";", "|", "#", "<#", "#>", "@'\n", "\n'@", '@"\n', "{", "}"),
+        *("x", "-UserGroupFilter", "Department -eq 'x'", "`u{41}", "-Confirm:", "\u2013", "&&"),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(_PIECES, max_size=25).map("".join), st.text()))
+def test_any_text_either_imports_or_raises_a_script_error(text: str) -> None:
+    error: ScriptError | None = None
+    try:
+        run_script(BarrierConfig(), parse_script(text))
+    except ScriptError as exc:
+        error = exc
+    if error is not None:
+        assert error.line >= 1
+        assert error.column >= 1
+        assert error.message.startswith(f"line {error.line}, column {error.column}: ")

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
+from service_builders import ACTOR, MakeTenant
 
 from infobarrier.core.barriers import Mode
 from infobarrier.core.directory import make_user
 from infobarrier.service.wiring import Services
-
-ACTOR = "test"
-
-#: ``tenant(name, {upn: department})`` creates a tenant with those users.
-MakeTenant = Callable[..., str]
 
 
 @pytest.fixture

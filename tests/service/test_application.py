@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
+from service_builders import ACTOR, MakeTenant
 
-from conftest import ACTOR, MakeTenant
 from infobarrier.core.barriers import PolicyState
 from infobarrier.core.directory import new_id
 from infobarrier.core.errors import Conflict

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from service_builders import ACTOR, MakeTenant
 
-from conftest import ACTOR, MakeTenant
 from infobarrier.core.directory import UserKind
 from infobarrier.core.errors import InvalidInput, LicensingError, NotFound
 from infobarrier.service.wiring import Services

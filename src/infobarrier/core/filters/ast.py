@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -22,7 +22,8 @@ class Comparison:
     attribute: str
     op: Op
     value: str
-    position: int = 0
+    #: Where it stood in the text; not part of the value (a rendered filter re-parses equal).
+    position: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

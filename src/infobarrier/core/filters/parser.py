@@ -94,11 +94,25 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+#: Deepest nesting of parentheses and ``-not`` accepted; deeper is an error, not a crash.
+MAX_DEPTH = 100
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.tokens = tokenize(text)
         self.pos = 0
+        self.depth = 0
+
+    def nest(self, tok: Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise FilterSyntaxError(
+                f"nesting deeper than {MAX_DEPTH} levels of parentheses or -not",
+                tok.column,
+                self.text,
+            )
 
     @property
     def peek(self) -> Token:
@@ -143,18 +157,21 @@ class _Parser:
 
     def not_expr(self) -> Expr:
         if self.is_dashword("-not"):
-            self.advance()
-            return Not(self.not_expr())
+            self.nest(self.advance())
+            operand = self.not_expr()
+            self.depth -= 1
+            return Not(operand)
         return self.primary()
 
     def primary(self) -> Expr:
         tok = self.peek
         if tok.kind is Kind.LPAREN:
-            self.advance()
+            self.nest(self.advance())
             expr = self.or_expr()
             if self.peek.kind is not Kind.RPAREN:
                 raise self.fail(self.peek, f"')' to close the '(' at column {tok.column}")
             self.advance()
+            self.depth -= 1
             return expr
         return self.comparison()
 
