@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 
 .PHONY: run test lint typecheck bench bench-full demo clean
 
@@ -13,9 +14,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/infobarrier --db sqlite:///infobarrier.db demo
+	$(BIN)/infobarrier --db sqlite:///infobarrier.db serve --demo --host 127.0.0.1 --port $(PORT)
 
-demo: run
+demo: $(STAMP)
+	$(BIN)/infobarrier --db sqlite:///infobarrier.db demo
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

@@ -13,7 +13,13 @@ import click
 import typer
 
 from infobarrier import __version__
-from infobarrier.cli import barrier_cmds, decision_cmds, directory_cmds, tenant_cmds
+from infobarrier.cli import (
+    barrier_cmds,
+    decision_cmds,
+    directory_cmds,
+    server_cmds,
+    tenant_cmds,
+)
 from infobarrier.cli.output import errors
 from infobarrier.cli.state import STATE
 from infobarrier.core.errors import InfobarrierError
@@ -56,6 +62,7 @@ tenant_cmds.register(app)
 directory_cmds.register(app)
 barrier_cmds.register(app)
 decision_cmds.register(app)
+server_cmds.register(app)
 
 #: Options that take several values after one flag (``--allowed A B C``).
 LIST_OPTIONS = ("--allowed", "--blocked")

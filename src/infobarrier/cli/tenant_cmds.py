@@ -136,12 +136,19 @@ def audit_verify() -> None:
 
 def demo() -> None:
     """Load the seed's Company ABC tenant `abc` (created or reset), applied, and show it."""
+    from infobarrier.demo import abc
+
+    abc.load(STATE.services, STATE.actor)
+    show_demo()
+
+
+def show_demo() -> None:
+    """Print the demo tenant's matrix and the seed's checks with their reasons."""
     from infobarrier.cli.decision_cmds import print_check, print_matrix
     from infobarrier.demo import abc
     from infobarrier.service.decisions import CheckRequest
 
     services = STATE.services
-    abc.load(services, STATE.actor)
     console.print(
         f"Tenant [bold]{abc.TENANT}[/bold]: Company ABC with vendors V1, V2, V3 "
         "(database " + STATE.db + ")"

@@ -8,10 +8,12 @@ orphaned record is reported as ``Failed`` (interrupted) the next time anyone loo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from infobarrier.core.barriers import BarrierConfig
@@ -41,6 +43,8 @@ class Preview:
     conflicts: list[dict[str, Any]]
     findings: list[str]
     total_recipients: int
+    #: What reconciliation (§8) would do to existing chats, teams, meetings and calls.
+    reconciliation: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _conflicts(epoch: Epoch) -> list[dict[str, Any]]:
@@ -116,7 +120,7 @@ class ApplicationHandler:
     def what_if(self, tenant: str) -> Preview:
         """What applying the current definitions would change; changes nothing."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            current = self.epochs.current(tx.repo, tx.tenant)
+            current = self.epochs.current(tx)
             config = tx.repo.load_config(tx.tenant)
             licenses = tx.repo.load_licenses(tx.tenant)
         candidate = compile_epoch(current.directory, config)
@@ -130,6 +134,10 @@ class ApplicationHandler:
     # -- apply --------------------------------------------------------------------------
     def apply(self, tenant: str, actor: str, progress: ApplyProgress = _quiet) -> Application:
         """Start-InformationBarrierPoliciesApplication, waiting until it ends."""
+        return self.run(tenant, self.begin(tenant, actor), actor, progress)
+
+    def begin(self, tenant: str, actor: str) -> str:
+        """Record an InProgress application (refused while one runs); returns its id."""
         application_id = new_id()
         with self.ctx.tenant_tx(tenant, actor) as tx:
             self.reap_stale(tx.repo, tx.tenant)
@@ -142,10 +150,16 @@ class ApplicationHandler:
                 )
             tx.repo.start_application(tx.tenant, application_id, actor)
             tx.audit("apply.started", application=application_id)
+        return application_id
+
+    def run(
+        self, tenant: str, application_id: str, actor: str, progress: ApplyProgress = _quiet
+    ) -> Application:
+        """Compile and store the epoch of a begun application (in this thread)."""
         try:
             progress("reading", 5)
             with self.ctx.tenant_tx(tenant, actor, write=False) as tx:
-                current = self.epochs.current(tx.repo, tx.tenant)
+                current = self.epochs.current(tx)
                 config = tx.repo.load_config(tx.tenant)
                 licenses = tx.repo.load_licenses(tx.tenant)
             self._percent(tenant, application_id, 10)
@@ -171,12 +185,23 @@ class ApplicationHandler:
                 tx.audit("apply.failed", application=application_id, error=str(exc))
             raise
 
+    def start_background(self, tenant: str, actor: str) -> str:
+        """Begin an application and run it on a thread (the HTTP API's 202)."""
+        application_id = self.begin(tenant, actor)
+
+        def work() -> None:
+            with contextlib.suppress(Exception):  # the failure is recorded in the status
+                self.run(tenant, application_id, actor)
+
+        threading.Thread(target=work, name=f"apply-{application_id}", daemon=True).start()
+        return application_id
+
     def apply_in(self, tx: TenantTx) -> Application:
         """Apply inside the caller's transaction (a PowerShell script's Start-... line)."""
         self.reap_stale(tx.repo, tx.tenant)
         application_id = new_id()
         tx.repo.start_application(tx.tenant, application_id, tx.actor)
-        current = self.epochs.current(tx.repo, tx.tenant)
+        current = self.epochs.current(tx)
         config = tx.repo.load_config(tx.tenant)
         epoch = compile_epoch(current.directory, config)
         report = self._report(

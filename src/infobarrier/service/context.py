@@ -17,8 +17,10 @@ class TenantTx:
     repo: Repository
     tenant: Tenant
     actor: str
+    #: A writer may see its own uncommitted changes, which must never be cached.
+    write: bool = True
 
-    def audit(self, kind: str, **detail: Any) -> None:
+    def audit(self, kind: str, /, **detail: Any) -> None:
         """Append an audit entry for this tenant (semantics §9)."""
         self.repo.append_audit(self.tenant, self.actor, kind, detail)
 
@@ -36,4 +38,4 @@ class Context:
             found = repo.tenant(tenant)
             if write:
                 repo.lock_tenant(found)
-            yield TenantTx(repo, found, actor)
+            yield TenantTx(repo, found, actor, write)

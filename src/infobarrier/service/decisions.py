@@ -11,13 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from infobarrier.core.decisions import (
     Action,
     Verdict,
     compatibility,
+    compatible_many,
     decide,
     parse_action,
 )
+from infobarrier.core.directory import User
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InfobarrierError, InvalidInput, NotFound
 from infobarrier.core.licenses import findings
@@ -118,7 +122,7 @@ class DecisionHandler:
     def current(self, tenant: str) -> Current:
         """The epoch in force over today's directory."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return self.epochs.current(tx.repo, tx.tenant)
+            return self.epochs.current(tx)
 
     def _search_restricted(self, tenant: str) -> bool:
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
@@ -149,7 +153,7 @@ class DecisionHandler:
     def recipient(self, tenant: str, upn: str, other: str | None = None) -> RecipientStatus:
         """``recipient UPN [UPN2]``: segments, policies, errors, and the pair verdict."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            current = self.epochs.current(tx.repo, tx.tenant)
+            current = self.epochs.current(tx)
             licenses = tx.repo.load_licenses(tx.tenant)
         epoch = current.epoch
 
@@ -188,6 +192,37 @@ class DecisionHandler:
         second = status(other)
         pair = compatibility(epoch, _index(epoch, upn), _index(epoch, other))
         return replace(first, pair=pair, other=second)
+
+    def relationship(self, tenant: str, a: str, b: str) -> Verdict:
+        """The pair verdict of §6 with its reason."""
+        epoch = self.current(tenant).epoch
+        return compatibility(epoch, _index(epoch, a), _index(epoch, b))
+
+    def search(self, tenant: str, query: str, as_upn: str, limit: int = 25) -> list[User]:
+        """Directory search of user ``as_upn``: prefix of any word of the display name, the
+        UPN or the mail, case-insensitive, ordered by display name; blocked users are left
+        out before the limit (§7 ``search``)."""
+        current = self.current(tenant)
+        epoch = current.epoch
+        actor_index = _index(epoch, as_upn)
+        prefix = query.strip().casefold()
+        if not prefix:
+            raise InvalidInput("the search text is empty")
+        restricted = self._search_restricted(tenant)
+        hits: list[tuple[str, str, int]] = []
+        for i, uid in enumerate(epoch.user_ids):
+            if i == actor_index:
+                continue
+            user = current.directory.user(uid)
+            words = [*user.display_name.split(), user.upn, user.mail]
+            if any(w.casefold().startswith(prefix) for w in words if w):
+                hits.append((user.display_name.casefold(), user.upn.casefold(), i))
+        hits.sort()
+        if restricted and hits:
+            others = np.array([h[2] for h in hits], dtype=np.intp)
+            keep = compatible_many(epoch, np.full(len(others), actor_index, np.intp), others)
+            hits = [h for h, ok in zip(hits, keep, strict=True) if ok]
+        return [current.directory.user(epoch.user_ids[h[2]]) for h in hits[:limit]]
 
     def matrix(self, tenant: str) -> tuple[list[str], list[list[Cell]], list[int]]:
         """Rows (segments, then ``(none)``), the square grid, and users per row."""

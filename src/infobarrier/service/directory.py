@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from infobarrier.core.directory import Directory, Group, User, UserKind, make_user, new_id
-from infobarrier.core.errors import InvalidInput, NotFound
+from infobarrier.core.errors import Conflict, InvalidInput, NotFound
 from infobarrier.core.licenses import LicenseBook
 from infobarrier.formats import entra_csv
 from infobarrier.service.context import Context, TenantTx
@@ -152,6 +152,62 @@ class DirectoryHandler:
             tx.audit("directory.group_saved", group=group.display_name, members=len(ids))
             return group
 
+    def create_user(self, tenant: str, user: User, actor: str) -> User:
+        """Create one user (its UPN must be new)."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            directory = tx.repo.load_directory(tx.tenant)
+            if directory.find_upn(user.upn) is not None:
+                raise Conflict(f"user {user.upn!r} already exists", code="user_exists")
+            directory.put_user(user)
+            tx.repo.save_users(tx.tenant, [user])
+            tx.audit("directory.user_created", upn=user.upn, kind=user.kind.value)
+            return user
+
+    def add_member(self, tenant: str, group: str, upn: str, actor: str) -> Group:
+        """Add a user to a group (no-op when already a member)."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            directory = tx.repo.load_directory(tx.tenant)
+            found = _group(directory, group)
+            user = directory.by_upn(upn)
+            updated = replace(found, members=found.members | {user.id})
+            directory.put_group(updated)
+            tx.repo.save_groups(tx.tenant, [updated])
+            tx.audit("directory.member_added", group=found.display_name, upn=user.upn)
+            return updated
+
+    def remove_member(self, tenant: str, group: str, upn: str, actor: str) -> Group:
+        """Remove a user from a group."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            directory = tx.repo.load_directory(tx.tenant)
+            found = _group(directory, group)
+            user = directory.by_upn(upn)
+            if user.id not in found.members:
+                raise NotFound(f"{user.upn} is not a member of {found.display_name!r}")
+            updated = replace(found, members=found.members - {user.id})
+            directory.put_group(updated)
+            tx.repo.save_groups(tx.tenant, [updated])
+            tx.audit("directory.member_removed", group=found.display_name, upn=user.upn)
+            return updated
+
+    def remove_group(self, tenant: str, group: str, actor: str) -> None:
+        """Delete a group (its members stay)."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            found = _group(tx.repo.load_directory(tx.tenant), group)
+            tx.repo.delete_groups(tx.tenant, [found.id])
+            tx.audit("directory.group_removed", group=found.display_name)
+
+    def add_seats(self, tenant: str, part_number: str, seats: int, actor: str) -> LicenseBook:
+        """Buy more seats of a SKU."""
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            book = tx.repo.load_licenses(tx.tenant)
+            sku = book.sku(part_number)
+            book = book.set_seats(sku.part_number, sku.seats + seats)
+            tx.repo.save_licenses(tx.tenant, book)
+            tx.audit(
+                "licenses.purchased", sku=sku.part_number, added=seats, seats=sku.seats + seats
+            )
+            return book
+
     def remove_user(self, tenant: str, upn: str, actor: str) -> None:
         """Delete a user."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
@@ -188,6 +244,13 @@ class DirectoryHandler:
             tx.repo.save_licenses(tx.tenant, book)
             tx.audit("licenses.unassigned", upn=user.upn, sku=book.sku(part_number).part_number)
             return book
+
+
+def _group(directory: Directory, name: str) -> Group:
+    found = directory.find_group(name)
+    if found is None:
+        raise NotFound(f"no group {name!r}")
+    return found
 
 
 _USER_FIELDS = {

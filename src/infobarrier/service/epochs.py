@@ -14,6 +14,7 @@ from infobarrier.core.barriers import BarrierConfig
 from infobarrier.core.compiler import compile_epoch
 from infobarrier.core.directory import Directory
 from infobarrier.core.epoch import Epoch
+from infobarrier.service.context import TenantTx
 from infobarrier.store.repository import Repository, Tenant
 
 
@@ -27,13 +28,34 @@ class Current:
 
 
 class EpochProvider:
-    """Compiles the epoch in force; later versions patch instead of recompiling."""
+    """Compiles the epoch in force, cached per tenant until its version moves.
+
+    The tenant's ``version`` is bumped in the same transaction as every directory change
+    and every apply, so a cached epoch is reused exactly while nothing it depends on has
+    changed. Only read-only transactions fill the cache: a writer may be looking at its own
+    uncommitted changes.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._cache: dict[int, tuple[int, Current]] = {}
 
-    def current(self, repo: Repository, tenant: Tenant) -> Current:
+    def current(self, tx: TenantTx) -> Current:
         """The epoch in force over the current directory (nobody segmented before apply)."""
+        tenant = tx.tenant
+        if not tx.write:
+            with self._lock:
+                hit = self._cache.get(tenant.id)
+            if hit is not None and hit[0] == tenant.version:
+                return hit[1]
+        built = self._compile(tx.repo, tenant)
+        if not tx.write:
+            with self._lock:
+                self._cache[tenant.id] = (tenant.version, built)
+        return built
+
+    @staticmethod
+    def _compile(repo: Repository, tenant: Tenant) -> Current:
         stored = repo.current_epoch(tenant)
         directory = repo.load_directory(tenant)
         if stored is None:

@@ -16,6 +16,7 @@ from infobarrier.service.directory import DirectoryHandler
 from infobarrier.service.epochs import EpochProvider
 from infobarrier.service.interchange import InterchangeHandler
 from infobarrier.service.tenants import TenantHandler
+from infobarrier.service.tokens import TokenHandler
 from infobarrier.store.repository import Store
 
 DEFAULT_DB = "sqlite:///infobarrier.db"
@@ -33,6 +34,7 @@ class Services:
     decisions: DecisionHandler
     interchange: InterchangeHandler
     audit: AuditHandler
+    tokens: TokenHandler
 
 
 def build(db_url: str = DEFAULT_DB) -> Services:
@@ -50,4 +52,5 @@ def build(db_url: str = DEFAULT_DB) -> Services:
         decisions=DecisionHandler(ctx, epochs),
         interchange=InterchangeHandler(ctx, applications),
         audit=AuditHandler(ctx),
+        tokens=TokenHandler(ctx),
     )

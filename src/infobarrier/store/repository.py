@@ -30,13 +30,16 @@ from infobarrier.store.schema import (
     ApplicationRow,
     AssignmentRow,
     AuditRow,
+    CollabRow,
     EpochRow,
     GroupRow,
     MembershipRow,
+    MessageRow,
     PolicyRow,
     SegmentRow,
     SkuRow,
     TenantRow,
+    TokenRow,
     UserRow,
 )
 
@@ -62,6 +65,31 @@ class Tenant:
     mode: Mode
     people_search_restriction: bool
     created_at: datetime
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A bearer token's record (the secret itself is never stored)."""
+
+    id: str
+    tenant: str
+    role: str
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+    secret_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A chat message."""
+
+    id: int
+    chat_id: str
+    sender_id: str
+    text: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +205,7 @@ class Repository:
             Mode(row.mode),
             row.people_search_restriction,
             aware(row.created_at) or utcnow(),
+            row.version,
         )
 
     def find_tenant(self, name: str) -> Tenant | None:
@@ -202,9 +231,26 @@ class Repository:
             select(TenantRow.id).where(TenantRow.id == tenant.id).with_for_update()
         )
 
+    def bump_version(self, tenant: Tenant) -> None:
+        """Record that decisions may have moved (directory change or apply)."""
+        self.session.execute(
+            update(TenantRow).where(TenantRow.id == tenant.id).values(version=TenantRow.version + 1)
+        )
+
+    def version(self, tenant_name: str) -> tuple[int, int] | None:
+        """``(tenant id, version)`` by name in one cheap query, or ``None``."""
+        row = self.session.execute(
+            select(TenantRow.id, TenantRow.version).where(TenantRow.name == tenant_name)
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
     def delete_tenant_data(self, tenant: Tenant) -> None:
         """Remove a tenant's directory, licenses, barriers and history (demo reset)."""
+        chats = select(CollabRow.id).where(CollabRow.tenant_id == tenant.id)
+        self.session.execute(delete(MessageRow).where(MessageRow.chat_id.in_(chats)))
         for table in (
+            CollabRow,
+            TokenRow,
             AuditRow,
             EpochRow,
             ApplicationRow,
@@ -278,6 +324,7 @@ class Repository:
                 )
             )
         self.session.flush()
+        self.bump_version(tenant)
 
     def delete_users(self, tenant: Tenant, ids: Iterable[str]) -> None:
         """Delete users (memberships and licenses go with them)."""
@@ -287,6 +334,7 @@ class Repository:
         self.session.execute(
             delete(UserRow).where(UserRow.tenant_id == tenant.id, UserRow.id.in_(wanted))
         )
+        self.bump_version(tenant)
 
     def save_groups(self, tenant: Tenant, groups: Iterable[Group]) -> None:
         """Insert or update groups (by id) with exactly their members."""
@@ -317,6 +365,7 @@ class Repository:
                 MembershipRow(group_id=g.id, user_id=uid) for uid in g.members - current
             )
         self.session.flush()
+        self.bump_version(tenant)
 
     def delete_groups(self, tenant: Tenant, ids: Iterable[str]) -> None:
         """Delete groups (their members stay)."""
@@ -325,6 +374,7 @@ class Repository:
         self.session.execute(
             delete(GroupRow).where(GroupRow.tenant_id == tenant.id, GroupRow.id.in_(wanted))
         )
+        self.bump_version(tenant)
 
     # -- barrier configuration -------------------------------------------------
     def load_config(self, tenant: Tenant) -> BarrierConfig:
@@ -413,6 +463,7 @@ class Repository:
             config.mode,
             config.people_search_restriction,
             tenant.created_at,
+            tenant.version,
         )
 
     # -- licenses -------------------------------------------------------------------
@@ -526,6 +577,7 @@ class Repository:
         )
         self.session.add(row)
         self.session.flush()
+        self.bump_version(tenant)
         return row.id
 
     def current_epoch(self, tenant: Tenant) -> tuple[int, BarrierConfig] | None:
@@ -596,3 +648,112 @@ class Repository:
         if until is not None:
             entries = [e for e in entries if e.at <= until]
         return entries
+
+    # -- tokens ----------------------------------------------------------------------------
+    def add_token(
+        self, tenant: Tenant, token_id: str, role: str, secret_hash: str, label: str = ""
+    ) -> Token:
+        """Store a token's hash."""
+        row = TokenRow(
+            id=token_id,
+            tenant_id=tenant.id,
+            role=role,
+            secret_hash=secret_hash,
+            label=label,
+            created_at=utcnow(),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return self._token(row, tenant.name)
+
+    @staticmethod
+    def _token(row: TokenRow, tenant: str) -> Token:
+        return Token(
+            row.id,
+            tenant,
+            row.role,
+            row.label,
+            aware(row.created_at) or utcnow(),
+            aware(row.revoked_at),
+            row.secret_hash,
+        )
+
+    def find_token(self, token_id: str) -> Token | None:
+        """A token by id, with its tenant's name."""
+        row = self.session.execute(
+            select(TokenRow, TenantRow.name)
+            .join(TenantRow, TenantRow.id == TokenRow.tenant_id)
+            .where(TokenRow.id == token_id)
+        ).first()
+        return self._token(row[0], row[1]) if row is not None else None
+
+    def tokens(self, tenant: Tenant | None = None) -> list[Token]:
+        """Every token (of one tenant, or all)."""
+        query = select(TokenRow, TenantRow.name).join(TenantRow, TenantRow.id == TokenRow.tenant_id)
+        if tenant is not None:
+            query = query.where(TokenRow.tenant_id == tenant.id)
+        return [
+            self._token(r, n) for r, n in self.session.execute(query.order_by(TokenRow.created_at))
+        ]
+
+    def revoke_token(self, token_id: str) -> Token:
+        """Mark a token revoked (idempotent)."""
+        found = self.find_token(token_id)
+        if found is None:
+            raise NotFound(f"no token {token_id!r}")
+        if found.revoked_at is None:
+            self.session.execute(
+                update(TokenRow).where(TokenRow.id == token_id).values(revoked_at=utcnow())
+            )
+        result = self.find_token(token_id)
+        assert result is not None
+        return result
+
+    # -- collaboration objects (§7, §8) ----------------------------------------------------------
+    def collab_objects(self, tenant: Tenant, kind: str | None = None) -> list[dict[str, Any]]:
+        """Stored objects as JSON documents (with ``kind``), oldest first."""
+        query = select(CollabRow).where(CollabRow.tenant_id == tenant.id)
+        if kind is not None:
+            query = query.where(CollabRow.kind == kind)
+        rows = self.session.scalars(query.order_by(CollabRow.created_at, CollabRow.id))
+        return [{**r.data, "kind": r.kind} for r in rows]
+
+    def collab_object(self, tenant: Tenant, kind: str, object_id: str) -> dict[str, Any]:
+        """One object, or NotFound."""
+        row = self.session.scalar(
+            select(CollabRow).where(
+                CollabRow.tenant_id == tenant.id, CollabRow.kind == kind, CollabRow.id == object_id
+            )
+        )
+        if row is None:
+            raise NotFound(f"no {kind} {object_id!r}")
+        return {**row.data, "kind": row.kind}
+
+    def save_collab_object(self, tenant: Tenant, kind: str, data: dict[str, Any]) -> None:
+        """Insert or replace an object by id."""
+        existing = self.session.get(CollabRow, data["id"])
+        if existing is None:
+            self.session.add(
+                CollabRow(
+                    id=data["id"], tenant_id=tenant.id, kind=kind, created_at=utcnow(), data=data
+                )
+            )
+        else:
+            existing.data = data
+        self.session.flush()
+
+    def add_message(self, chat_id: str, sender_id: str, text: str) -> Message:
+        """Append a message to a chat."""
+        row = MessageRow(chat_id=chat_id, sender_id=sender_id, text=text, at=utcnow())
+        self.session.add(row)
+        self.session.flush()
+        return Message(row.id, chat_id, sender_id, text, aware(row.at) or utcnow())
+
+    def messages(self, chat_id: str) -> list[Message]:
+        """A chat's messages in order."""
+        rows = self.session.scalars(
+            select(MessageRow).where(MessageRow.chat_id == chat_id).order_by(MessageRow.id)
+        )
+        return [
+            Message(r.id, r.chat_id, r.sender_id, r.text, aware(r.at) or utcnow()) for r in rows
+        ]

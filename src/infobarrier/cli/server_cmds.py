@@ -1,0 +1,104 @@
+"""``serve`` and ``tokens`` commands."""
+
+from __future__ import annotations
+
+import typer
+
+from infobarrier.cli.output import console, print_json, table
+from infobarrier.cli.state import STATE
+from infobarrier.service.tokens import Role, parse_role
+
+tokens = typer.Typer(help="Bearer tokens for the HTTP API: one tenant, one role each.")
+
+
+@tokens.command("create")
+def tokens_create(
+    tenant: str = typer.Option(..., "--tenant", help="The tenant the token is bound to"),
+    role: str = typer.Option(..., "--role", help="admin|auditor|enforcer|provisioner"),
+    label: str = typer.Option("", "--label", help="What the token is for"),
+) -> None:
+    """Create a token and print it once (only its hash is stored)."""
+    record, plain = STATE.services.tokens.create(tenant, parse_role(role), STATE.actor, label)
+    console.print(f"token {record.id} ({record.role}) for tenant {tenant}:", markup=False)
+    typer.echo(plain)
+
+
+@tokens.command("list")
+def tokens_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Tokens (of --tenant if given, else all), never their secrets."""
+    found = STATE.services.tokens.list(STATE.tenant_name)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": t.id,
+                    "tenant": t.tenant,
+                    "role": t.role,
+                    "label": t.label,
+                    "created": t.created_at.isoformat(),
+                    "revoked": t.revoked_at.isoformat() if t.revoked_at else None,
+                }
+                for t in found
+            ]
+        )
+        return
+    table(
+        "Tokens",
+        ["id", "tenant", "role", "label", "created", "revoked"],
+        [
+            (
+                t.id,
+                t.tenant,
+                t.role,
+                t.label,
+                f"{t.created_at:%Y-%m-%d %H:%M}",
+                f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "",
+            )
+            for t in found
+        ],
+    )
+
+
+@tokens.command("revoke")
+def tokens_revoke(token_id: str) -> None:
+    """Revoke a token: it stops working at once."""
+    token = STATE.services.tokens.revoke(token_id, STATE.actor)
+    console.print(f"revoked token {token.id} ({token.role}, tenant {token.tenant})", markup=False)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+    demo: bool = typer.Option(False, "--demo", help="Load the Company ABC demo tenant first"),
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs) with uvicorn."""
+    import uvicorn
+
+    from infobarrier.http.app import create_app
+
+    services = STATE.services
+    if demo:
+        from infobarrier.cli.tenant_cmds import show_demo
+        from infobarrier.demo import abc
+
+        abc.load(services, STATE.actor)
+        show_demo()
+        _record, plain = services.tokens.create(abc.TENANT, Role.ADMIN, STATE.actor, "demo admin")
+        base = f"http://{host}:{port}"
+        console.print(f"Company ABC demo tenant '{abc.TENANT}' loaded and applied.", markup=False)
+        console.print(f"API:      {base}/v1/tenants/{abc.TENANT}/", markup=False)
+        console.print(f"OpenAPI:  {base}/docs", markup=False)
+        console.print(f"Admin token for '{abc.TENANT}' (shown once):", markup=False)
+        typer.echo(plain)
+        console.print(
+            f'Try: curl -H "Authorization: Bearer $TOKEN" '
+            f'"{base}/v1/tenants/{abc.TENANT}/relationship?a=v1-ra1@abc.example&b=se2a@abc.example"',
+            markup=False,
+        )
+    uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach these commands to the root app."""
+    app.add_typer(tokens, name="tokens")
+    app.command("serve")(serve)

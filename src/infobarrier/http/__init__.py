@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): ``/v1/tenants/{tenant}/...``, a thin adapter over the services."""

@@ -1,0 +1,80 @@
+"""Bearer-token authentication and role checks (design.md, "HTTP").
+
+No token: 401. A token of another tenant: 404, as if the tenant did not exist. A role
+that may not use the route: 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from infobarrier.http.errors import ApiError
+from infobarrier.service.tokens import Principal, Role
+from infobarrier.service.wiring import Services
+
+bearer = HTTPBearer(auto_error=False, description="A token from `infobarrier tokens create`")
+
+
+class Area(StrEnum):
+    """What a route belongs to, for the role rules."""
+
+    ADMIN = "admin"  # directory, licenses, barriers, applications, audit
+    ENFORCE = "enforce"  # decisions, relationship, search, collaboration objects
+    SCIM = "scim"  # provisioning
+
+
+_WRITERS: dict[Area, frozenset[Role]] = {
+    Area.ADMIN: frozenset({Role.ADMIN}),
+    Area.ENFORCE: frozenset({Role.ADMIN, Role.ENFORCER}),
+    Area.SCIM: frozenset({Role.ADMIN, Role.PROVISIONER}),
+}
+
+
+def allowed(role: Role, area: Area, method: str) -> bool:
+    """The role rules: admin everything, auditor every GET, enforcer its area, provisioner SCIM."""
+    if method in ("GET", "HEAD") and role is Role.AUDITOR and area is not Area.SCIM:
+        return True
+    if method in ("GET", "HEAD") and role is Role.ENFORCER and area is Area.ENFORCE:
+        return True
+    return role in _WRITERS[area]
+
+
+def services_of(request: Request) -> Services:
+    """The services wired into the app."""
+    services: Services = request.app.state.services
+    return services
+
+
+def require(area: Area) -> Callable[..., Principal]:
+    """A dependency that authenticates and checks the role for ``area``."""
+
+    def dependency(
+        request: Request,
+        tenant: str,
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    ) -> Principal:
+        if credentials is None or not credentials.credentials:
+            raise ApiError(401, "unauthenticated", "a bearer token is required")
+        principal = services_of(request).tokens.verify(credentials.credentials)
+        if principal is None:
+            raise ApiError(401, "invalid_token", "the bearer token is unknown or revoked")
+        if principal.tenant != tenant:
+            raise ApiError(404, "not_found", f"no tenant {tenant!r}")
+        if not allowed(principal.role, area, request.method):
+            raise ApiError(
+                403,
+                "forbidden",
+                f"a {principal.role.value} token may not {request.method} this resource",
+            )
+        return principal
+
+    return dependency
+
+
+def actor(principal: Principal) -> str:
+    """The audit actor for an API call: the token's id."""
+    return f"token:{principal.token_id}"

@@ -1,0 +1,1 @@
+"""Routers by area; each route is a few lines over one service call."""

@@ -1,0 +1,335 @@
+"""Request and response models. Requests forbid unknown fields (issue 3, "Bad input")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Request(BaseModel):
+    """Base of every request body: unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- directory ---------------------------------------------------------------------------
+class UserOut(BaseModel):
+    """A directory user."""
+
+    id: str
+    upn: str
+    display_name: str
+    mail: str
+    account_enabled: bool
+    user_type: Literal["Member", "Guest"]
+    hidden_from_address_lists: bool | None
+    kind: Literal["person", "service_account"]
+    sponsor: str | None = Field(description="The sponsor's UPN (service accounts)")
+    attributes: dict[str, str]
+    proxy_addresses: list[str]
+    groups: list[str]
+
+
+class UserCreate(Request):
+    """A new user; ``attributes`` by any segmentable attribute name (``Department``...)."""
+
+    upn: str = Field(min_length=3, max_length=320)
+    display_name: str | None = Field(default=None, max_length=256)
+    mail: str = Field(default="", max_length=320)
+    account_enabled: bool = True
+    user_type: Literal["Member", "Guest"] = "Member"
+    hidden_from_address_lists: bool | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    proxy_addresses: list[str] = Field(default_factory=list)
+
+
+class UserPatch(Request):
+    """Changes to a user; an attribute set to ``""`` is cleared."""
+
+    display_name: str | None = Field(default=None, max_length=256)
+    mail: str | None = Field(default=None, max_length=320)
+    account_enabled: bool | None = None
+    user_type: Literal["Member", "Guest"] | None = None
+    hidden_from_address_lists: bool | None = None
+    attributes: dict[str, str] | None = None
+    proxy_addresses: list[str] | None = None
+
+
+class ServiceAccountCreate(Request):
+    """A vendor service account (semantics §2)."""
+
+    upn: str = Field(min_length=3, max_length=320)
+    vendor: str = Field(min_length=1, max_length=256, description="Vendor company")
+    sponsor: str = Field(min_length=3, description="UPN of the internal sponsor")
+    display_name: str | None = Field(default=None, max_length=256)
+    attributes: dict[str, str] = Field(default_factory=dict)
+
+
+class GroupOut(BaseModel):
+    """A group with its members' UPNs."""
+
+    id: str
+    display_name: str
+    mail: str
+    members: list[str]
+
+
+class GroupCreate(Request):
+    """A new group."""
+
+    display_name: str = Field(min_length=1, max_length=256)
+    mail: str = Field(default="", max_length=320)
+    members: list[str] = Field(default_factory=list, description="UPNs")
+
+
+class SkuOut(BaseModel):
+    """A SKU with seats bought and assigned."""
+
+    part_number: str
+    name: str
+    service_plans: list[str]
+    seats: int
+    assigned: int
+
+
+class Purchase(Request):
+    """Seats to add to a SKU."""
+
+    seats: int = Field(ge=1, le=1_000_000)
+
+
+class SeatsSet(Request):
+    """The total seats of a SKU (never below those assigned)."""
+
+    seats: int = Field(ge=0, le=1_000_000)
+
+
+class LicenseAssign(Request):
+    """A SKU to assign."""
+
+    sku: str = Field(min_length=1, max_length=64)
+
+
+class UserLicenses(BaseModel):
+    """A user's SKUs and the service plans they give."""
+
+    upn: str
+    skus: list[str]
+    service_plans: list[str]
+
+
+# -- barriers ----------------------------------------------------------------------------
+class SettingsOut(BaseModel):
+    """Tenant settings (semantics §1)."""
+
+    mode: Literal["Legacy", "SingleSegment", "MultiSegment"]
+    people_search_restriction: bool
+
+
+class SettingsPatch(Request):
+    """Set-PolicyConfig."""
+
+    mode: Literal["Legacy", "SingleSegment", "MultiSegment"] | None = None
+    people_search_restriction: bool | None = None
+
+
+class SegmentOut(BaseModel):
+    """A segment as defined, with the users it matches now."""
+
+    id: str
+    name: str
+    filter: str
+    users: int
+    policy: str | None
+
+
+class SegmentCreate(Request):
+    """New-OrganizationSegment."""
+
+    name: str = Field(min_length=1, max_length=64)
+    filter: str = Field(min_length=1, max_length=10_000)
+
+
+class SegmentPatch(Request):
+    """Set-OrganizationSegment: only the filter can change."""
+
+    filter: str = Field(min_length=1, max_length=10_000)
+
+
+class FilterPreview(Request):
+    """A filter to check without saving."""
+
+    filter: str = Field(max_length=10_000)
+
+
+class FilterPreviewOut(BaseModel):
+    """Whether a filter parses, where it does not, and how many users it matches."""
+
+    valid: bool
+    matches: int | None
+    error: str | None
+    position: int | None
+
+
+class PolicyOut(BaseModel):
+    """A policy as defined."""
+
+    id: str
+    name: str
+    assigned_segment: str
+    segments_allowed: list[str] | None
+    segments_blocked: list[str] | None
+    state: Literal["Active", "Inactive"]
+    moderation_allowed: bool
+    comment: str
+    warnings: list[str] = Field(default_factory=list)
+
+
+class PolicyCreate(Request):
+    """New-InformationBarrierPolicy: exactly one of the two lists."""
+
+    name: str = Field(min_length=1, max_length=64)
+    assigned_segment: str = Field(min_length=1, max_length=64)
+    segments_allowed: list[str] | None = None
+    segments_blocked: list[str] | None = None
+    state: Literal["Active", "Inactive"] = "Inactive"
+    moderation_allowed: bool = False
+    comment: str = Field(default="", max_length=1024)
+
+
+class PolicyPatch(Request):
+    """Set-InformationBarrierPolicy."""
+
+    segments_allowed: list[str] | None = None
+    segments_blocked: list[str] | None = None
+    state: Literal["Active", "Inactive"] | None = None
+    moderation_allowed: bool | None = None
+    comment: str | None = Field(default=None, max_length=1024)
+
+
+class ApplicationOut(BaseModel):
+    """An application's status (semantics §5)."""
+
+    id: str
+    number: int
+    status: Literal["NotStarted", "InProgress", "Completed", "Failed", "Stopped"]
+    actor: str
+    started: datetime
+    ended: datetime | None
+    total_recipients: int
+    failed_recipients: int
+    percent: int
+    error: str | None
+    report: dict[str, Any]
+
+
+class WhatIfOut(BaseModel):
+    """What an apply would change; nothing has changed."""
+
+    users_changed: list[dict[str, Any]]
+    pairs_blocked: list[dict[str, Any]]
+    pairs_allowed: list[dict[str, Any]]
+    new_conflicts: list[dict[str, Any]]
+    resolved_conflicts: list[str]
+    conflicts: list[dict[str, Any]]
+    findings: list[str]
+    total_recipients: int
+    reconciliation: list[dict[str, Any]] = Field(default_factory=list)
+
+
+# -- decisions ---------------------------------------------------------------------------
+class Check(Request):
+    """One question (``from`` is a reserved word in Python, hence the alias)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    action: str = Field(min_length=1, max_length=32)
+    sender: str = Field(alias="from", min_length=1, max_length=320)
+    to: list[str] = Field(max_length=10_000)
+
+
+class Decisions(Request):
+    """A batch of questions answered in order."""
+
+    checks: list[Check] = Field(max_length=100_000)
+
+
+class VerdictOut(BaseModel):
+    """A verdict and why (design.md)."""
+
+    allowed: bool
+    reason: str
+    code: str
+    pair: list[str] | None
+    policy: str | None
+    segment: str | None
+
+
+class ErrorItem(BaseModel):
+    """A bad question, answered in its place."""
+
+    code: str
+    message: str
+
+
+class ErrorResult(BaseModel):
+    """``{"error": {...}}``."""
+
+    error: ErrorItem
+
+
+class DecisionsOut(BaseModel):
+    """Answers in the order of the questions."""
+
+    results: list[VerdictOut | ErrorResult]
+
+
+class RecipientOut(BaseModel):
+    """A user's segments, policies and errors."""
+
+    upn: str
+    display_name: str
+    kind: str
+    account_enabled: bool
+    segments: list[str]
+    policies: list[str]
+    errors: list[str]
+    findings: list[str]
+    epoch: int
+
+
+class SearchHit(BaseModel):
+    """A user found by search."""
+
+    upn: str
+    display_name: str
+    mail: str
+
+
+class SearchOut(BaseModel):
+    """Search results, blocked users already left out."""
+
+    results: list[SearchHit]
+
+
+# -- audit ---------------------------------------------------------------------------------
+class AuditEntryOut(BaseModel):
+    """One audit entry."""
+
+    seq: int
+    at: datetime
+    actor: str
+    kind: str
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditVerifyOut(BaseModel):
+    """The result of recomputing the chain."""
+
+    intact: bool
+    entries: int
+    first_broken: int | None
+    reason: str | None
