@@ -22,6 +22,8 @@ A tenant of ``users`` people and ``segments`` segments:
   two *overlay* segments (group-defined). Overlays are correlated with the home unit (each
   unit has two fixed overlay bundles, as "Research" people tend to share the same
   compliance groups), which keeps the number of distinct segment sets (profiles) near 3S.
+  ``correlated_overlays=False`` draws the overlays at random instead (a stress case: the
+  number of profiles then grows with the number of multi-segment users).
 
 Users and groups are built as dataclasses directly (not through ``make_user``), and the
 segments and policies as :class:`Segment` / :class:`Policy` values (the generator keeps
@@ -71,6 +73,9 @@ class TenantSpec:
     guests: float = 0.01
     conflicts: float = 0.003
     multi: float = 0.20
+    #: ``False``: overlays drawn at random from every group segment (a stress case whose
+    #: number of profiles grows with the number of multi-segment users).
+    correlated_overlays: bool = True
     policy_share: float = 0.70
 
 
@@ -232,7 +237,13 @@ def generate(spec: TenantSpec) -> Tenant:
         chosen = segmented[rng.random(len(segmented)) < spec.multi]
         which = rng.integers(0, 2, size=len(chosen))
         for i, b in zip(chosen.tolist(), which.tolist(), strict=True):
-            for g in bundles[int(unit[i])][b]:
+            if spec.correlated_overlays:
+                overlays = bundles[int(unit[i])][b]
+            else:
+                pool = [g for g in group_units if g != int(unit[i])]
+                size = min(b + 1, len(pool))
+                overlays = [int(x) for x in rng.choice(pool, size=size, replace=False)]
+            for g in overlays:
                 members[g].append(i)
                 extra_memberships += 1
     elif group_units:

@@ -466,15 +466,19 @@ def time_reference(
 
 
 # -- one configuration --------------------------------------------------------------------
-def run_one(size: int, segments: int, mode: Mode, seed: int, settings: Settings) -> Json:
+def run_one(
+    size: int, segments: int, mode: Mode, seed: int, settings: Settings, correlated: bool = True
+) -> Json:
     """Generate, compile, check agreement, and measure one (size, segments, mode)."""
     result: Json = {"size": size, "segments": segments, "mode": mode.value, "seed": seed}
+    if not correlated:
+        result["overlays"] = "random"
     start = time.perf_counter()
-    tenant = generate(TenantSpec(size, segments, mode, seed=seed))
+    tenant = generate(TenantSpec(size, segments, mode, seed=seed, correlated_overlays=correlated))
     result["generation_s"] = time.perf_counter() - start
     result["tenant"] = tenant.facts
 
-    epoch, result["compile"] = time_compile(tenant, 3 if size <= 100_000 else 1)
+    epoch, result["compile"] = time_compile(tenant, 3 if size <= 100_000 else 2)
     counts = np.bincount(epoch.profile_of, minlength=len(epoch.profiles))
     result["epoch"] = {
         "profiles": len(epoch.profiles),
@@ -649,6 +653,8 @@ def print_table(r: Json) -> None:
     """One plain-text table per configuration."""
     t, e, a = r["tenant"], r["epoch"], r["agreement"]
     title = f"{r['size']:,} users · {r['segments']:,} segments · {r['mode']}  (seed {r['seed']})"
+    if r.get("overlays"):
+        title += f"  [{r['overlays']} overlays]"
     print()
     print("=" * len(title))
     print(title)
@@ -769,6 +775,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller samples (smoke run)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--markdown", action="store_true", help="also print a Markdown summary")
+    parser.add_argument(
+        "--overlays",
+        choices=("correlated", "random"),
+        default="correlated",
+        help="MultiSegment overlays: tied to the home unit (default) or random (stress case)",
+    )
     args = parser.parse_args(argv)
     settings = Settings.quick() if args.quick else Settings()
     if max(args.segments) > 5000:
@@ -788,7 +800,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for size in args.sizes:
             for segments in args.segments:
                 for mode in args.modes:
-                    results.append(run_one(size, segments, mode, args.seed, settings))
+                    correlated = args.overlays == "correlated"
+                    results.append(run_one(size, segments, mode, args.seed, settings, correlated))
                     print_table(results[-1])
                     gc.collect()
     except Disagreement as exc:
@@ -804,6 +817,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "modes": [m.value for m in args.modes],
             "seed": args.seed,
             "quick": args.quick,
+            "overlays": args.overlays,
         },
         "settings": {k: getattr(settings, k) for k in Settings.__slots__},
         "machine": info,

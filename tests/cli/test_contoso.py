@@ -30,13 +30,37 @@ TENANT = "contoso"
 DOMAIN = "contoso.com"
 
 #: Entra ID "Download users" header, as the portal writes it.
-ENTRA_HEADER = (
-    "userPrincipalName,displayName,surname,mail,givenName,id,userType,jobTitle,department,"
-    "accountEnabled,usageLocation,streetAddress,state,country,officeLocation,city,postalCode,"
-    "telephoneNumber,mobilePhone,alternateEmailAddress,ageGroup,consentProvidedForMinor,"
-    "legalAgeGroupClassification,companyName,creationType,directorySynced,invitationState,"
-    "identityIssuer,createdDateTime"
-).split(",")
+ENTRA_HEADER = [
+    "userPrincipalName",
+    "displayName",
+    "surname",
+    "mail",
+    "givenName",
+    "id",
+    "userType",
+    "jobTitle",
+    "department",
+    "accountEnabled",
+    "usageLocation",
+    "streetAddress",
+    "state",
+    "country",
+    "officeLocation",
+    "city",
+    "postalCode",
+    "telephoneNumber",
+    "mobilePhone",
+    "alternateEmailAddress",
+    "ageGroup",
+    "consentProvidedForMinor",
+    "legalAgeGroupClassification",
+    "companyName",
+    "creationType",
+    "directorySynced",
+    "invitationState",
+    "identityIssuer",
+    "createdDateTime",
+]
 
 #: (local part, display name, department). ``temp1`` has no department, ``temp2`` one
 #: that no segment names: both are unsegmented.
@@ -107,7 +131,9 @@ def expected_allowed(a: str, b: str) -> bool:
     return frozenset({a, b}) not in REFUSERS
 
 
-def entra_users_csv(*, with_ids: bool = True, people: tuple[tuple[str, str, str], ...] = PEOPLE) -> str:
+def entra_users_csv(
+    *, with_ids: bool = True, people: tuple[tuple[str, str, str], ...] = PEOPLE
+) -> str:
     """The users as Entra ID's "Download users" writes them."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=ENTRA_HEADER, lineterminator="\r\n")
@@ -169,8 +195,10 @@ def assert_verdict_shape(obj: Any) -> None:
     assert isinstance(obj, dict)
     assert set(obj) == VERDICT_KEYS, obj
     assert isinstance(obj["allowed"], bool)
-    assert isinstance(obj["reason"], str) and obj["reason"]
-    assert isinstance(obj["code"], str) and obj["code"]
+    assert isinstance(obj["reason"], str)
+    assert obj["reason"]
+    assert isinstance(obj["code"], str)
+    assert obj["code"]
     assert obj["pair"] is None or (
         isinstance(obj["pair"], list)
         and len(obj["pair"]) == 2
@@ -315,7 +343,8 @@ def test_matrix_json(contoso: Any) -> None:
     for a, b in itertools.product(ROWS, repeat=2):
         cell = cells[(a, b)]
         assert cell["allowed"] is expected_allowed(a, b), cell
-        assert isinstance(cell["reason"], str) and cell["reason"]
+        assert isinstance(cell["reason"], str)
+        assert cell["reason"]
         if not cell["allowed"]:
             assert cell["policy"] in {p for p, _ in REFUSERS[frozenset({a, b})]}, cell
 
@@ -368,7 +397,8 @@ def test_recipient_one_user(contoso: Any) -> None:
 
 def test_recipient_two_users(contoso: Any) -> None:
     out = contoso.ok("recipient", upn("sales1"), upn("res1"))
-    assert upn("sales1") in out and upn("res1") in out
+    assert upn("sales1") in out
+    assert upn("res1") in out
     relationship = next(x for x in out.splitlines() if x.startswith("relationship:"))
     assert "BLOCKED" in relationship
     assert "Sales-Research" in relationship or "Research-Sales" in relationship
@@ -416,8 +446,10 @@ def test_check_batch_answers_in_place(contoso: Any, tmp_path: Path) -> None:
     def error(obj: Any) -> dict[str, str]:
         assert set(obj) == {"error"}, obj
         assert set(obj["error"]) == {"code", "message"}, obj
-        assert isinstance(obj["error"]["code"], str) and obj["error"]["code"]
-        assert isinstance(obj["error"]["message"], str) and obj["error"]["message"]
+        assert isinstance(obj["error"]["code"], str)
+        assert obj["error"]["code"]
+        assert isinstance(obj["error"]["message"], str)
+        assert obj["error"]["message"]
         return dict(obj["error"])
 
     assert_verdict_shape(answers[0])

@@ -146,7 +146,9 @@ def test_teachers_reason_names_the_shared_segment(nsd: Any) -> None:
 
 def test_group_chat_refusal_names_first_incompatible_pair(nsd: Any) -> None:
     # Pairs in order: (stu1a, tea1), (stu1a, tea2), (tea1, tea2); the second is refused.
-    result = nsd("check", "--action", "group-chat", upn("stu1a"), upn("tea1"), upn("tea2"), "--json")
+    result = nsd(
+        "check", "--action", "group-chat", upn("stu1a"), upn("tea1"), upn("tea2"), "--json"
+    )
     assert result.code == 1
     assert json.loads(result.out)["pair"] == [upn("stu1a"), upn("tea2")]
     result = nsd("check", "--action", "call", upn("tea1"), upn("tea2"), upn("stu1b"), "--json")
@@ -187,14 +189,17 @@ def test_block_policy_is_refused_naming_the_rule(nsd: Any) -> None:
     assert "policy.multisegment_allow_only" in result.err
     assert snapshot(nsd) == before
     # An allow list for the same segment is fine.
-    nsd.ok("policies", "new", "OfficePolicy", "--segment", "Office", "--allowed", "Office", "School1")
+    nsd.ok(
+        "policies", "new", "OfficePolicy", "--segment", "Office", "--allowed", "Office", "School1"
+    )
 
 
 def test_block_policy_in_a_script_is_refused(nsd: Any, tmp_path: Path) -> None:
     before = snapshot(nsd)
     script = tmp_path / "block.ps1"
     script.write_text(
-        "New-OrganizationSegment -Name Office -UserGroupFilter \"Department -eq 'District Office'\"\n"
+        "New-OrganizationSegment -Name Office "
+        "-UserGroupFilter \"Department -eq 'District Office'\"\n"
         "New-InformationBarrierPolicy -Name OfficePolicy -AssignedSegment Office "
         "-SegmentsBlocked School1 -State Active\n",
         encoding="utf-8",
@@ -265,7 +270,8 @@ def test_users_sharing_a_segment_are_compatible(cli: Any, tmp_path: Path) -> Non
     cli.tenant = "multi"
     users = tmp_path / "abc.csv"
     users.write_text(
-        "userPrincipalName,displayName\nusera@x.com,User A\nuserb@x.com,User B\nuserc@x.com,User C\n",
+        "userPrincipalName,displayName\n"
+        "usera@x.com,User A\nuserb@x.com,User B\nuserc@x.com,User C\n",
         encoding="utf-8",
     )
     cli.ok("users", "import", str(users))

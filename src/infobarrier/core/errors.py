@@ -72,3 +72,30 @@ class LicensingError(InfobarrierError):
     """A license rule of semantics §2 refuses the change (seats, guests)."""
 
     code = "licensing"
+
+
+class Refused(InfobarrierError):
+    """The collaboration service refused an action (semantics §7): barrier or licensing.
+
+    ``status`` is 403 for the HTTP API; ``policy``, ``segment`` and ``pair`` say who
+    decided, as in a verdict.
+    """
+
+    code = "refused"
+    status = 403
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        policy: str | None = None,
+        segment: str | None = None,
+        pair: tuple[str, str] | None = None,
+        kind: str = "barrier",
+    ) -> None:
+        super().__init__(message, code=code)
+        self.policy = policy
+        self.segment = segment
+        self.pair = pair
+        self.kind = kind

@@ -121,3 +121,28 @@ def findings(book: LicenseBook, segmented: Iterable[User]) -> list[str]:
         if missing:
             found.append(f"{user.upn} is segmented but has no {' or '.join(missing)} service plan")
     return found
+
+
+def collaboration_refusal(
+    book: LicenseBook, users: Iterable[User], remote_assist_caller: User | None = None
+) -> tuple[str, str, str] | None:
+    """What the collaboration service requires before it asks the barrier (§7).
+
+    Every participant enabled and holding ``TEAMS1``; for a Remote Assist call, the caller
+    holding ``MICROSOFT_REMOTE_ASSIST``. Returns ``(code, message, upn)`` of the first
+    problem, or ``None``.
+    """
+    for user in users:
+        if not user.account_enabled:
+            return "account_disabled", f"{user.upn} is disabled", user.upn
+        if TEAMS not in book.plans_of(user.id):
+            return "license_required", f"{user.upn} has no {TEAMS} (Teams) license", user.upn
+    if remote_assist_caller is not None and REMOTE_ASSIST not in book.plans_of(
+        remote_assist_caller.id
+    ):
+        return (
+            "license_required",
+            f"{remote_assist_caller.upn} has no {REMOTE_ASSIST} license for Remote Assist calls",
+            remote_assist_caller.upn,
+        )
+    return None

@@ -191,7 +191,15 @@ class Action:
         rule: Rule,
         pairs: Sequence[tuple[str, str]],
     ) -> Action:
-        """An action on ``obj`` with its reason rendered from ``rule`` and ``pairs``."""
+        """An action on ``obj`` with its reason rendered from ``rule`` and ``pairs``.
+
+        Every rule needs at least one pair; all but ``ONE_ON_ONE`` and ``LIVE_CALL`` name
+        the user removed.
+        """
+        if not pairs:
+            raise InvalidInput(f"{kind.value}: a reason needs at least one pair")
+        if user_id is None and rule not in (Rule.ONE_ON_ONE, Rule.LIVE_CALL):
+            raise InvalidInput(f"{kind.value}: rule {rule.value} names the user removed")
         return cls(
             kind=kind,
             object_kind=obj.object_kind,

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from infobarrier import __version__
 from infobarrier.http import errors
-from infobarrier.http.routes import audit, barriers, decisions, directory
+from infobarrier.http.routes import audit, barriers, collaboration, decisions, directory
 from infobarrier.service.wiring import Services
 
 
@@ -23,7 +23,7 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
-    for module in (directory, barriers, decisions, audit):
+    for module in (directory, barriers, decisions, collaboration, audit):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["service"])

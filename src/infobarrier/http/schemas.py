@@ -333,3 +333,123 @@ class AuditVerifyOut(BaseModel):
     entries: int
     first_broken: int | None
     reason: str | None
+
+
+# -- collaboration (§7, §8) -------------------------------------------------------------
+class MemberOut(BaseModel):
+    """A participant with the order they joined in."""
+
+    upn: str
+    seq: int
+
+
+class TeamOut(BaseModel):
+    """A team."""
+
+    id: str
+    name: str
+    mode: Literal["Open", "Implicit", "OwnerModerated"]
+    owners: list[str]
+    members: list[MemberOut]
+
+
+class TeamCreate(Request):
+    """A new team with its owners (UPNs)."""
+
+    name: str = Field(min_length=1, max_length=256)
+    owners: list[str] = Field(min_length=1, max_length=100)
+    mode: Literal["Open", "Implicit", "OwnerModerated"] = "Implicit"
+
+
+class TeamMemberAdd(Request):
+    """Add a member; ``by`` (an owner) is required for OwnerModerated teams."""
+
+    upn: str = Field(min_length=1, max_length=320)
+    by: str | None = Field(default=None, max_length=320)
+
+
+class ChatOut(BaseModel):
+    """A chat; removed users keep read-only history."""
+
+    id: str
+    kind: Literal["one_on_one", "group"]
+    participants: list[MemberOut]
+    removed: list[str]
+    read_only: bool
+
+
+class ChatCreate(Request):
+    """Start a 1:1 chat (one ``to``) or a group chat."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    sender: str = Field(alias="from", min_length=1, max_length=320)
+    to: list[str] = Field(min_length=1, max_length=250)
+
+
+class ChatParticipantAdd(Request):
+    """Add someone to a group chat."""
+
+    upn: str = Field(min_length=1, max_length=320)
+    by: str = Field(min_length=1, max_length=320)
+
+
+class MessageCreate(Request):
+    """Post a message."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    sender: str = Field(alias="from", min_length=1, max_length=320)
+    text: str = Field(min_length=1, max_length=28_000)
+
+
+class MessageOut(BaseModel):
+    """A chat message."""
+
+    id: int
+    sender: str
+    text: str
+    at: datetime
+
+
+class MeetingOut(BaseModel):
+    """A meeting."""
+
+    id: str
+    subject: str
+    organizer: str
+    invitees: list[MemberOut]
+    joined: list[str]
+
+
+class MeetingCreate(Request):
+    """Schedule a meeting and invite people."""
+
+    organizer: str = Field(min_length=1, max_length=320)
+    subject: str = Field(default="", max_length=256)
+    invitees: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class UpnBody(Request):
+    """One user."""
+
+    upn: str = Field(min_length=1, max_length=320)
+
+
+class CallOut(BaseModel):
+    """A call (1:1, group or Remote Assist)."""
+
+    id: str
+    kind: Literal["call", "remote_assist"]
+    participants: list[MemberOut]
+    live: bool
+    sharing: str | None
+    meeting_id: str | None
+
+
+class CallCreate(Request):
+    """Place a call; ``remote_assist`` needs the caller's Remote Assist license."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    sender: str = Field(alias="from", min_length=1, max_length=320)
+    to: list[str] = Field(min_length=1, max_length=250)
+    kind: Literal["call", "remote_assist"] = "call"
+    meeting_id: str | None = Field(default=None, max_length=36)

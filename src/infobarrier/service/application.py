@@ -23,6 +23,7 @@ from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import Conflict
 from infobarrier.core.licenses import LicenseBook, findings
 from infobarrier.core.whatif import WhatIf, diff
+from infobarrier.service.collaboration import CollaborationHandler
 from infobarrier.service.context import Context, TenantTx
 from infobarrier.service.epochs import EpochProvider
 from infobarrier.store.repository import Application, Repository, Tenant, utcnow
@@ -123,12 +124,14 @@ class ApplicationHandler:
             current = self.epochs.current(tx)
             config = tx.repo.load_config(tx.tenant)
             licenses = tx.repo.load_licenses(tx.tenant)
-        candidate = compile_epoch(current.directory, config)
+            candidate = compile_epoch(current.directory, config)
+            _changed, reconciliation = CollaborationHandler.plan_all(tx, candidate)
         return Preview(
             diff(current.epoch, candidate),
             _conflicts(candidate),
             _findings(candidate, current.directory, licenses),
             len(candidate),
+            reconciliation,
         )
 
     # -- apply --------------------------------------------------------------------------
@@ -232,6 +235,11 @@ class ApplicationHandler:
     ) -> None:
         epoch_id = tx.repo.add_epoch(tx.tenant, application_id, config)
         report["epoch"] = epoch_id
+        if tx.repo.collab_objects(tx.tenant):
+            fresh = self.epochs.current(tx, fresh=True).epoch
+            report["reconciliation"] = CollaborationHandler.reconcile_in(tx, fresh)
+        else:
+            report["reconciliation"] = []
         tx.repo.update_application(
             application_id,
             status="Completed",

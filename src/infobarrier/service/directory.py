@@ -6,7 +6,7 @@ directory as it is now against the epoch in force.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from infobarrier.core.directory import Directory, Group, User, UserKind, make_user, new_id
@@ -26,11 +26,24 @@ class ImportSummary:
     groups_changed: int
 
 
-class DirectoryHandler:
-    """Users, groups, service accounts and licenses of a tenant."""
+#: Called at the end of every directory change, in its transaction (§8 reconciliation).
+AfterChange = Callable[[TenantTx], object]
 
-    def __init__(self, ctx: Context) -> None:
+
+def _nothing(_tx: TenantTx) -> None:
+    return None
+
+
+class DirectoryHandler:
+    """Users, groups, service accounts and licenses of a tenant.
+
+    Every change that can move a decision ends with ``after_change(tx)``, which the wiring
+    points at reconciliation: existing chats, teams, meetings and calls follow at once.
+    """
+
+    def __init__(self, ctx: Context, after_change: AfterChange = _nothing) -> None:
         self.ctx = ctx
+        self.after_change = after_change
 
     # -- reads ------------------------------------------------------------------
     def directory(self, tenant: str) -> Directory:
@@ -60,6 +73,7 @@ class DirectoryHandler:
                 len(rows), created, len(merged.changed_users) - created, len(merged.changed_groups)
             )
             tx.audit("directory.users_imported", source=source, **_as_dict(summary))
+            self.after_change(tx)
             return summary
 
     def import_groups_csv(
@@ -73,6 +87,7 @@ class DirectoryHandler:
             tx.repo.save_groups(tx.tenant, merged.changed_groups)
             summary = ImportSummary(len(rows), 0, 0, len(merged.changed_groups))
             tx.audit("directory.groups_imported", source=source, **_as_dict(summary))
+            self.after_change(tx)
             return summary
 
     # -- single changes ----------------------------------------------------------------
@@ -84,6 +99,7 @@ class DirectoryHandler:
                 directory.put_user(user)
             tx.repo.save_users(tx.tenant, users)
             tx.audit("directory.users_saved", upns=[u.upn for u in users])
+            self.after_change(tx)
 
     def update_user(self, tenant: str, upn: str, actor: str, **changes: object) -> User:
         """Change fields or attributes of one user (``Department="Sales"``, ...)."""
@@ -94,6 +110,7 @@ class DirectoryHandler:
             directory.put_user(updated)
             tx.repo.save_users(tx.tenant, [updated])
             tx.audit("directory.user_updated", upn=user.upn, changes=_jsonable(changes))
+            self.after_change(tx)
             return updated
 
     def create_service_account(
@@ -150,6 +167,7 @@ class DirectoryHandler:
             directory.put_group(group)
             tx.repo.save_groups(tx.tenant, [group])
             tx.audit("directory.group_saved", group=group.display_name, members=len(ids))
+            self.after_change(tx)
             return group
 
     def create_user(self, tenant: str, user: User, actor: str) -> User:
@@ -173,6 +191,7 @@ class DirectoryHandler:
             directory.put_group(updated)
             tx.repo.save_groups(tx.tenant, [updated])
             tx.audit("directory.member_added", group=found.display_name, upn=user.upn)
+            self.after_change(tx)
             return updated
 
     def remove_member(self, tenant: str, group: str, upn: str, actor: str) -> Group:
@@ -187,6 +206,7 @@ class DirectoryHandler:
             directory.put_group(updated)
             tx.repo.save_groups(tx.tenant, [updated])
             tx.audit("directory.member_removed", group=found.display_name, upn=user.upn)
+            self.after_change(tx)
             return updated
 
     def remove_group(self, tenant: str, group: str, actor: str) -> None:
@@ -195,6 +215,7 @@ class DirectoryHandler:
             found = _group(tx.repo.load_directory(tx.tenant), group)
             tx.repo.delete_groups(tx.tenant, [found.id])
             tx.audit("directory.group_removed", group=found.display_name)
+            self.after_change(tx)
 
     def add_seats(self, tenant: str, part_number: str, seats: int, actor: str) -> LicenseBook:
         """Buy more seats of a SKU."""
@@ -214,6 +235,7 @@ class DirectoryHandler:
             user = tx.repo.load_directory(tx.tenant).by_upn(upn)
             tx.repo.delete_users(tx.tenant, [user.id])
             tx.audit("directory.user_removed", upn=user.upn)
+            self.after_change(tx)
 
     # -- licenses --------------------------------------------------------------------------
     def purchase(self, tenant: str, part_number: str, seats: int, actor: str) -> LicenseBook:

@@ -40,10 +40,15 @@ class EpochProvider:
         self._lock = threading.Lock()
         self._cache: dict[int, tuple[int, Current]] = {}
 
-    def current(self, tx: TenantTx) -> Current:
-        """The epoch in force over the current directory (nobody segmented before apply)."""
+    def current(self, tx: TenantTx, *, fresh: bool = False) -> Current:
+        """The epoch in force over the current directory (nobody segmented before apply).
+
+        A cached epoch of the same tenant version is reused, also at the start of a write
+        transaction; ``fresh=True`` is for a writer that has already changed the directory
+        (its ``tx.tenant.version`` is then stale).
+        """
         tenant = tx.tenant
-        if not tx.write:
+        if not fresh:
             with self._lock:
                 hit = self._cache.get(tenant.id)
             if hit is not None and hit[0] == tenant.version:

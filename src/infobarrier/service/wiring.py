@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from infobarrier.service.application import ApplicationHandler
 from infobarrier.service.audit import AuditHandler
 from infobarrier.service.barriers import BarrierHandler
+from infobarrier.service.collaboration import CollaborationHandler
 from infobarrier.service.context import Context
 from infobarrier.service.decisions import DecisionHandler
 from infobarrier.service.directory import DirectoryHandler
@@ -35,6 +36,7 @@ class Services:
     interchange: InterchangeHandler
     audit: AuditHandler
     tokens: TokenHandler
+    collaboration: CollaborationHandler
 
 
 def build(db_url: str = DEFAULT_DB) -> Services:
@@ -43,14 +45,16 @@ def build(db_url: str = DEFAULT_DB) -> Services:
     ctx = Context(store)
     epochs = EpochProvider()
     applications = ApplicationHandler(ctx, epochs)
+    collaboration = CollaborationHandler(ctx, epochs)
     return Services(
         store=store,
         tenants=TenantHandler(ctx),
-        directory=DirectoryHandler(ctx),
+        directory=DirectoryHandler(ctx, after_change=collaboration.reconcile_now),
         barriers=BarrierHandler(ctx),
         applications=applications,
         decisions=DecisionHandler(ctx, epochs),
         interchange=InterchangeHandler(ctx, applications),
         audit=AuditHandler(ctx),
         tokens=TokenHandler(ctx),
+        collaboration=collaboration,
     )

@@ -716,7 +716,7 @@ class Repository:
         if kind is not None:
             query = query.where(CollabRow.kind == kind)
         rows = self.session.scalars(query.order_by(CollabRow.created_at, CollabRow.id))
-        return [{**r.data, "kind": r.kind} for r in rows]
+        return [dict(r.data) for r in rows]
 
     def collab_object(self, tenant: Tenant, kind: str, object_id: str) -> dict[str, Any]:
         """One object, or NotFound."""
@@ -727,7 +727,7 @@ class Repository:
         )
         if row is None:
             raise NotFound(f"no {kind} {object_id!r}")
-        return {**row.data, "kind": row.kind}
+        return dict(row.data)
 
     def save_collab_object(self, tenant: Tenant, kind: str, data: dict[str, Any]) -> None:
         """Insert or replace an object by id."""
