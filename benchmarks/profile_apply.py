@@ -70,12 +70,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--segments", type=int, default=500)
     parser.add_argument("--mode", choices=("single", "multi"), default="single")
+    parser.add_argument("--overlays", choices=("correlated", "random"), default="correlated")
     parser.add_argument("--cprofile", action="store_true")
     args = parser.parse_args(argv)
     mode = Mode.SINGLE_SEGMENT if args.mode == "single" else Mode.MULTI_SEGMENT
 
     start = time.perf_counter()
-    tenant = generate(TenantSpec(args.size, args.segments, mode))
+    spec = TenantSpec(
+        args.size, args.segments, mode, correlated_overlays=args.overlays == "correlated"
+    )
+    tenant = generate(spec)
     print(f"generated {args.size:,} users in {time.perf_counter() - start:.2f} s")
     directory, config = tenant.directory, tenant.config.active()
 

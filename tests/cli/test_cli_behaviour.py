@@ -94,7 +94,7 @@ def run(cli: Any, *args: str, tenant: str | None = None) -> Any:
     """Run the CLI; an exception escaping it is a failure (it should exit 2)."""
     try:
         return cli(*args, tenant=tenant)
-    except BaseException as exc:
+    except Exception as exc:
         pytest.fail(f"{args} raised {type(exc).__name__}: {exc} instead of exiting with a code")
 
 
@@ -574,6 +574,12 @@ def test_directory_changes_take_effect_without_apply(base: Any, tmp_path: Path) 
     assert not allowed(base, "sales1", "sales2")
     assert not allowed(base, "none1", "sales1")
     assert allowed(base, "none1", "sales2")
+    # An empty cell clears the value: res1 is in no segment any more.
+    cleared = tmp_path / "cleared.csv"
+    cleared.write_text(f"userPrincipalName,department\n{upn('res1')},\n", encoding="utf-8")
+    base.ok("users", "import", str(cleared))
+    assert json.loads(base.ok("recipient", upn("res1"), "--json"))["segments"] == []
+    assert verdict(base, "chat", "res1", "sales2")["code"] == "one_unsegmented"
     # A disabled account is blocked with everyone, at once.
     base.ok("users", "set", upn("hr1"), "AccountEnabled=False")
     data = verdict(base, "chat", "hr2", "hr1")

@@ -507,6 +507,9 @@ def test_export_then_import_into_second_tenant_gives_same_decisions(
     contoso: Any, tmp_path: Path
 ) -> None:
     before_users = contoso.ok("users", "list", "--json")
+    # Edits that are not applied: the export is the epoch in force, not the definitions.
+    contoso.ok("policies", "set", "Sales-Research", "--state", "Inactive")
+    contoso.ok("segments", "set", "HR", "--filter", "Department -eq 'Nobody'")
     script = contoso.ok("powershell", "export")
     assert "New-OrganizationSegment" in script
     assert "Start-InformationBarrierPoliciesApplication" in script
@@ -546,3 +549,28 @@ def test_same_entra_csv_into_second_tenant(contoso: Any, tmp_path: Path) -> None
     assert contoso.ok("users", "list", "--json") == before_users
     result = contoso("check", "--action", "chat", upn("sales1"), upn("res1"))
     assert result.code == 1, result.err
+
+
+def test_check_batch_from_stdin(contoso: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [
+        json.dumps({"action": "chat", "from": upn("res2"), "to": [upn("sales2")]}),
+        "not json",
+        json.dumps({"action": "chat", "from": upn("res2"), "to": [upn("mkt2")]}),
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    answers = [json.loads(x) for x in contoso.ok("check", "--batch", "-").splitlines()]
+    assert [a.get("allowed") for a in answers] == [False, None, True]
+    assert set(answers[1]) == {"error"}
+
+
+def test_people_search_restriction_disabled_only_opens_search(contoso: Any) -> None:
+    """§1: with PeopleSearchRestriction Disabled the search verdict is always yes; every
+    other action is unchanged."""
+    contoso.ok("tenants", "search-restriction", "Disabled")
+    result = contoso("check", "--action", "search", upn("sales1"), upn("res1"), "--json")
+    assert result.code == 0
+    assert json.loads(result.out)["allowed"] is True
+    assert contoso("check", "--action", "chat", upn("sales1"), upn("res1")).code == 1
+    assert contoso("check", "--action", "search", upn("sales1"), upn("ghost")).code == 2
+    contoso.ok("tenants", "search-restriction", "Enabled")
+    assert contoso("check", "--action", "search", upn("sales1"), upn("res1")).code == 1

@@ -1,4 +1,4 @@
-"""The store contract suite runs against every backend listed in ``BACKENDS``."""
+"""The store contract suite runs against every backend: SQLite and a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,15 +6,32 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_cluster import Cluster, throwaway_cluster
 
 from infobarrier.store.repository import Store
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL cluster for the whole run."""
+    with throwaway_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'contract.db'}"
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    return cluster.database()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
     """A fresh, migrated store of each backend."""
-    built = Store(f"sqlite:///{tmp_path / 'contract.db'}")
+    built = Store(store_url)
     yield built
     built.dispose()

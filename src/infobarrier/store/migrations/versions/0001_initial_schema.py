@@ -80,7 +80,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit")),
-        sa.UniqueConstraint("tenant_id", "seq", name=op.f("uq_audit_tenant_id")),
+        sa.UniqueConstraint("tenant_id", "seq", name=op.f("uq_audit_tenant_id_seq")),
     )
     with op.batch_alter_table("audit", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_tenant_id"), ["tenant_id"], unique=False)
@@ -99,7 +99,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_groups")),
-        sa.UniqueConstraint("tenant_id", "name_key", name=op.f("uq_groups_tenant_id")),
+        sa.UniqueConstraint("tenant_id", "name_key", name=op.f("uq_groups_tenant_id_name_key")),
     )
     with op.batch_alter_table("groups", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_groups_tenant_id"), ["tenant_id"], unique=False)
@@ -125,8 +125,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_policies")),
-        sa.UniqueConstraint("tenant_id", "name_key", name=op.f("uq_policies_tenant_id")),
-        sa.UniqueConstraint("tenant_id", "segment_key", name=op.f("uq_policies_tenant_id")),
+        sa.UniqueConstraint("tenant_id", "name_key", name=op.f("uq_policies_tenant_id_name_key")),
+        sa.UniqueConstraint(
+            "tenant_id", "segment_key", name=op.f("uq_policies_tenant_id_segment_key")
+        ),
     )
     with op.batch_alter_table("policies", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_policies_tenant_id"), ["tenant_id"], unique=False)
@@ -146,7 +148,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
-        sa.UniqueConstraint("tenant_id", "name_key", name=op.f("uq_segments_tenant_id")),
+        sa.UniqueConstraint("tenant_id", "name_key", name=op.f("uq_segments_tenant_id_name_key")),
     )
     with op.batch_alter_table("segments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_segments_tenant_id"), ["tenant_id"], unique=False)
@@ -188,7 +190,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
-        sa.UniqueConstraint("tenant_id", "upn_key", name=op.f("uq_users_tenant_id")),
+        sa.UniqueConstraint("tenant_id", "upn_key", name=op.f("uq_users_tenant_id_upn_key")),
     )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_users_tenant_id"), ["tenant_id"], unique=False)
