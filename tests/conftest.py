@@ -10,6 +10,14 @@ import pytest
 
 from infobarrier.cli.main import run
 from infobarrier.service.wiring import Services, build
+from pg_cluster import Cluster, throwaway_cluster
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL cluster for the whole run (started on first use)."""
+    with throwaway_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture

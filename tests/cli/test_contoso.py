@@ -208,6 +208,11 @@ def assert_verdict_shape(obj: Any) -> None:
     assert obj["segment"] is None or isinstance(obj["segment"], str)
 
 
+def obj_policy_named(text: str, a: str, b: str) -> str | None:
+    """The refusing policy of segments ``a`` and ``b`` that a text answer names, if any."""
+    return next((p for p, _ in REFUSERS[frozenset({a, b})] if f"'{p}'" in text), None)
+
+
 def representative_pairs() -> list[tuple[str, str]]:
     """Every ordered pair of departments (and no department), as two distinct users."""
     first: dict[str, str] = {}
@@ -259,10 +264,13 @@ def test_check_chat_every_department_pair(contoso: Any) -> None:
     for sender, target in representative_pairs():
         a, b = SEGMENT_OF[sender], SEGMENT_OF[target]
         allowed = expected_allowed(a, b)
-        text = contoso("check", "--action", "chat", sender, target)
-        word = "ALLOWED" if allowed else "BLOCKED"
-        if text.code != (0 if allowed else 1) or not text.out.startswith(f"{word}: "):
-            problems.append(f"{a} -> {b}: exit {text.code}, {text.out.strip()!r}")
+        if ROWS.index(a) <= ROWS.index(b):  # the text form once per unordered pair
+            text = contoso("check", "--action", "chat", sender, target)
+            word = "ALLOWED" if allowed else "BLOCKED"
+            if text.code != (0 if allowed else 1) or not text.out.startswith(f"{word}: "):
+                problems.append(f"{a} -> {b}: exit {text.code}, {text.out.strip()!r}")
+            elif not allowed and obj_policy_named(text.out, a, b) is None:
+                problems.append(f"{a} -> {b}: no refusing policy named in {text.out!r}")
         result = contoso("check", "--action", "chat", sender, target, "--json")
         if result.code != (0 if allowed else 1):
             problems.append(f"{a} -> {b} --json: exit {result.code}")
@@ -281,7 +289,6 @@ def test_check_chat_every_department_pair(contoso: Any) -> None:
         else:
             assert obj["code"] == "blocked_by_policy", obj
             assert (obj["policy"], obj["segment"]) in REFUSERS[frozenset({a, b})], obj
-            assert obj["policy"] in text.out
     assert not problems, "\n".join(problems)
 
 

@@ -6,18 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pg_cluster import Cluster, throwaway_cluster
 
 from infobarrier.store.repository import Store
+from pg_cluster import Cluster
 
 BACKENDS = ["sqlite", "postgresql"]
-
-
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[Cluster]:
-    """One throwaway PostgreSQL cluster for the whole run."""
-    with throwaway_cluster() as cluster:
-        yield cluster
 
 
 @pytest.fixture(params=BACKENDS)

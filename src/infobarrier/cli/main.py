@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 
 from infobarrier import __version__
@@ -96,14 +95,19 @@ def run(argv: Sequence[str] | None = None) -> int:
     except InfobarrierError as exc:
         errors.print(f"error: {exc}", markup=False)
         return 2
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return 2
-    except click.exceptions.Abort:
-        errors.print("aborted")
-        return 130
+    except Exception as exc:
+        # Typer vendors its own Click, so match its exceptions by shape, not by class.
+        kind = type(exc).__name__
+        if kind == "Exit":
+            return int(getattr(exc, "exit_code", 0))
+        if kind == "Abort":
+            errors.print("aborted")
+            return 130
+        show = getattr(exc, "show", None)
+        if callable(show) and hasattr(exc, "exit_code"):
+            show()  # usage errors: "Usage: ... Error: ..."
+            return 2
+        raise
     finally:
         if STATE._services is not None:
             STATE._services.store.dispose()

@@ -95,7 +95,7 @@ def serve(
             f'"{base}/v1/tenants/{abc.TENANT}/relationship?a=v1-ra1@abc.example&b=se2a@abc.example"',
             markup=False,
         )
-    uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(services, feed=True), host=host, port=port, log_level="info")
 
 
 def register(app: typer.Typer) -> None:

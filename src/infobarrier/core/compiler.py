@@ -64,7 +64,7 @@ def compile_epoch(
     limit = LIMITS[config.mode].max_segments_per_user
     conflict = np.array([len(p) > limit for p in profiles], dtype=np.bool_)
     relation, opened = segment_relation(config)
-    compat = _profile_compat(profiles, s_count, relation, opened, conflict)
+    compat = profile_compat(profiles, s_count, relation, opened, conflict)
     progress("compatibility", 1, 1)
 
     enabled = np.fromiter((u.account_enabled for u in users), dtype=np.bool_, count=n)
@@ -131,7 +131,7 @@ def _profiles(
     return profile_of, tuple(profiles)
 
 
-def _profile_compat(
+def profile_compat(
     profiles: tuple[tuple[int, ...], ...],
     s_count: int,
     relation: npt.NDArray[np.bool_],

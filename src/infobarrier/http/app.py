@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
-from infobarrier import __version__
+from infobarrier import __version__, web
 from infobarrier.http import errors
-from infobarrier.http.routes import audit, barriers, collaboration, decisions, directory
+from infobarrier.http.routes import audit, barriers, collaboration, decisions, directory, insight
+from infobarrier.scim import routes as scim_routes
 from infobarrier.service.wiring import Services
 
 
-def create_app(services: Services) -> FastAPI:
-    """An app over the given services (tests pass their own)."""
+def create_app(services: Services, *, feed: bool = False) -> FastAPI:
+    """An app over the given services (tests pass their own).
+
+    ``feed=True`` (what ``serve`` uses) keeps cached epochs current in the background
+    while the app runs (see ``service.feed``).
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if feed:
+            services.feed.start()
+        try:
+            yield
+        finally:
+            if feed:
+                services.feed.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="infobarrier",
         version=__version__,
         description=(
@@ -25,10 +45,13 @@ def create_app(services: Services) -> FastAPI:
     errors.install(app)
     for module in (directory, barriers, decisions, collaboration, audit):
         app.include_router(module.router)
+    app.include_router(insight.router)
+    app.include_router(scim_routes.router)
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
+    web.install(app)
     return app

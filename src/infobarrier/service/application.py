@@ -134,6 +134,30 @@ class ApplicationHandler:
             reconciliation,
         )
 
+    def what_if_draft(
+        self, tenant: str, draft: Callable[[BarrierConfig], BarrierConfig]
+    ) -> Preview:
+        """What applying a *draft* of the definitions would change; saves nothing.
+
+        ``draft`` turns the definitions as they are into the draft, through
+        :class:`BarrierConfig`'s own edits, so a broken rule raises ``RuleViolation``
+        naming it, exactly as saving the same edits would. The draft is compiled against
+        the current directory and compared with the epoch in force, as :meth:`what_if`.
+        """
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            current = self.epochs.current(tx)
+            config = draft(tx.repo.load_config(tx.tenant))
+            licenses = tx.repo.load_licenses(tx.tenant)
+            candidate = compile_epoch(current.directory, config)
+            _changed, reconciliation = CollaborationHandler.plan_all(tx, candidate)
+        return Preview(
+            diff(current.epoch, candidate),
+            _conflicts(candidate),
+            _findings(candidate, current.directory, licenses),
+            len(candidate),
+            reconciliation,
+        )
+
     # -- apply --------------------------------------------------------------------------
     def apply(self, tenant: str, actor: str, progress: ApplyProgress = _quiet) -> Application:
         """Start-InformationBarrierPoliciesApplication, waiting until it ends."""

@@ -160,7 +160,7 @@ class CollaborationHandler:
         """A chat's history."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             tx.repo.collab_object(tx.tenant, "chat", chat_id)
-            return tx.repo.messages(chat_id)
+            return tx.repo.messages(tx.tenant, chat_id)
 
     # -- teams ------------------------------------------------------------------------------
     def create_team(
@@ -273,7 +273,7 @@ class CollaborationHandler:
             if chat.read_only:
                 raise Refused("chat_read_only", "the chat is read-only", kind="chat")
             self._license(scene, [poster])
-            posted.append(scene.tx.repo.add_message(chat.id, poster.id, text))
+            posted.append(scene.tx.repo.add_message(scene.tx.tenant, chat.id, poster.id, text))
             return chat
 
         self._act(tenant, actor, "post-message", work)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from infobarrier.core.barriers import BarrierConfig
 from infobarrier.core.decisions import (
     Action,
     Verdict,
@@ -21,10 +22,10 @@ from infobarrier.core.decisions import (
     decide,
     parse_action,
 )
-from infobarrier.core.directory import User
+from infobarrier.core.directory import User, UserKind, UserType
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InfobarrierError, InvalidInput, NotFound
-from infobarrier.core.licenses import findings
+from infobarrier.core.licenses import EXCHANGE, INFORMATION_BARRIERS, REMOTE_ASSIST, findings
 from infobarrier.core.matrix import Cell, full_matrix, row_names
 from infobarrier.service.context import Context
 from infobarrier.service.epochs import Current, EpochProvider
@@ -230,3 +231,111 @@ class DecisionHandler:
         counts = epoch.segment_counts()
         unsegmented = int((epoch.profile_of == 0).sum())
         return row_names(epoch), full_matrix(epoch), [*counts, unsegmented]
+
+    def overview(self, tenant: str) -> dict[str, Any]:
+        """The tenant at a glance (the web page's overview): mode, users, segmented and
+        unsegmented counts, conflicts, the epoch in force, whether the definitions differ
+        from what is applied, and the licensing findings (§2): segmented users without
+        ``INFORMATION_BARRIERS`` (or Exchange), service accounts without
+        ``MICROSOFT_REMOTE_ASSIST``."""
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            current = self.epochs.current(tx)
+            licenses = tx.repo.load_licenses(tx.tenant)
+            defined = tx.repo.load_config(tx.tenant)
+            mode = tx.tenant.mode.value
+            search_restricted = tx.tenant.people_search_restriction
+        epoch, directory = current.epoch, current.directory
+        users = [directory.user(uid) for uid in epoch.user_ids]
+        segmented = np.array([bool(p) for p in epoch.profiles], dtype=np.bool_)[epoch.profile_of]
+        found: list[dict[str, str]] = []
+        for i, user in enumerate(users):
+            plans = licenses.plans_of(user.id)
+            if segmented[i]:
+                for plan in (INFORMATION_BARRIERS, EXCHANGE):
+                    if plan not in plans:
+                        found.append(
+                            {
+                                "upn": user.upn,
+                                "plan": plan,
+                                "message": f"{user.upn} is segmented but has no {plan} "
+                                "service plan",
+                            }
+                        )
+            if user.kind is UserKind.SERVICE_ACCOUNT and REMOTE_ASSIST not in plans:
+                found.append(
+                    {
+                        "upn": user.upn,
+                        "plan": REMOTE_ASSIST,
+                        "message": f"service account {user.upn} has no {REMOTE_ASSIST} license",
+                    }
+                )
+
+        def decisive(config: BarrierConfig) -> tuple[object, ...]:
+            return (
+                sorted((s.name.casefold(), s.filter) for s in config.segments),
+                sorted(
+                    (
+                        p.name.casefold(),
+                        p.segment.casefold(),
+                        p.kind.value,
+                        tuple(sorted(n.casefold() for n in p.segments)),
+                    )
+                    for p in config.policies
+                    if p.is_active
+                ),
+            )
+
+        counts = epoch.segment_counts()
+        return {
+            "tenant": tenant,
+            "mode": mode,
+            "people_search_restriction": search_restricted,
+            "users": {
+                "total": len(users),
+                "enabled": sum(u.account_enabled for u in users),
+                "guests": sum(u.user_type is UserType.GUEST for u in users),
+                "service_accounts": sum(u.kind is UserKind.SERVICE_ACCOUNT for u in users),
+            },
+            "segmented": int(segmented.sum()),
+            "unsegmented": len(users) - int(segmented.sum()),
+            "conflicts": [
+                {"upn": epoch.upns[i], "segments": list(epoch.segments_of(i))}
+                for i in epoch.conflicts()
+            ],
+            "epoch": current.epoch_id,
+            "applied": {
+                "mode": epoch.mode.value,
+                "segments": [
+                    {
+                        "name": s.name,
+                        "users": counts[k],
+                        "policy": (p.name if (p := epoch.policy_of(k)) else None),
+                    }
+                    for k, s in enumerate(epoch.config.segments)
+                ],
+                "active_policies": len(epoch.config.policies),
+            },
+            "defined": {
+                "segments": len(defined.segments),
+                "policies": len(defined.policies),
+                "active_policies": sum(p.is_active for p in defined.policies),
+            },
+            "pending_changes": decisive(defined) != decisive(epoch.config),
+            "findings": found,
+        }
+
+    def lookup(self, tenant: str, query: str, limit: int = 10) -> list[User]:
+        """Users whose display name (any word), UPN or mail starts with ``query``,
+        case-insensitively, ordered by display name. No barrier applies: this is the admin
+        page's user picker, not a user's search (§7)."""
+        prefix = query.strip().casefold()
+        if not prefix:
+            raise InvalidInput("the search text is empty")
+        directory = self.current(tenant).directory
+        hits: list[tuple[str, str, User]] = []
+        for user in directory.users():
+            words = [*user.display_name.split(), user.upn, user.mail]
+            if any(w.casefold().startswith(prefix) for w in words if w):
+                hits.append((user.display_name.casefold(), user.upn.casefold(), user))
+        hits.sort(key=lambda h: (h[0], h[1]))
+        return [h[2] for h in hits[:limit]]

@@ -8,12 +8,14 @@ effect at once without re-apply; the compiled epoch is cached until either chang
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from infobarrier.core.barriers import BarrierConfig
 from infobarrier.core.compiler import compile_epoch
 from infobarrier.core.directory import Directory
 from infobarrier.core.epoch import Epoch
+from infobarrier.core.errors import InfobarrierError
+from infobarrier.core.patch import patch_epoch
 from infobarrier.service.context import TenantTx
 from infobarrier.store.repository import Repository, Tenant
 
@@ -27,18 +29,29 @@ class Current:
     epoch_id: int
 
 
+#: Above this many changed users, a recompile is cheaper than patching one by one.
+PATCH_LIMIT = 5000
+
+
 class EpochProvider:
-    """Compiles the epoch in force, cached per tenant until its version moves.
+    """The epoch in force per tenant, cached until the tenant's version moves.
 
     The tenant's ``version`` is bumped in the same transaction as every directory change
-    and every apply, so a cached epoch is reused exactly while nothing it depends on has
-    changed. Only read-only transactions fill the cache: a writer may be looking at its own
-    uncommitted changes.
+    and every apply, with a record of the users concerned. A cache that is behind catches
+    up by patching just those users into its epoch (``core.patch``), or recompiles when an
+    apply (or a change to everyone) happened. Only read-only transactions touch the cache:
+    a writer may be looking at its own uncommitted changes.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._cache: dict[int, tuple[int, Current]] = {}
+
+    def cached_version(self, tenant_id: int) -> int | None:
+        """The version the cache holds for a tenant, if any."""
+        with self._lock:
+            hit = self._cache.get(tenant_id)
+        return hit[0] if hit is not None else None
 
     def current(self, tx: TenantTx, *, fresh: bool = False) -> Current:
         """The epoch in force over the current directory (nobody segmented before apply).
@@ -48,16 +61,67 @@ class EpochProvider:
         (its ``tx.tenant.version`` is then stale).
         """
         tenant = tx.tenant
-        if not fresh:
-            with self._lock:
-                hit = self._cache.get(tenant.id)
+        if fresh:
+            return self._compile(tx.repo, tenant)
+        with self._lock:
+            hit = self._cache.get(tenant.id)
+        if hit is not None and hit[0] == tenant.version:
+            return hit[1]
+        if tx.write:
+            return self._compile(tx.repo, tenant)
+        with self._lock:  # one catch-up per tenant at a time; others wait and reuse it
+            hit = self._cache.get(tenant.id)
             if hit is not None and hit[0] == tenant.version:
                 return hit[1]
-        built = self._compile(tx.repo, tenant)
-        if not tx.write:
-            with self._lock:
-                self._cache[tenant.id] = (tenant.version, built)
-        return built
+            built = None
+            if hit is not None and hit[0] < tenant.version:
+                built = self._catch_up(tx.repo, tenant, hit[0], hit[1])
+            if built is None:
+                built = self._compile(tx.repo, tenant)
+            self._cache[tenant.id] = (tenant.version, built)
+            return built
+
+    @staticmethod
+    def _catch_up(repo: Repository, tenant: Tenant, since: int, held: Current) -> Current | None:
+        """Patch the held epoch with the users changed since ``since``, if it can be."""
+        changes = repo.changes_since(tenant, since)
+        versions = [v for v, _ in changes if v <= tenant.version]
+        if versions != list(range(since + 1, tenant.version + 1)):
+            return None  # history pruned, or not visible yet
+        ids: set[str] = set()
+        for version, users in changes:
+            if version > tenant.version:
+                break
+            if users is None:
+                return None  # an apply, or a change to everyone
+            ids.update(users)
+        if len(ids) > PATCH_LIMIT:
+            return None
+        loaded = repo.load_users(tenant, sorted(ids))
+        if len(loaded) != len(ids):
+            return None  # a user was removed
+        directory = held.directory
+        try:
+            for user, groups in loaded:
+                for group in groups:
+                    known = directory.find_group(group.id)
+                    if known is None:
+                        directory.put_group(group)
+                    elif (known.display_name, known.mail) != (group.display_name, group.mail):
+                        directory.put_group(
+                            replace(known, display_name=group.display_name, mail=group.mail)
+                        )
+                directory.put_user(user)
+                directory.set_user_groups(user.id, [g.id for g in groups])
+        except InfobarrierError:
+            return None
+        patched = patch_epoch(
+            held.epoch,
+            [(user, directory.member_of_values(user.id)) for user, _groups in loaded],
+        )
+        if patched is None:
+            return None
+        return Current(patched, directory, held.epoch_id)
 
     @staticmethod
     def _compile(repo: Repository, tenant: Tenant) -> Current:

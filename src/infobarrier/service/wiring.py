@@ -15,7 +15,9 @@ from infobarrier.service.context import Context
 from infobarrier.service.decisions import DecisionHandler
 from infobarrier.service.directory import DirectoryHandler
 from infobarrier.service.epochs import EpochProvider
+from infobarrier.service.feed import ChangeFeed
 from infobarrier.service.interchange import InterchangeHandler
+from infobarrier.service.provisioning import ProvisioningHandler
 from infobarrier.service.tenants import TenantHandler
 from infobarrier.service.tokens import TokenHandler
 from infobarrier.store.repository import Store
@@ -37,6 +39,8 @@ class Services:
     audit: AuditHandler
     tokens: TokenHandler
     collaboration: CollaborationHandler
+    feed: ChangeFeed
+    provisioning: ProvisioningHandler
 
 
 def build(db_url: str = DEFAULT_DB) -> Services:
@@ -57,4 +61,6 @@ def build(db_url: str = DEFAULT_DB) -> Services:
         audit=AuditHandler(ctx),
         tokens=TokenHandler(ctx),
         collaboration=collaboration,
+        feed=ChangeFeed(ctx, epochs),
+        provisioning=ProvisioningHandler(ctx, after_change=collaboration.reconcile_now),
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from infobarrier.store.schema import (
     ApplicationRow,
     AssignmentRow,
     AuditRow,
+    ChangeRow,
     CollabRow,
     EpochRow,
     GroupRow,
@@ -127,6 +128,28 @@ def _application(row: ApplicationRow) -> Application:
         error=row.error,
         report=dict(row.report or {}),
     )
+
+
+def _user(r: UserRow) -> User:
+    return User(
+        id=r.id,
+        upn=r.upn,
+        display_name=r.display_name,
+        mail=r.mail,
+        account_enabled=r.account_enabled,
+        user_type=UserType(r.user_type),
+        hidden_from_address_lists=r.hidden,
+        kind=UserKind(r.kind),
+        sponsor_id=r.sponsor_id,
+        attributes=dict(r.attributes or {}),
+        proxy_addresses=tuple(r.proxy_addresses or ()),
+    )
+
+
+#: The PostgreSQL channel on which commits announce ``tenant_id:version``.
+NOTIFY_CHANNEL = "infobarrier_changes"
+#: How many change records a tenant keeps (a replica further behind recompiles).
+CHANGES_KEPT = 1000
 
 
 class Store:
@@ -231,11 +254,64 @@ class Repository:
             select(TenantRow.id).where(TenantRow.id == tenant.id).with_for_update()
         )
 
-    def bump_version(self, tenant: Tenant) -> None:
-        """Record that decisions may have moved (directory change or apply)."""
+    def bump_version(self, tenant: Tenant, users: Iterable[str] | None = None) -> int:
+        """Record that decisions may have moved: for these users, or for all (``None``).
+
+        Returns the new version. On PostgreSQL, replicas hear of it at commit through
+        ``NOTIFY infobarrier_changes`` (payload ``tenant_id:version``).
+        """
+        version = self.session.execute(
+            update(TenantRow)
+            .where(TenantRow.id == tenant.id)
+            .values(version=TenantRow.version + 1)
+            .returning(TenantRow.version)
+        ).scalar_one()
+        ids = sorted(set(users)) if users is not None else None
+        self.session.add(ChangeRow(tenant_id=tenant.id, version=version, user_ids=ids))
         self.session.execute(
-            update(TenantRow).where(TenantRow.id == tenant.id).values(version=TenantRow.version + 1)
+            delete(ChangeRow).where(
+                ChangeRow.tenant_id == tenant.id, ChangeRow.version <= version - CHANGES_KEPT
+            )
         )
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": NOTIFY_CHANNEL, "payload": f"{tenant.id}:{version}"},
+            )
+        self.session.flush()
+        return int(version)
+
+    def changes_since(self, tenant: Tenant, version: int) -> list[tuple[int, list[str] | None]]:
+        """``(version, user ids or None)`` of each change after ``version``, in order."""
+        rows = self.session.execute(
+            select(ChangeRow.version, ChangeRow.user_ids)
+            .where(ChangeRow.tenant_id == tenant.id, ChangeRow.version > version)
+            .order_by(ChangeRow.version)
+        )
+        return [(int(v), list(ids) if ids is not None else None) for v, ids in rows]
+
+    def load_users(self, tenant: Tenant, ids: Iterable[str]) -> list[tuple[User, list[Group]]]:
+        """Some users with their direct groups (for patching an epoch)."""
+        wanted = list(ids)
+        users = {
+            r.id: _user(r)
+            for r in self.session.scalars(
+                select(UserRow).where(UserRow.tenant_id == tenant.id, UserRow.id.in_(wanted))
+            )
+        }
+        groups: dict[str, list[Group]] = {uid: [] for uid in users}
+        rows = self.session.execute(
+            select(MembershipRow.user_id, GroupRow)
+            .join(
+                GroupRow,
+                (GroupRow.tenant_id == MembershipRow.tenant_id)
+                & (GroupRow.id == MembershipRow.group_id),
+            )
+            .where(MembershipRow.tenant_id == tenant.id, MembershipRow.user_id.in_(list(users)))
+        )
+        for uid, g in rows:
+            groups[uid].append(Group(g.id, g.display_name, g.mail, frozenset()))
+        return [(users[u], groups[u]) for u in wanted if u in users]
 
     def version(self, tenant_name: str) -> tuple[int, int] | None:
         """``(tenant id, version)`` by name in one cheap query, or ``None``."""
@@ -246,9 +322,9 @@ class Repository:
 
     def delete_tenant_data(self, tenant: Tenant) -> None:
         """Remove a tenant's directory, licenses, barriers and history (demo reset)."""
-        chats = select(CollabRow.id).where(CollabRow.tenant_id == tenant.id)
-        self.session.execute(delete(MessageRow).where(MessageRow.chat_id.in_(chats)))
+        self.session.execute(delete(MessageRow).where(MessageRow.tenant_id == tenant.id))
         for table in (
+            ChangeRow,
             CollabRow,
             TokenRow,
             AuditRow,
@@ -260,8 +336,7 @@ class Repository:
             SkuRow,
         ):
             self.session.execute(delete(table).where(table.tenant_id == tenant.id))
-        group_ids = select(GroupRow.id).where(GroupRow.tenant_id == tenant.id)
-        self.session.execute(delete(MembershipRow).where(MembershipRow.group_id.in_(group_ids)))
+        self.session.execute(delete(MembershipRow).where(MembershipRow.tenant_id == tenant.id))
         self.session.execute(delete(GroupRow).where(GroupRow.tenant_id == tenant.id))
         self.session.execute(delete(UserRow).where(UserRow.tenant_id == tenant.id))
         self.session.execute(delete(TenantRow).where(TenantRow.id == tenant.id))
@@ -270,28 +345,16 @@ class Repository:
     def load_directory(self, tenant: Tenant) -> Directory:
         """All users and groups of a tenant."""
         users = [
-            User(
-                id=r.id,
-                upn=r.upn,
-                display_name=r.display_name,
-                mail=r.mail,
-                account_enabled=r.account_enabled,
-                user_type=UserType(r.user_type),
-                hidden_from_address_lists=r.hidden,
-                kind=UserKind(r.kind),
-                sponsor_id=r.sponsor_id,
-                attributes=dict(r.attributes or {}),
-                proxy_addresses=tuple(r.proxy_addresses or ()),
-            )
+            _user(r)
             for r in self.session.scalars(
                 select(UserRow).where(UserRow.tenant_id == tenant.id).order_by(UserRow.upn_key)
             )
         ]
         members: dict[str, set[str]] = {}
         rows = self.session.execute(
-            select(MembershipRow.group_id, MembershipRow.user_id)
-            .join(GroupRow, GroupRow.id == MembershipRow.group_id)
-            .where(GroupRow.tenant_id == tenant.id)
+            select(MembershipRow.group_id, MembershipRow.user_id).where(
+                MembershipRow.tenant_id == tenant.id
+            )
         )
         for gid, uid in rows:
             members.setdefault(gid, set()).add(uid)
@@ -305,6 +368,7 @@ class Repository:
 
     def save_users(self, tenant: Tenant, users: Iterable[User]) -> None:
         """Insert or update users (by id)."""
+        ids: list[str] = []
         for u in users:
             self.session.merge(
                 UserRow(
@@ -323,14 +387,23 @@ class Repository:
                     proxy_addresses=list(u.proxy_addresses),
                 )
             )
+            ids.append(u.id)
         self.session.flush()
-        self.bump_version(tenant)
+        self.bump_version(tenant, ids)
 
     def delete_users(self, tenant: Tenant, ids: Iterable[str]) -> None:
         """Delete users (memberships and licenses go with them)."""
         wanted = list(ids)
-        self.session.execute(delete(MembershipRow).where(MembershipRow.user_id.in_(wanted)))
-        self.session.execute(delete(AssignmentRow).where(AssignmentRow.user_id.in_(wanted)))
+        self.session.execute(
+            delete(MembershipRow).where(
+                MembershipRow.tenant_id == tenant.id, MembershipRow.user_id.in_(wanted)
+            )
+        )
+        self.session.execute(
+            delete(AssignmentRow).where(
+                AssignmentRow.tenant_id == tenant.id, AssignmentRow.user_id.in_(wanted)
+            )
+        )
         self.session.execute(
             delete(UserRow).where(UserRow.tenant_id == tenant.id, UserRow.id.in_(wanted))
         )
@@ -338,7 +411,12 @@ class Repository:
 
     def save_groups(self, tenant: Tenant, groups: Iterable[Group]) -> None:
         """Insert or update groups (by id) with exactly their members."""
+        affected: set[str] = set()
         for g in groups:
+            before = self.session.get(GroupRow, (tenant.id, g.id))
+            renamed = before is not None and (
+                before.display_name != g.display_name or before.mail != g.mail
+            )
             self.session.merge(
                 GroupRow(
                     id=g.id,
@@ -351,26 +429,36 @@ class Repository:
             self.session.flush()
             current = set(
                 self.session.scalars(
-                    select(MembershipRow.user_id).where(MembershipRow.group_id == g.id)
+                    select(MembershipRow.user_id).where(
+                        MembershipRow.tenant_id == tenant.id, MembershipRow.group_id == g.id
+                    )
                 )
             )
+            affected |= (current | g.members) if renamed else (current ^ g.members)
             gone = current - g.members
             if gone:
                 self.session.execute(
                     delete(MembershipRow).where(
-                        MembershipRow.group_id == g.id, MembershipRow.user_id.in_(gone)
+                        MembershipRow.tenant_id == tenant.id,
+                        MembershipRow.group_id == g.id,
+                        MembershipRow.user_id.in_(gone),
                     )
                 )
             self.session.add_all(
-                MembershipRow(group_id=g.id, user_id=uid) for uid in g.members - current
+                MembershipRow(tenant_id=tenant.id, group_id=g.id, user_id=uid)
+                for uid in g.members - current
             )
         self.session.flush()
-        self.bump_version(tenant)
+        self.bump_version(tenant, affected)
 
     def delete_groups(self, tenant: Tenant, ids: Iterable[str]) -> None:
         """Delete groups (their members stay)."""
         wanted = list(ids)
-        self.session.execute(delete(MembershipRow).where(MembershipRow.group_id.in_(wanted)))
+        self.session.execute(
+            delete(MembershipRow).where(
+                MembershipRow.tenant_id == tenant.id, MembershipRow.group_id.in_(wanted)
+            )
+        )
         self.session.execute(
             delete(GroupRow).where(GroupRow.tenant_id == tenant.id, GroupRow.id.in_(wanted))
         )
@@ -731,7 +819,7 @@ class Repository:
 
     def save_collab_object(self, tenant: Tenant, kind: str, data: dict[str, Any]) -> None:
         """Insert or replace an object by id."""
-        existing = self.session.get(CollabRow, data["id"])
+        existing = self.session.get(CollabRow, (tenant.id, data["id"]))
         if existing is None:
             self.session.add(
                 CollabRow(
@@ -742,17 +830,21 @@ class Repository:
             existing.data = data
         self.session.flush()
 
-    def add_message(self, chat_id: str, sender_id: str, text: str) -> Message:
+    def add_message(self, tenant: Tenant, chat_id: str, sender_id: str, text: str) -> Message:
         """Append a message to a chat."""
-        row = MessageRow(chat_id=chat_id, sender_id=sender_id, text=text, at=utcnow())
+        row = MessageRow(
+            tenant_id=tenant.id, chat_id=chat_id, sender_id=sender_id, text=text, at=utcnow()
+        )
         self.session.add(row)
         self.session.flush()
         return Message(row.id, chat_id, sender_id, text, aware(row.at) or utcnow())
 
-    def messages(self, chat_id: str) -> list[Message]:
+    def messages(self, tenant: Tenant, chat_id: str) -> list[Message]:
         """A chat's messages in order."""
         rows = self.session.scalars(
-            select(MessageRow).where(MessageRow.chat_id == chat_id).order_by(MessageRow.id)
+            select(MessageRow)
+            .where(MessageRow.tenant_id == tenant.id, MessageRow.chat_id == chat_id)
+            .order_by(MessageRow.id)
         )
         return [
             Message(r.id, r.chat_id, r.sender_id, r.text, aware(r.at) or utcnow()) for r in rows

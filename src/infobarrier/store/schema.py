@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -57,8 +58,11 @@ class UserRow(Base):
 
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("tenant_id", "upn_key"),)
+    # Keyed by tenant too: the same Entra object id may be imported into several tenants.
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     upn: Mapped[str] = mapped_column(String(320))
     upn_key: Mapped[str] = mapped_column(String(320))
     display_name: Mapped[str] = mapped_column(String(256), default="")
@@ -77,8 +81,10 @@ class GroupRow(Base):
 
     __tablename__ = "groups"
     __table_args__ = (UniqueConstraint("tenant_id", "name_key"),)
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     display_name: Mapped[str] = mapped_column(String(256))
     name_key: Mapped[str] = mapped_column(String(256))
     mail: Mapped[str] = mapped_column(String(320), default="")
@@ -88,12 +94,18 @@ class MembershipRow(Base):
     """Direct group membership."""
 
     __tablename__ = "memberships"
-    group_id: Mapped[str] = mapped_column(
-        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "group_id"], ["groups.tenant_id", "groups.id"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
+        Index("ix_memberships_user", "tenant_id", "user_id"),
     )
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
 
 
 class SkuRow(Base):
@@ -113,10 +125,13 @@ class AssignmentRow(Base):
     """A license assigned to a user."""
 
     __tablename__ = "license_assignments"
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
+        ),
     )
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     part_number: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
@@ -230,8 +245,10 @@ class CollabRow(Base):
     """A team, chat, meeting or call (semantics §7, §8), as a JSON document."""
 
     __tablename__ = "collab_objects"
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(8), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -241,10 +258,32 @@ class MessageRow(Base):
     """A chat message (the history that removed participants keep read-only)."""
 
     __tablename__ = "messages"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    chat_id: Mapped[str] = mapped_column(
-        ForeignKey("collab_objects.id", ondelete="CASCADE"), index=True
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "chat_id"],
+            ["collab_objects.tenant_id", "collab_objects.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_messages_chat", "tenant_id", "chat_id"),
     )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[int] = mapped_column(Integer)
+    chat_id: Mapped[str] = mapped_column(String(36))
     sender_id: Mapped[str] = mapped_column(String(36))
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChangeRow(Base):
+    """What each tenant version changed: the users concerned, or everything (``None``).
+
+    Replicas and caches that hold version ``v`` catch up to ``v + k`` by patching just
+    these users into their epoch, instead of recompiling (design.md, "Scale-out").
+    """
+
+    __tablename__ = "tenant_changes"
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_ids: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)

@@ -1,0 +1,249 @@
+"""A ``scim2-server`` storage over the tenant's directory, through the provisioning service.
+
+``scim2-server``'s :class:`~scim2_server.handler.ScimHandler` does the SCIM protocol
+(validation, PUT and PATCH semantics, ETags, search parameters, responses); this storage
+reads and writes the directory. Every SCIM request is one
+:meth:`~infobarrier.service.provisioning.ProvisioningHandler.session`: one transaction,
+audited, then reconciliation when the directory changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Union, cast
+
+from scim2_models import (
+    Group,
+    NotFoundException,
+    PreconditionFailedException,
+    Resource,
+    ResourceType,
+    ResponseParameters,
+    SCIMException,
+    ScimFilter,
+    SearchRequest,
+    UniquenessException,
+)
+from scim2_models import InvalidValueException as ScimInvalidValue
+from scim2_models.path import CompareOperator, Comparison
+from scim2_server.storage import ScimStorage, SearchPage
+
+from infobarrier.core.directory import new_id
+from infobarrier.core.errors import Conflict, InfobarrierError, NotFound
+from infobarrier.scim import mapping
+from infobarrier.scim.schemas import ScimUser
+from infobarrier.service.provisioning import ProvisioningHandler, ProvisioningSession, ResourceKind
+
+
+def scim_error(exc: InfobarrierError) -> SCIMException:
+    """The SCIM error of a directory error: 404, 409 ``uniqueness`` or 400 ``invalidValue``."""
+    if isinstance(exc, NotFound):
+        return NotFoundException(detail=exc.message)
+    if isinstance(exc, Conflict):
+        return UniquenessException(detail=exc.message)
+    return ScimInvalidValue(detail=exc.message)
+
+
+def _kind(resource_type: ResourceType) -> ResourceKind:
+    return ResourceKind(str(resource_type.name))
+
+
+class DirectoryStorage(ScimStorage):
+    """The users and groups of one tenant, as SCIM resources.
+
+    :param write: whether the request may change the directory (its session then locks
+        the tenant for writers).
+    """
+
+    def __init__(
+        self, provisioning: ProvisioningHandler, tenant: str, actor: str, *, write: bool
+    ) -> None:
+        self.provisioning = provisioning
+        self.tenant = tenant
+        self.actor = actor
+        self.write = write
+        self._session: ProvisioningSession | None = None
+
+    @contextmanager
+    def operation(self) -> Iterator[None]:
+        """One SCIM request: one provisioning session (transaction, audit, reconciliation)."""
+        try:
+            with self.provisioning.session(self.tenant, self.actor, write=self.write) as session:
+                self._session = session
+                yield
+        except InfobarrierError as exc:
+            raise scim_error(exc) from exc
+        finally:
+            self._session = None
+
+    @property
+    def session(self) -> ProvisioningSession:
+        """The session of the operation in progress."""
+        if self._session is None:
+            raise RuntimeError("the storage is used outside of an operation")
+        return self._session
+
+    # -- reads ------------------------------------------------------------------------
+    def _render(self, kind: ResourceKind, id: str) -> Resource[Any]:
+        session = self.session
+        directory = session.directory
+        try:
+            if kind is ResourceKind.USER:
+                return mapping.render_user(directory.user(id), session.record(kind, id), directory)
+            return mapping.render_group(directory.group(id), session.record(kind, id), directory)
+        except NotFound:
+            raise NotFoundException(detail=f"{kind.value} {id!r} not found") from None
+
+    def get(
+        self,
+        resource_type: ResourceType,
+        resource_id: str,
+        *,
+        response_parameters: ResponseParameters[Any] | None = None,
+    ) -> Resource[Any]:
+        return self._render(_kind(resource_type), resource_id)
+
+    def search(
+        self,
+        resource_types: list[ResourceType],
+        search_request: SearchRequest[Any],
+        *,
+        position: Any = None,
+    ) -> SearchPage:
+        scim_filter = search_request.filter
+        candidates: list[Resource[Any]] = []
+        for resource_type in resource_types:
+            candidates.extend(self._candidates(_kind(resource_type), scim_filter))
+        if scim_filter is not None and not scim_filter.models and candidates:
+            models = tuple(dict.fromkeys(type(r) for r in candidates))
+            scim_filter = ScimFilter[Union[models]](str(scim_filter))  # type: ignore[valid-type]  # noqa: UP007
+        found = [r for r in candidates if scim_filter is None or scim_filter.match(r)]
+        if search_request.sort_by is not None:
+            descending = search_request.sort_order == SearchRequest.SortOrder.descending
+            present = [r for r in found if search_request.sort_value(r) is not None]
+            missing = [r for r in found if search_request.sort_value(r) is None]
+            present.sort(
+                key=lambda r: (search_request.sort_value(r), r.id or ""), reverse=descending
+            )
+            found = present + sorted(missing, key=lambda r: r.id or "")
+        start = search_request.start_index_0 or 0
+        stop = None if search_request.count is None else start + search_request.count
+        return SearchPage(len(found), found[start:stop])
+
+    def _candidates(
+        self, kind: ResourceKind, scim_filter: ScimFilter[Any] | None
+    ) -> list[Resource[Any]]:
+        """The resources a filter may match: a few for ``eq`` on a key, else all of them."""
+        session = self.session
+        directory = session.directory
+        ids = self._lookup(kind, scim_filter)
+        if ids is None:
+            records = session.all_records(kind)
+            if kind is ResourceKind.USER:
+                return [
+                    mapping.render_user(u, records.get(u.id), directory) for u in directory.users()
+                ]
+            return [
+                mapping.render_group(g, records.get(g.id), directory) for g in directory.groups()
+            ]
+        found = []
+        for id in dict.fromkeys(ids):
+            try:
+                found.append(self._render(kind, id))
+            except NotFoundException:
+                continue
+        return found
+
+    def _lookup(self, kind: ResourceKind, scim_filter: ScimFilter[Any] | None) -> list[str] | None:
+        """Ids for ``userName``/``displayName``/``externalId``/``id`` ``eq "x"``, else ``None``.
+
+        The filter is still evaluated on what this finds, so this only narrows the search.
+        """
+        if scim_filter is None or not scim_filter.models:
+            return None
+        node = scim_filter.ast
+        if (
+            not isinstance(node, Comparison)
+            or node.op != CompareOperator.eq
+            or not isinstance(node.value, str)
+        ):
+            return None
+        binding = scim_filter.resolve_comparison(node.attr_path, strict=False)
+        if binding is None or binding.sub_field_name is not None:
+            return None
+        field = binding.field_name
+        value = node.value
+        directory = self.session.directory
+        if field == "id":
+            return [value]
+        if field == "external_id":
+            return self.session.with_external_id(kind, value)
+        if kind is ResourceKind.USER and field == "user_name":
+            user = directory.find_upn(value)
+            return [user.id] if user is not None else []
+        if kind is ResourceKind.GROUP and field == "display_name":
+            group = directory.find_group(value)
+            return [group.id] if group is not None else []
+        return None
+
+    # -- writes -------------------------------------------------------------------------
+    def create(self, resource_type: ResourceType, resource: Resource[Any]) -> Resource[Any]:
+        kind = _kind(resource_type)
+        session = self.session
+        id = new_id()
+        if kind is ResourceKind.USER:
+            user = mapping.user_from_scim(cast(Any, resource), id=id)
+            session.save_user(user, external_id=resource.external_id, data=mapping.kept(resource))
+        else:
+            group = mapping.group_from_scim(
+                cast(Group, resource), id=id, directory=session.directory
+            )
+            session.save_group(group, external_id=resource.external_id, data=mapping.kept(resource))
+        return self._render(kind, id)
+
+    def update(
+        self,
+        resource_type: ResourceType,
+        resource: Resource[Any],
+        *,
+        expected_version: str | None = None,
+    ) -> Resource[Any]:
+        kind = _kind(resource_type)
+        id = cast(str, resource.id)
+        current = self._render(kind, id)
+        self._check_version(current, expected_version)
+        session = self.session
+        directory = session.directory
+        if kind is ResourceKind.USER:
+            user = mapping.user_from_scim(cast(Any, resource), id=id, base=directory.user(id))
+            session.save_user(user, external_id=resource.external_id, data=mapping.kept(resource))
+        else:
+            group = mapping.group_from_scim(
+                cast(Group, resource), id=id, directory=directory, base=directory.group(id)
+            )
+            session.save_group(group, external_id=resource.external_id, data=mapping.kept(resource))
+        return self._render(kind, id)
+
+    def delete(
+        self,
+        resource_type: ResourceType,
+        resource_id: str,
+        *,
+        expected_version: str | None = None,
+    ) -> None:
+        kind = _kind(resource_type)
+        self._check_version(self._render(kind, resource_id), expected_version)
+        remove: Callable[[str], None] = (
+            self.session.delete_user if kind is ResourceKind.USER else self.session.delete_group
+        )
+        remove(resource_id)
+
+    @staticmethod
+    def _check_version(current: Resource[Any], expected_version: str | None) -> None:
+        version = current.meta.version if current.meta is not None else None
+        if expected_version is not None and version != expected_version:
+            raise PreconditionFailedException
+
+
+__all__ = ["DirectoryStorage", "ScimUser", "scim_error"]

@@ -1,0 +1,277 @@
+"""Provisioning: directory changes made by an identity provider (SCIM 2.0, design.md "HTTP").
+
+A provisioning change is a directory change like any other (semantics §2, §5): it runs in
+one transaction of the tenant, keeps the directory's invariants, is audited with the
+provisioner token as actor (§9), takes effect on decisions at once (§5), and ends with
+``after_change(tx)``, which the wiring points at reconciliation (§8), as
+:class:`~infobarrier.service.directory.DirectoryHandler` does.
+
+Next to the directory, a :class:`~infobarrier.store.scim_repository.ScimRecord` per
+provisioned user or group keeps what the directory does not hold (``externalId`` and the
+SCIM attributes infobarrier does not use), written in the same transaction.
+
+This module knows nothing of SCIM's wire format: the SCIM adapter (``infobarrier.scim``)
+turns resources into core users and groups and calls a :class:`ProvisioningSession`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from infobarrier.core.attributes import STORED_ATTRIBUTES
+from infobarrier.core.directory import Directory, Group, User, fold
+from infobarrier.core.errors import Conflict, InvalidInput, NotFound
+from infobarrier.service.context import Context, TenantTx
+from infobarrier.service.directory import AfterChange
+from infobarrier.store.scim_repository import MAX_EXTERNAL_ID, ScimRecord, ScimRepository
+
+
+class ResourceKind(StrEnum):
+    """What a SCIM record describes (the SCIM resource type's name)."""
+
+    USER = "User"
+    GROUP = "Group"
+
+
+def _nothing(_tx: TenantTx) -> None:
+    return None
+
+
+def user_facts(user: User) -> dict[str, Any]:
+    """A user's directory values by their §2 names: what provisioning may change.
+
+    Used to tell what a change changed (the audit detail) and whether the directory moved
+    away from what the identity provider last wrote.
+    """
+    facts: dict[str, Any] = {
+        "UserPrincipalName": user.upn,
+        "DisplayName": user.display_name,
+        "Mail": user.mail,
+        "AccountEnabled": user.account_enabled,
+        "UserType": user.user_type.value,
+        "HiddenFromAddressListsEnabled": user.hidden_from_address_lists,
+        "ProxyAddresses": list(user.proxy_addresses),
+    }
+    for name in STORED_ATTRIBUTES:
+        facts[name] = user.attributes.get(name, "")
+    return facts
+
+
+def _changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in new.items() if old.get(key) != value}
+
+
+class ProvisioningSession:
+    """One provisioning request: reads and writes in one transaction of one tenant.
+
+    Obtain it from :meth:`ProvisioningHandler.session`. Every write keeps the directory's
+    invariants (unique UPNs and group names, members that exist), saves the directory
+    change and the SCIM record, and appends an audit entry.
+    """
+
+    def __init__(self, tx: TenantTx, now: datetime) -> None:
+        self.tx = tx
+        self.now = now
+        self.records = ScimRepository(tx.repo.session)
+        self._directory: Directory | None = None
+        #: True once the directory itself changed (reconciliation then runs).
+        self.directory_changed = False
+
+    # -- reads --------------------------------------------------------------------
+    @property
+    def tenant(self) -> str:
+        """The tenant's name."""
+        return self.tx.tenant.name
+
+    @property
+    def directory(self) -> Directory:
+        """The tenant's directory, as this transaction sees it (changes included)."""
+        if self._directory is None:
+            self._directory = self.tx.repo.load_directory(self.tx.tenant)
+        return self._directory
+
+    def record(self, kind: ResourceKind, id: str) -> ScimRecord | None:
+        """The SCIM record of a user or group, or ``None`` (not provisioned through SCIM)."""
+        return self.records.get(self.tx.tenant, kind.value, id)
+
+    def all_records(self, kind: ResourceKind) -> dict[str, ScimRecord]:
+        """Every SCIM record of a kind, by object id."""
+        return self.records.all(self.tx.tenant, kind.value)
+
+    def with_external_id(self, kind: ResourceKind, external_id: str) -> list[str]:
+        """Object ids whose ``externalId`` is exactly this."""
+        return self.records.with_external_id(self.tx.tenant, kind.value, external_id)
+
+    # -- users ----------------------------------------------------------------------
+    def save_user(
+        self, user: User, *, external_id: str | None, data: Mapping[str, Any]
+    ) -> ScimRecord:
+        """Create a user (new id) or replace one (same id), with its SCIM record."""
+        self._writable()
+        directory = self.directory
+        holder = directory.find_upn(user.upn)
+        if holder is not None and holder.id != user.id:
+            raise Conflict(
+                f"userName {user.upn!r} is already used by another user", code="user_exists"
+            )
+        old = self._user_or_none(user.id)
+        if old is None or old != user:
+            directory.put_user(user)
+            self.tx.repo.save_users(self.tx.tenant, [user])
+            self.directory_changed = True
+        record = self._save_record(ResourceKind.USER, user.id, external_id, data)
+        if old is None:
+            self.tx.audit(
+                "scim.user_created",
+                id=user.id,
+                upn=user.upn,
+                external_id=external_id,
+                account_enabled=user.account_enabled,
+            )
+        else:
+            changes = _changes(user_facts(old), user_facts(user))
+            kind = "scim.user_updated"
+            if changes.get("AccountEnabled") is False:
+                kind = "scim.user_deactivated"
+            elif changes.get("AccountEnabled") is True:
+                kind = "scim.user_reactivated"
+            self.tx.audit(kind, id=user.id, upn=user.upn, changes=changes)
+        return record
+
+    def delete_user(self, id: str) -> None:
+        """Delete a user (memberships and licenses go with it) and its SCIM record."""
+        self._writable()
+        user = self.directory.user(id)
+        self.tx.repo.delete_users(self.tx.tenant, [id])
+        self.directory.remove_user(id)
+        self.records.delete(self.tx.tenant, ResourceKind.USER.value, [id])
+        self.directory_changed = True
+        self.tx.audit("scim.user_deleted", id=id, upn=user.upn)
+
+    # -- groups -----------------------------------------------------------------------
+    def save_group(
+        self, group: Group, *, external_id: str | None, data: Mapping[str, Any]
+    ) -> ScimRecord:
+        """Create a group (new id) or replace one (same id): name and exact members."""
+        self._writable()
+        directory = self.directory
+        if not group.display_name.strip():
+            raise InvalidInput("a group needs a displayName")
+        for key in {fold(group.display_name), fold(group.mail)} - {""}:
+            holder = directory.find_group(key)
+            if holder is not None and holder.id != group.id:
+                raise Conflict(
+                    f"a group named {group.display_name!r} already exists", code="group_exists"
+                )
+        for uid in group.members:
+            try:
+                directory.user(uid)
+            except NotFound:
+                raise InvalidInput(f"member {uid!r} is not a user of this tenant") from None
+        old = self._group_or_none(group.id)
+        if old is None or old != group:
+            directory.put_group(group)
+            self.tx.repo.save_groups(self.tx.tenant, [group])
+            self.directory_changed = True
+        record = self._save_record(ResourceKind.GROUP, group.id, external_id, data)
+        before = old.members if old is not None else frozenset()
+        detail: dict[str, Any] = {
+            "id": group.id,
+            "group": group.display_name,
+            "added": self._upns(group.members - before),
+            "removed": self._upns(before - group.members),
+        }
+        if old is None:
+            self.tx.audit("scim.group_created", external_id=external_id, **detail)
+        else:
+            if old.display_name != group.display_name:
+                detail["renamed_from"] = old.display_name
+            self.tx.audit("scim.group_updated", **detail)
+        return record
+
+    def delete_group(self, id: str) -> None:
+        """Delete a group (its members stay) and its SCIM record."""
+        self._writable()
+        group = self.directory.group(id)
+        self.tx.repo.delete_groups(self.tx.tenant, [id])
+        self.directory.remove_group(id)
+        self.records.delete(self.tx.tenant, ResourceKind.GROUP.value, [id])
+        self.directory_changed = True
+        self.tx.audit("scim.group_deleted", id=id, group=group.display_name)
+
+    # -- helpers -----------------------------------------------------------------------
+    def _writable(self) -> None:
+        if not self.tx.write:
+            raise RuntimeError("a read-only provisioning session cannot change the directory")
+
+    def _user_or_none(self, id: str) -> User | None:
+        try:
+            return self.directory.user(id)
+        except NotFound:
+            return None
+
+    def _group_or_none(self, id: str) -> Group | None:
+        try:
+            return self.directory.group(id)
+        except NotFound:
+            return None
+
+    def _upns(self, ids: frozenset[str]) -> list[str]:
+        upns = []
+        for uid in ids:
+            user = self._user_or_none(uid)
+            upns.append(user.upn if user is not None else uid)
+        return sorted(upns, key=fold)
+
+    def _save_record(
+        self, kind: ResourceKind, id: str, external_id: str | None, data: Mapping[str, Any]
+    ) -> ScimRecord:
+        if external_id is not None and len(external_id) > MAX_EXTERNAL_ID:
+            raise InvalidInput(f"externalId is longer than {MAX_EXTERNAL_ID} characters")
+        previous = self.records.get(self.tx.tenant, kind.value, id)
+        record = ScimRecord(
+            kind=kind.value,
+            id=id,
+            external_id=external_id,
+            data=dict(data),
+            created=previous.created if previous is not None else self.now,
+            modified=self.now,
+        )
+        self.records.save(self.tx.tenant, record)
+        return record
+
+
+class ProvisioningHandler:
+    """Opens provisioning sessions; each is one audited transaction, then reconciliation."""
+
+    def __init__(self, ctx: Context, after_change: AfterChange = _nothing) -> None:
+        self.ctx = ctx
+        self.after_change = after_change
+
+    @contextmanager
+    def session(
+        self, tenant: str, actor: str, *, write: bool = True
+    ) -> Iterator[ProvisioningSession]:
+        """One transaction on a tenant; commits when the block ends, rolls back on error.
+
+        When the directory changed, ``after_change(tx)`` (reconciliation, §8) runs in the
+        same transaction before it commits.
+        """
+        with self.ctx.tenant_tx(tenant, actor, write=write) as tx:
+            session = ProvisioningSession(tx, datetime.now(UTC))
+            yield session
+            if session.directory_changed:
+                self.after_change(tx)
+
+
+__all__ = [
+    "ProvisioningHandler",
+    "ProvisioningSession",
+    "ResourceKind",
+    "ScimRecord",
+    "user_facts",
+]

@@ -1,0 +1,62 @@
+"""The epoch cache: reused while nothing changes, patched for user changes, rebuilt on apply."""
+
+from __future__ import annotations
+
+import pytest
+from service_builders import ACTOR, MakeTenant
+
+from infobarrier.core.barriers import PolicyState
+from infobarrier.service.decisions import CheckRequest
+from infobarrier.service.epochs import EpochProvider
+from infobarrier.service.wiring import Services
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Counts full compilations of the epoch in force."""
+    calls: list[str] = []
+    original = EpochProvider._compile
+
+    def counting(repo, tenant):  # type: ignore[no-untyped-def]
+        calls.append(tenant.name)
+        return original(repo, tenant)
+
+    monkeypatch.setattr(EpochProvider, "_compile", staticmethod(counting))
+    return calls
+
+
+def test_cache_patches_user_changes_and_rebuilds_on_apply(
+    services: Services, make_tenant: MakeTenant, compiles: list[str]
+) -> None:
+    tenant = make_tenant("t", {"a@x.example": "Sales", "b@x.example": "Research"})
+    services.barriers.new_segment(tenant, "Sales", "Department -eq 'Sales'", ACTOR)
+    services.barriers.new_segment(tenant, "Research", "Department -eq 'Research'", ACTOR)
+    services.barriers.new_segment(tenant, "Ops", "MemberOf -eq 'Ops'", ACTOR)
+    services.barriers.new_policy(
+        tenant, "S-R", "Sales", ACTOR, blocked=["Research"], state=PolicyState.ACTIVE
+    )
+    services.applications.apply(tenant, ACTOR)
+
+    def chat() -> bool:
+        request = CheckRequest("chat", "a@x.example", ["b@x.example"])
+        return services.decisions.check(tenant, request).allowed
+
+    assert not chat()
+    compiled = len(compiles)
+    assert not chat()
+    assert len(compiles) == compiled  # nothing changed: reused
+
+    services.directory.update_user(tenant, "b@x.example", ACTOR, Department="Sales")
+    assert chat()
+    services.directory.put_group(tenant, "Ops", ACTOR, members=["a@x.example"])
+    status = services.decisions.recipient(tenant, "a@x.example")
+    assert status.errors
+    assert "IBPolicyConflict" in status.errors[0]  # Sales and Ops
+    assert not chat()
+    assert len(compiles) == compiled  # both caught up by patching, no recompile
+
+    services.barriers.set_policy(tenant, "S-R", ACTOR, state=PolicyState.INACTIVE)
+    services.directory.put_group(tenant, "Ops", ACTOR, members=[])
+    services.applications.apply(tenant, ACTOR)
+    assert chat()
+    assert len(compiles) > compiled  # an apply rebuilds
