@@ -38,9 +38,9 @@ from infobarrier.core.attributes import is_multi_valued
 from infobarrier.core.barriers import LIMITS, Mode
 from infobarrier.core.columns import DirectoryColumns
 from infobarrier.core.compiler import (
-    _profile_compat,
     _profiles,
     compile_epoch,
+    profile_compat,
     segment_relation,
 )
 from infobarrier.core.directory import fold
@@ -120,8 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     conflict = np.array([len(p) > limit for p in profiles], dtype=np.bool_)
     relation, opened = timed("segment_relation", lambda: segment_relation(config))
     timed(
-        "_profile_compat",
-        lambda: _profile_compat(profiles, s_count, relation, opened, conflict),
+        "profile_compat",
+        lambda: profile_compat(profiles, s_count, relation, opened, conflict),
     )
     timed(
         "enabled + hidden (fromiter)",

@@ -210,7 +210,7 @@ class Api:
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """``METHOD /v1/tenants/{tenant}{path}``."""
-        headers = self.client.headers(self.tenant, self.role)
+        headers = {**self.client.headers(self.tenant, self.role), **kwargs.pop("headers", {})}
         return self.client.http.request(
             method, f"/v1/tenants/{self.tenant}{path}", headers=headers, **kwargs
         )

@@ -6,6 +6,7 @@ second; two applies started at once never interleave.
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import threading
 import time
@@ -135,5 +136,5 @@ def test_two_applies_at_once_never_interleave(replicas: Replicas) -> None:
     finished = sorted(
         (h for h in history if h["status"] == "Completed"), key=lambda h: h["started"]
     )
-    for earlier, later in zip(finished, finished[1:], strict=False):
+    for earlier, later in itertools.pairwise(finished):
         assert earlier["ended"] <= later["started"], (earlier, later)

@@ -82,7 +82,7 @@ def users_set(
             changes["account_enabled"] = value.casefold() == "true"
         else:
             changes[key] = value
-    user = STATE.services.directory.update_user(STATE.tenant, upn, STATE.actor, **changes)
+    user = STATE.services.directory.update_user(STATE.tenant, upn, STATE.actor, **changes)  # type: ignore[arg-type]
     console.print(f"updated {user.upn}", markup=False)
 
 

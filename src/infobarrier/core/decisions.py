@@ -131,13 +131,17 @@ def _explain_uncached(epoch: Epoch, p: int, q: int) -> Explanation:
     for a in epoch.profiles[p]:
         for b in epoch.profiles[q]:
             if epoch.permits[a, b] and epoch.permits[b, a]:
-                pol = epoch.policy_of(a) or epoch.policy_of(b)
                 how = (
                     f"segments {names[a]!r} and {names[b]!r} permit each other"
                     if a != b
                     else f"both users are in segment {names[a]!r}, which permits itself"
                 )
-                return True, "permitted", how, pol.name if pol else None, names[a]
+                # Name a policy that was consulted, with its own segment.
+                for s in (a, b):
+                    policy = epoch.policy_of(s)
+                    if policy is not None:
+                        return True, "permitted", how, policy.name, names[s]
+                return True, "permitted", how + " (no policy restricts them)", None, names[a]
             if first_refusal is None:
                 first_refusal = _refusal(epoch, a, b)
     assert first_refusal is not None

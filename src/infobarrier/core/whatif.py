@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from infobarrier.core.epoch import Epoch
-from infobarrier.core.matrix import segment_verdicts
+import numpy as np
+import numpy.typing as npt
+
+from infobarrier.core.decisions import NO_SEGMENT, explain_profiles
+from infobarrier.core.directory import fold
+from infobarrier.core.epoch import UNSEGMENTED, Epoch
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +89,44 @@ def diff(before: Epoch, after: Epoch) -> WhatIf:
             new_conflicts.append((after.upns[i], new))
         elif was and not now:
             resolved.append(after.upns[i])
-    old_cells = {(c.a, c.b): c for c in segment_verdicts(before)}
     blocked: list[PairChange] = []
     allowed: list[PairChange] = []
-    for cell in segment_verdicts(after):
-        prior = old_cells.get((cell.a, cell.b))
-        # A pair that did not exist before was not separated by anything.
-        was_allowed = prior.allowed if prior is not None else True
-        if cell.allowed != was_allowed:
-            target = allowed if cell.allowed else blocked
-            target.append(PairChange(cell.a, cell.b, cell.allowed, cell.reason))
+    for a, b, now in _flipped_pairs(before, after):
+        reason = explain_profiles(after, a, b)[2]
+        row = _name(after, a), _name(after, b)
+        target = allowed if now else blocked
+        target.append(PairChange(row[0], row[1], now, reason))
     return WhatIf(users, blocked, allowed, new_conflicts, resolved)
+
+
+def _rows(epoch: Epoch) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """Matrix rows (segment names, then ``(none)``) and their profile numbers."""
+    count = len(epoch.segment_names)
+    return [*(fold(n) for n in epoch.segment_names), NO_SEGMENT], np.array(
+        [*range(1, count + 1), UNSEGMENTED], dtype=np.int64
+    )
+
+
+def _name(epoch: Epoch, profile: int) -> str:
+    return NO_SEGMENT if profile == UNSEGMENTED else epoch.segment_names[profile - 1]
+
+
+def _flipped_pairs(before: Epoch, after: Epoch) -> list[tuple[int, int, bool]]:
+    """Row pairs (as ``after``'s profiles) whose verdict differs, found with numpy.
+
+    A pair that did not exist before was not separated by anything: it counts as allowed.
+    Only the pairs that flip are explained, so a what-if over thousands of segments stays
+    a matrix comparison.
+    """
+    old_names, old_profiles = _rows(before)
+    new_names, new_profiles = _rows(after)
+    now = after.compat[np.ix_(new_profiles, new_profiles)]
+    was = np.ones_like(now)
+    position = {n: i for i, n in enumerate(old_names)}
+    kept = [(i, position[n]) for i, n in enumerate(new_names) if n in position]
+    if kept:
+        new_ix = np.array([k[0] for k in kept])
+        old_ix = np.array([old_profiles[k[1]] for k in kept])
+        was[np.ix_(new_ix, new_ix)] = before.compat[np.ix_(old_ix, old_ix)]
+    flips = np.argwhere(np.triu(now != was))
+    return [(int(new_profiles[i]), int(new_profiles[j]), bool(now[i, j])) for i, j in flips]

@@ -37,6 +37,7 @@ import hashlib
 import json
 from typing import Any
 
+from pydantic import ValidationError
 from scim2_models import (
     Address,
     Context,
@@ -152,6 +153,22 @@ def attributes_of(resource: User[Any]) -> dict[str, str]:
     return {name: value.strip() for name, value in values.items() if value and value.strip()}
 
 
+def proxy_addresses_of(resource: User[Any]) -> list[str]:
+    """``ProxyAddresses`` from the e-mails: ``SMTP:`` the ``Mail`` one, ``smtp:`` the others."""
+    mail = mail_entry(resource)
+    addresses: list[str] = []
+    seen: set[str] = set()
+    if mail is not None and mail.value and mail.value.strip():
+        addresses.append(f"SMTP:{mail.value.strip()}")
+        seen.add(fold(mail.value.strip()))
+    for email in resource.emails or []:
+        value = (email.value or "").strip()
+        if value and fold(value) not in seen:
+            seen.add(fold(value))
+            addresses.append(f"smtp:{value}")
+    return addresses
+
+
 def user_from_scim(
     resource: User[Any], *, id: str, base: DirectoryUser | None = None
 ) -> DirectoryUser:
@@ -178,11 +195,7 @@ def user_from_scim(
             ),
             kind=base.kind if base is not None else UserKind.PERSON,
             sponsor_id=base.sponsor_id if base is not None else None,
-            proxy_addresses=[
-                p.strip() for p in (extension.proxy_addresses or []) if p and p.strip()
-            ]
-            if extension is not None
-            else (),
+            proxy_addresses=proxy_addresses_of(resource),
             attrs=attributes_of(resource),
         )
     except ValueError as exc:  # an enum value make_user refuses
@@ -264,20 +277,54 @@ def _set_address(resource: User[Any], field: str, value: str) -> None:
     setattr(address, field, value or None)
 
 
+def _email(value: str, kind: Email.Type, primary: bool | None = None) -> Email | None:
+    """An e-mail entry, or ``None`` for a value SCIM would not accept as an address."""
+    try:
+        return Email(value=value, type=kind, primary=primary)
+    except ValidationError:
+        return None
+
+
 def _set_mail(resource: User[Any], value: str) -> None:
     entry = mail_entry(resource)
-    if entry is None:
-        if value:
-            primary = not any(e.primary for e in resource.emails or [])
-            resource.emails = [
-                *(resource.emails or []),
-                Email(value=value, type=Email.Type.work, primary=primary),
-            ]
+    emails = list(resource.emails or [])
+    if not value:
+        resource.emails = [e for e in emails if e is not entry] or None
         return
-    if value:
-        entry.value = value
-    else:
-        resource.emails = [e for e in resource.emails or [] if e is not entry] or None
+    if entry is not None and entry.value == value:
+        return
+    if entry is None:
+        added = _email(value, Email.Type.work, not any(e.primary for e in emails))
+        if added is not None:
+            resource.emails = [*emails, added]
+        return
+    replacement = _email(value, entry.type or Email.Type.work, entry.primary)
+    if replacement is not None:
+        replacement.display = entry.display
+        resource.emails = [replacement if e is entry else e for e in emails]
+
+
+def _set_proxy_addresses(resource: User[Any], proxies: list[str]) -> None:
+    """Show ``ProxyAddresses`` as e-mails: one per ``smtp:`` address (others have no place)."""
+    mail = mail_entry(resource)
+    mail_key = fold(mail.value.strip()) if mail is not None and mail.value else None
+    wanted: dict[str, str] = {}
+    for proxy in proxies:
+        prefix, colon, address = proxy.partition(":")
+        address = address.strip()
+        if colon and fold(prefix) == "smtp" and address and fold(address) != mail_key:
+            wanted.setdefault(fold(address), address)
+    kept_entries = [mail] if mail is not None else []
+    for email in resource.emails or []:
+        key = fold((email.value or "").strip())
+        if email is not mail and key in wanted:
+            kept_entries.append(email)
+            del wanted[key]
+    for address in wanted.values():
+        entry = _email(address, Email.Type.other)
+        if entry is not None:
+            kept_entries.append(entry)
+    resource.emails = kept_entries or None
 
 
 def overlay(resource: User[Any], name: str, value: Any) -> None:
@@ -295,7 +342,7 @@ def overlay(resource: User[Any], name: str, value: Any) -> None:
     elif name == "HiddenFromAddressListsEnabled":
         _set_extension(resource, "hidden_from_address_lists_enabled", value)
     elif name == "ProxyAddresses":
-        _set_extension(resource, "proxy_addresses", list(value))
+        _set_proxy_addresses(resource, list(value))
     elif name in ENTERPRISE:
         _set_enterprise(resource, ENTERPRISE[name], value)
     elif name in ADDRESS:

@@ -122,7 +122,7 @@ async def scim(
     scim_request = ScimRequest(
         method=request.method.upper(),
         base_url=f"{str(request.base_url).rstrip('/')}{PREFIX}/{tenant}",
-        path="/" + path.strip("/"),
+        path="/" + path.strip("/").removesuffix(".scim"),
         query=dict(request.query_params),
         headers=list(request.headers.items()),
         body=await request.body(),

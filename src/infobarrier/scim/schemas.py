@@ -52,9 +52,6 @@ class InfobarrierUser(Extension):
     target_address: str | None = None
     """The external e-mail address of a mail user (``TargetAddress``)."""
 
-    proxy_addresses: list[str] | None = None
-    """E-mail addresses with their prefix, such as ``SMTP:a@contoso.com`` (``ProxyAddresses``)."""
-
     hidden_from_address_lists_enabled: bool | None = None
     """Hidden from the address lists (``HiddenFromAddressListsEnabled``)."""
 

@@ -160,7 +160,7 @@ class DirectoryStorage(ScimStorage):
 
         The filter is still evaluated on what this finds, so this only narrows the search.
         """
-        if scim_filter is None or not scim_filter.models:
+        if scim_filter is None or scim_filter.model is None:
             return None
         node = scim_filter.ast
         if (

@@ -228,7 +228,8 @@ class ApplicationHandler:
         self.reap_stale(tx.repo, tx.tenant)
         application_id = new_id()
         tx.repo.start_application(tx.tenant, application_id, tx.actor)
-        current = self.epochs.current(tx)
+        tx.audit("apply.started", application=application_id)
+        current = self.epochs.current(tx, fresh=True)
         config = tx.repo.load_config(tx.tenant)
         epoch = compile_epoch(current.directory, config)
         report = self._report(

@@ -325,17 +325,17 @@ class DecisionHandler:
         }
 
     def lookup(self, tenant: str, query: str, limit: int = 10) -> list[User]:
-        """Users whose display name (any word), UPN or mail starts with ``query``,
-        case-insensitively, ordered by display name. No barrier applies: this is the admin
-        page's user picker, not a user's search (§7)."""
-        prefix = query.strip().casefold()
-        if not prefix:
+        """Users for whom every word of ``query`` starts a word of the display name, the UPN
+        or the mail, case-insensitively, ordered by display name. No barrier applies: this
+        is the admin page's user picker, not a user's search (§7)."""
+        prefixes = query.casefold().split()
+        if not prefixes:
             raise InvalidInput("the search text is empty")
         directory = self.current(tenant).directory
         hits: list[tuple[str, str, User]] = []
         for user in directory.users():
-            words = [*user.display_name.split(), user.upn, user.mail]
-            if any(w.casefold().startswith(prefix) for w in words if w):
+            words = [w.casefold() for w in (*user.display_name.split(), user.upn, user.mail) if w]
+            if all(any(w.startswith(p) for w in words) for p in prefixes):
                 hits.append((user.display_name.casefold(), user.upn.casefold(), user))
         hits.sort(key=lambda h: (h[0], h[1]))
         return [h[2] for h in hits[:limit]]

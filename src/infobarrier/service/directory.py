@@ -6,9 +6,10 @@ directory as it is now against the epoch in force.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from infobarrier.core.attributes import STORED_ATTRIBUTES, canonical_attribute
 from infobarrier.core.directory import Directory, Group, User, UserKind, make_user, new_id
 from infobarrier.core.errors import Conflict, InvalidInput, NotFound
 from infobarrier.core.licenses import LicenseBook
@@ -101,12 +102,23 @@ class DirectoryHandler:
             tx.audit("directory.users_saved", upns=[u.upn for u in users])
             self.after_change(tx)
 
-    def update_user(self, tenant: str, upn: str, actor: str, **changes: object) -> User:
-        """Change fields or attributes of one user (``Department="Sales"``, ...)."""
+    def update_user(
+        self,
+        tenant: str,
+        upn: str,
+        actor: str,
+        attributes: Mapping[str, str] | None = None,
+        **changes: object,
+    ) -> User:
+        """Change fields (``account_enabled=False``) or attributes (``Department="Sales"``, or
+        ``attributes={...}``, where every key must be a segmentable attribute) of one user."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
             directory = tx.repo.load_directory(tx.tenant)
             user = directory.by_upn(upn)
-            updated = _updated(user, changes)
+            fields = {k: v for k, v in changes.items() if k in _USER_FIELDS}
+            named = {k: v for k, v in changes.items() if k not in _USER_FIELDS}
+            updated = _updated(user, fields, {**named, **(attributes or {})})
+            changes = {**changes, **(attributes or {})}
             directory.put_user(updated)
             tx.repo.save_users(tx.tenant, [updated])
             tx.audit("directory.user_updated", upn=user.upn, changes=_jsonable(changes))
@@ -285,15 +297,17 @@ _USER_FIELDS = {
 }
 
 
-def _updated(user: User, changes: dict[str, object]) -> User:
-    """Apply field and attribute changes to a user through ``make_user``'s validation."""
-    fields: dict[str, object] = {}
+def _updated(user: User, fields: dict[str, object], named: Mapping[str, object]) -> User:
+    """Apply field and attribute changes to a user through ``make_user``'s validation.
+
+    ``named`` keys must be segmentable attributes (any spelling); ``""`` clears one.
+    """
     attributes = dict(user.attributes)
-    for key, value in changes.items():
-        if key in _USER_FIELDS:
-            fields[key] = value
-        else:
-            attributes[key] = "" if value is None else str(value)
+    for key, value in named.items():
+        canonical = canonical_attribute(key)
+        if canonical is None or canonical not in STORED_ATTRIBUTES:
+            raise InvalidInput(f"unknown or non-stored attribute {key!r}")
+        attributes[canonical] = "" if value is None else str(value)
     try:
         rebuilt = make_user(
             user.upn,

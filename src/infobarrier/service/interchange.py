@@ -6,7 +6,7 @@ applications started earlier in the same script.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from infobarrier.core.barriers import BarrierConfig
 from infobarrier.formats.powershell.export import render_script
@@ -42,9 +42,10 @@ class InterchangeHandler:
             for command, after in iter_script(config, commands):
                 config = after
                 if command.applies and not command.what_if:
-                    tx.repo.save_config(tx.tenant, config)
+                    # The script may have changed the mode: apply with the tenant as saved.
+                    tx = replace(tx, tenant=tx.repo.save_config(tx.tenant, config))
                     applied.append(self.applications.apply_in(tx))
-            tx.repo.save_config(tx.tenant, config)
+            tx = replace(tx, tenant=tx.repo.save_config(tx.tenant, config))
             tx.audit(
                 "powershell.imported",
                 commands=len(commands),

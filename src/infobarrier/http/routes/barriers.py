@@ -190,7 +190,14 @@ def delete_policy(
 @router.post(
     "/applications",
     status_code=202,
-    response_model=schemas.ApplicationOut | schemas.WhatIfOut,
+    response_model=schemas.ApplicationOut,
+    responses={
+        200: {
+            "model": schemas.ApplicationOut | schemas.WhatIfOut,
+            "description": "With wait=true: the ended application. With what_if=true: the "
+            "preview (nothing changed).",
+        }
+    },
     tags=["applications"],
 )
 def start_application(

@@ -60,15 +60,19 @@ def patch_user(
 ) -> schemas.UserOut:
     """Change a user; takes effect on decisions at once (semantics §5)."""
     services = services_of(request)
+    # null means "leave as is", except for the hidden flag, where null means "not set" (§6).
     changes: dict[str, object] = {
-        k: v for k, v in body.model_dump(exclude_unset=True).items() if k != "attributes"
+        k: v
+        for k, v in body.model_dump(exclude_unset=True).items()
+        if k != "attributes" and (v is not None or k == "hidden_from_address_lists")
     }
     if "proxy_addresses" in changes:
         changes["proxy_addresses"] = tuple(changes["proxy_addresses"])  # type: ignore[arg-type]
-    changes.update(body.attributes or {})
-    if not changes:
+    if not changes and not body.attributes:
         raise InvalidInput("nothing to change")
-    user = services.directory.update_user(tenant, upn, actor(p), **changes)
+    user = services.directory.update_user(
+        tenant, upn, actor(p), attributes=body.attributes or {}, **changes
+    )
     return user_out(user, services.directory.directory(tenant))
 
 

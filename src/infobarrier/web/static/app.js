@@ -36,11 +36,12 @@
   // -- DOM helpers --------------------------------------------------------------------------
   /** h("tag.class#id", {attr: value, onclick: fn}, ...children): an element, safely. */
   function h(spec, props, ...children) {
-    const [tagAndClasses, id] = spec.split("#");
-    const [tag, ...classes] = tagAndClasses.split(".");
-    const el = document.createElement(tag || "div");
-    if (id) el.id = id;
-    if (classes.length) el.classList.add(...classes.filter(Boolean));
+    const tag = spec.match(/^[a-z0-9]*/i)[0] || "div";
+    const el = document.createElement(tag);
+    for (const [, kind, name] of spec.slice(tag.length).matchAll(/([.#])([^.#]+)/g)) {
+      if (kind === "#") el.id = name;
+      else el.classList.add(name);
+    }
     for (const [key, value] of Object.entries(props || {})) {
       if (value === undefined || value === null || value === false) continue;
       if (key.startsWith("on") && typeof value === "function") {
@@ -296,7 +297,7 @@
   function card(label, value, sub, kind) {
     return h(
       `div.card${kind ? ".card-" + kind : ""}`,
-      {},
+      { dataset: { card: label } },
       h("div.card-label", { text: label }),
       h(`div.card-value${/^[#\d]/.test(value) ? "" : ".card-text"}`, { text: value }),
       sub ? h("div.card-sub", { text: sub }) : null,
@@ -324,6 +325,11 @@
         `in ${plural(data.applied.segments.length, "segment")}`,
       ),
       card("Unsegmented", String(data.unsegmented), "in no segment"),
+      card(
+        "Active policies",
+        String(data.applied.active_policies),
+        `in force · ${data.defined.policies} defined, ${data.defined.active_policies} Active`,
+      ),
       card(
         "Conflicts",
         String(data.conflicts.length),
@@ -506,8 +512,10 @@
     }
   }
 
+  /** A reason as a sentence: capitalised, unless it starts with a UPN. */
   function capitalise(text) {
-    return text ? text.charAt(0).toUpperCase() + text.slice(1) : text;
+    if (!text || text.split(" ", 1)[0].includes("@")) return text;
+    return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
   // -- filters ------------------------------------------------------------------------------
@@ -1250,7 +1258,7 @@
           table(
             ["Conversation", "What happens", "User", "Why"],
             conversations.map((a) => [
-              h("span.object", {}, badge(a.object_kind, "muted"), " ", a.object_label || a.object_id),
+              h("span.object", { text: a.object_label || a.object_id }),
               ACTION_TEXT[a.kind] || a.kind,
               a.upn || muted("—"),
               capitalise(a.reason),
@@ -1544,7 +1552,7 @@
   function userCard(u, title) {
     return h(
       "section.panel.user-card",
-      { "aria-label": title },
+      { "aria-label": `${title} user` },
       h("h3", {}, h("span.muted", { text: `${title} · ` }), u.display_name),
       h(
         "dl.facts",
@@ -1560,7 +1568,7 @@
           "dd",
           {},
           u.segments.length
-            ? u.segments.map((s) => h("span.chip-inline", { text: s }))
+            ? u.segments.map((s) => [h("span.chip-inline", { text: s }), " "])
             : muted("(none)"),
         ),
         h("dt", { text: "Policies" }),
@@ -1638,7 +1646,7 @@
                   {},
                   `Policy ${data.policy.name} of segment ${data.policy.assigned_segment} `,
                   data.policy.kind === "allow" ? "allows only: " : "blocks: ",
-                  data.policy.segments.map((s) => h("span.chip-inline", { text: s })),
+                  data.policy.segments.map((s) => [h("span.chip-inline", { text: s }), " "]),
                 )
               : null,
           ),
@@ -1682,11 +1690,17 @@
     return parts.join(" · ") || "no change";
   }
 
+  /** An entry's detail in a line: its reason if it has one, else its plain fields. */
   function detailText(detail) {
-    return Object.entries(detail || {})
-      .filter(([, v]) => v !== null && v !== undefined && !(Array.isArray(v) && !v.length))
-      .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`)
-      .join("  ");
+    const d = detail || {};
+    const text =
+      typeof d.reason === "string"
+        ? d.reason
+        : Object.entries(d)
+            .filter(([, v]) => v !== null && v !== undefined && typeof v !== "object")
+            .map(([k, v]) => `${k}=${v}`)
+            .join("  ");
+    return text.length > 160 ? `${text.slice(0, 157)}…` : text;
   }
 
   async function initHistory() {
@@ -1713,7 +1727,7 @@
       ),
     );
 
-    const PAGE = 100;
+    const PAGE = 25;
     let entries = [];
     let shown = PAGE;
     const kinds = new Set();
@@ -1733,7 +1747,17 @@
           when(e.at),
           h("code.nowrap", { text: e.actor }),
           badge(e.kind, e.kind.includes("refused") || e.kind.startsWith("reconciliation") ? "warn" : "muted"),
-          h("span.detail", { title: JSON.stringify(e.detail, null, 1), text: detailText(e.detail) }),
+          h(
+            "div.detail",
+            {},
+            h("span", { text: detailText(e.detail) }),
+            h(
+              "details",
+              {},
+              h("summary", { text: "JSON" }),
+              h("pre", { text: JSON.stringify(e.detail, null, 2) }),
+            ),
+          ),
           h("code.hash", { title: e.hash, text: e.hash.slice(0, 12) }),
         ],
       }));

@@ -1,0 +1,157 @@
+"""Helpers of the SCIM tests: a barrier to move, a real server, a scim2-client over httpx."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from scim2_client import BaseSyncSCIMClient
+from scim2_models import ScimProvider
+
+from infobarrier.core.barriers import PolicyState
+from infobarrier.core.decisions import Verdict
+from infobarrier.core.directory import make_user
+from infobarrier.service.decisions import CheckRequest
+from infobarrier.service.wiring import Services
+
+ADMIN = "test"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+INFOBARRIER = "urn:ietf:params:scim:schemas:extension:infobarrier:2.0:User"
+SCIM_JSON = "application/scim+json"
+
+
+def build_wall(services: Services, tenant: str, domain: str) -> None:
+    """A research wall, applied: Research and the Deal Team may not talk, nor Research and Sales.
+
+    People already in the directory: ``rita`` (Research), ``sam`` (Sales) and ``ivan``
+    (no department: unsegmented). Segments are exclusive, so that a deal-team member in
+    Research is in the Deal Team segment only (SingleSegment mode).
+    """
+    services.directory.put_users(
+        tenant,
+        [
+            make_user(f"rita@{domain}", display_name="Rita Research", Department="Research"),
+            make_user(f"sam@{domain}", display_name="Sam Sales", Department="Sales"),
+            make_user(f"ivan@{domain}", display_name="Ivan Independent"),
+        ],
+        ADMIN,
+    )
+    barriers = services.barriers
+    barriers.new_segment(
+        tenant, "Research", "Department -eq 'Research' -and -not MemberOf -eq 'Deal Team'", ADMIN
+    )
+    barriers.new_segment(
+        tenant, "Sales", "Department -eq 'Sales' -and -not MemberOf -eq 'Deal Team'", ADMIN
+    )
+    barriers.new_segment(tenant, "Deal Team", "MemberOf -eq 'Deal Team'", ADMIN)
+    barriers.new_policy(
+        tenant,
+        "Research wall",
+        "Research",
+        ADMIN,
+        blocked=["Sales", "Deal Team"],
+        state=PolicyState.ACTIVE,
+    )
+    barriers.new_policy(
+        tenant, "Deal Team wall", "Deal Team", ADMIN, blocked=["Research"], state=PolicyState.ACTIVE
+    )
+    services.applications.apply(tenant, ADMIN)
+
+
+def chat(services: Services, tenant: str, a: str, b: str) -> Verdict:
+    """The barrier's verdict on a 1:1 chat between two users."""
+    return services.decisions.check(tenant, CheckRequest("chat", a, [b]))
+
+
+def segments_of(services: Services, tenant: str, upn: str) -> list[str]:
+    """The segments a user is in now."""
+    return services.decisions.recipient(tenant, upn).segments
+
+
+# -- a real server --------------------------------------------------------------------------
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(db_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``infobarrier serve`` (uvicorn) on a free port and wait until it answers."""
+    port = free_port()
+    out = log.open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "infobarrier.cli.main",
+            "--db",
+            db_url,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not start: {log.read_text()}")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server this module started."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+# -- scim2-client over httpx ------------------------------------------------------------------
+class HttpxSCIMClient(BaseSyncSCIMClient):
+    """scim2-client's synchronous client over an ``httpx.Client`` (its own engine wants httpx2)."""
+
+    def __init__(self, client: httpx.Client, provider: ScimProvider | None = None) -> None:
+        super().__init__(provider=provider)
+        self.client = client
+
+    def _stays_under_base_url(self, endpoint: str) -> bool:
+        base = self.client.base_url
+        try:
+            url = self.client.build_request("GET", endpoint).url
+        except httpx.InvalidURL:
+            return False
+        return (
+            url.scheme == base.scheme
+            and url.host == base.host
+            and (url.port == base.port and url.raw_path.startswith(base.raw_path))
+        )
+
+    def _parse_json(self, response: Any) -> Any:
+        return response.json()
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return self.client.request(method, url, **kwargs)
