@@ -18,7 +18,6 @@ import httpx
 # ``conftest`` here is tests/http/conftest.py: pytest imports it just before this directory's
 # test modules, which import this module.
 from conftest import AppClient, LiveServer, make_tokens, start_server
-
 from infobarrier.core.barriers import PolicyState
 from infobarrier.core.collaboration import CallKind, TeamMode
 from infobarrier.core.directory import make_user
@@ -196,7 +195,8 @@ def refusal(response: httpx.Response, code: str) -> dict[str, Any]:
     """A 403 refusal with ``code``; returns its body."""
     body: dict[str, Any] = json_of(response, 403)
     assert body["code"] == code, body
-    assert isinstance(body["message"], str) and body["message"], body
+    assert isinstance(body["message"], str), body
+    assert body["message"], body
     return body
 
 

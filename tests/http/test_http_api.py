@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import AppClient
 from fastapi.testclient import TestClient
 from http_builders import (
     ACTOR,
@@ -21,6 +20,7 @@ from http_builders import (
     upn,
 )
 
+from conftest import AppClient
 from infobarrier.core.barriers import PolicyState
 from infobarrier.http.app import create_app
 
@@ -52,8 +52,10 @@ def tenant(lenient: AppClient) -> AppClient:
 def error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
     """An error answer: ``status`` and a JSON ``{"code", "message", ...}`` body."""
     body: dict[str, Any] = json_of(response, status)
-    assert isinstance(body["code"], str) and body["code"], body
-    assert isinstance(body["message"], str) and body["message"], body
+    assert isinstance(body["code"], str), body
+    assert body["code"], body
+    assert isinstance(body["message"], str), body
+    assert body["message"], body
     if code is not None:
         assert body["code"] == code, body
     return body
@@ -120,13 +122,16 @@ def test_a_bad_filter_is_400_with_its_position(
     admin: Api, tenant: AppClient, text: str, position: int
 ) -> None:
     before = snapshot(admin)
-    body = error(admin.post("/segments", json={"name": "New", "filter": text}), 400, "filter_syntax")
+    body = error(
+        admin.post("/segments", json={"name": "New", "filter": text}), 400, "filter_syntax"
+    )
     assert body["position"] == position
     body = error(admin.patch("/segments/Ops", json={"filter": text}), 400, "filter_syntax")
     assert body["position"] == position
     assert snapshot(admin) == before
     preview = json_of(admin.post("/segments/preview", json={"filter": text}), 200)
-    assert preview["valid"] is False and preview["position"] == position
+    assert preview["valid"] is False
+    assert preview["position"] == position
 
 
 @pytest.mark.parametrize(
@@ -149,14 +154,14 @@ def test_a_broken_policy_rule_is_400_naming_the_rule(
 
 
 def test_failed_requests_write_nothing(admin: Api, tenant: AppClient) -> None:
-    json_of(admin.post(f"/users/{upn('s1')}/licenses", json={"sku": "SPE_E5"}), 409)  # no seat
     before = snapshot(admin)
-    failures = [
+    failures: list[tuple[httpx.Response, int | tuple[int, ...]]] = [
+        (admin.post(f"/users/{upn('s1')}/licenses", json={"sku": "SPE_E5"}), 409),  # no seat
         (admin.post("/users", json={"upn": upn("s1")}), 409),  # exists
         (admin.post("/users", json={"upn": "no-at-sign"}), 400),
         (admin.post("/users", json={"upn": "x@abc.example", "attributes": {"Shoe": "4"}}), 400),
         (admin.post("/groups", json={"display_name": "G", "members": ["ghost@abc.example"]}), 404),
-        (admin.post("/groups", json={"display_name": "ResearchGuests"}), 400),
+        (admin.post("/groups", json={"display_name": "researchguests"}), (400, 409)),
         (
             admin.post(
                 "/service-accounts",
@@ -184,7 +189,9 @@ def test_failed_requests_write_nothing(admin: Api, tenant: AppClient) -> None:
         (admin.delete("/users/ghost@abc.example"), 404),
     ]
     for response, status in failures:
-        error(response, status)
+        expected = status if isinstance(status, tuple) else (status,)
+        assert response.status_code in expected, f"{response.request.url}: {response.text}"
+        error(response, response.status_code)
     assert snapshot(admin) == before
 
 
@@ -224,8 +231,10 @@ def test_a_bad_check_is_an_error_item_in_its_place(front: Api, tenant: AppClient
     assert results[2]["allowed"] is False
     assert results[2]["policy"] == "Sales-block"
     assert results[2]["pair"] == [s1, r1]
-    assert "error" in results[3] and "allowed" not in results[3]
-    assert "error" in results[4] and "allowed" not in results[4]
+    assert "error" in results[3]
+    assert "allowed" not in results[3]
+    assert "error" in results[4]
+    assert "allowed" not in results[4]
     assert results[5]["error"]["code"] == "unknown_user"
     assert results[6]["allowed"] is False
     assert results[6]["pair"] == [r1, s2]
@@ -257,8 +266,10 @@ def test_apply_wait_answers_when_done(admin: Api, front: Api, lenient: AppClient
     assert answer.status_code in (200, 202), answer.text
     done = answer.json()
     assert done["status"] == "Completed"
-    assert done["ended"] is not None and done["percent"] == 100
-    assert done["total_recipients"] == 9 and done["failed_recipients"] == 0
+    assert done["ended"] is not None
+    assert done["percent"] == 100
+    assert done["total_recipients"] == 9
+    assert done["failed_recipients"] == 0
     assert done["actor"].startswith("token:")
     verdict = json_of(front.get("/relationship", params={"a": upn("s1"), "b": upn("r1")}), 200)
     assert verdict["allowed"] is False  # in force as soon as the answer came
@@ -294,7 +305,8 @@ def test_stop_an_application(admin: Api, front: Api, lenient: AppClient) -> None
     standard_tenant(services, apply=False)
     app_id = services.applications.begin("abc", ACTOR)
     stopped = json_of(admin.delete(f"/applications/{app_id}"), 200)
-    assert stopped["status"] == "Stopped" and stopped["ended"] is not None
+    assert stopped["status"] == "Stopped"
+    assert stopped["ended"] is not None
     # The stopped application produces no epoch, even if its work finishes afterwards.
     finished = services.applications.run("abc", app_id, ACTOR)
     assert finished.status == "Stopped"
@@ -348,11 +360,13 @@ def test_application_answers_are_documented(admin: Api, lenient: AppClient) -> N
 
 def test_application_lookups_never_fail_with_500(admin: Api, lenient: AppClient) -> None:
     standard_tenant(lenient.services)
-    for ident in ("99999999999999999999999", "²", "0", "-1"):
-        answer = admin.get(f"/applications/{ident}")
-        assert answer.status_code in (400, 404), f"{ident!r}: {answer.status_code} {answer.text}"
-        answer = admin.delete(f"/applications/{ident}")
-        assert answer.status_code in (400, 404), f"{ident!r}: {answer.status_code} {answer.text}"
+    problems = []
+    for ident in ("99999999999999999999999", "²", "0", "-1", "1.5"):
+        for method in ("GET", "DELETE"):
+            answer = admin.request(method, f"/applications/{ident}")
+            if answer.status_code not in (400, 404):
+                problems.append(f"{method} /applications/{ident}: {answer.status_code}")
+    assert problems == []
 
 
 # -- audit ------------------------------------------------------------------------------------
@@ -403,16 +417,24 @@ def test_patch_user_attributes_are_segmentable_attributes_only(
     add_people(lenient.services, "abc", {"pat": "Ops"})
     who = upn("pat")
     before = json_of(admin.get(f"/users/{who}"), 200)
+    problems = []
     for attributes in (
         {"account_enabled": "false"},
         {"hidden_from_address_lists": "x"},
         {"display_name": "Renamed"},
+        {"user_type": "Guest"},
     ):
         created = admin.post("/users", json={"upn": "new@abc.example", "attributes": attributes})
         assert created.status_code == 400, created.text
         answer = admin.patch(f"/users/{who}", json={"attributes": attributes})
-        assert answer.status_code == 400, f"{attributes}: {answer.status_code} {answer.text}"
-        assert json_of(admin.get(f"/users/{who}"), 200) == before
+        now = json_of(admin.get(f"/users/{who}"), 200)
+        if answer.status_code != 400 or now != before:
+            changed = {k: (before[k], now[k]) for k in before if before[k] != now[k]}
+            problems.append(f"attributes={attributes}: {answer.status_code}; changed {changed}")
+            lenient.services.directory.update_user(
+                "abc", who, ACTOR, display_name=before["display_name"], user_type="Member"
+            )
+    assert problems == []
 
 
 def test_patch_user(admin: Api, lenient: AppClient) -> None:
@@ -532,9 +554,7 @@ def test_licensing_seats_and_guests(admin: Api, lenient: AppClient) -> None:
     error(admin.put("/skus/SPE_E5", json={"seats": 0}), 409, "seats_in_use")
     json_of(admin.post("/skus/MICROSOFT_REMOTE_ASSIST/purchase", json={"seats": 2}), 200)
     before = snapshot(admin)
-    refused = admin.post(
-        f"/users/{upn('guest')}/licenses", json={"sku": "MICROSOFT_REMOTE_ASSIST"}
-    )
+    refused = admin.post(f"/users/{upn('guest')}/licenses", json={"sku": "MICROSOFT_REMOTE_ASSIST"})
     assert refused.status_code in (400, 403, 409), refused.text
     assert refused.json()["code"] == "guest_not_allowed"
     assert snapshot(admin) == before
@@ -558,14 +578,16 @@ def test_recipient_status(admin: Api, lenient: AppClient) -> None:
     services = lenient.services
     standard_tenant(services, apply=False)
     before = json_of(admin.get(f"/recipients/{upn('s1')}"), 200)
-    assert before["segments"] == [] and before["epoch"] == 0  # nobody before the first apply
+    assert before["segments"] == []
+    assert before["epoch"] == 0
     services.applications.apply("abc", ACTOR)
     s1 = json_of(admin.get(f"/recipients/{upn('s1')}"), 200)
     assert s1["upn"] == upn("s1")
     assert s1["segments"] == ["Sales"]
     assert s1["policies"] == ["Sales-block"]
     assert s1["errors"] == []
-    assert s1["account_enabled"] is True and s1["kind"] == "person"
+    assert s1["account_enabled"] is True
+    assert s1["kind"] == "person"
     assert any("INFORMATION_BARRIERS" in f for f in s1["findings"])  # E3 has no IB plan
     assert s1["epoch"] > 0
     license_users(services, "abc", [upn("r1")], "EQUIVIO_ANALYTICS")
@@ -584,7 +606,7 @@ def test_recipient_status(admin: Api, lenient: AppClient) -> None:
     error(admin.get("/recipients/ghost@abc.example"), 404)
 
 
-# -- the OpenAPI document ---------------------------------------------------------------------------
+# -- the OpenAPI document ------------------------------------------------------------------------
 def test_every_route_has_request_and_response_models(lenient: AppClient) -> None:
     document = lenient.http.app.openapi()  # type: ignore[attr-defined]
     schemas = document["components"]["schemas"]

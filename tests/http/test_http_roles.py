@@ -13,9 +13,9 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from conftest import AppClient, make_tokens
 from fastapi.testclient import TestClient
 
+from conftest import AppClient, make_tokens
 from infobarrier.http.app import create_app
 from infobarrier.service.tokens import Role
 from infobarrier.service.wiring import Services, build
@@ -91,8 +91,10 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     )
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert isinstance(body.get("code"), str) and body["code"], body
-    assert isinstance(body.get("message"), str) and body["message"], body
+    assert isinstance(body.get("code"), str), body
+    assert body["code"], body
+    assert isinstance(body.get("message"), str), body
+    assert body["message"], body
     if code is not None:
         assert body["code"] == code, body
 
@@ -114,7 +116,7 @@ def test_the_table_covers_the_api(app_client: AppClient) -> None:
     assert tenant_routes(app_client.http.app.openapi()) == ROUTES  # type: ignore[attr-defined]
     assert len(ROUTES) >= 60
     areas = {p[len(PREFIX) :].split("/", 1)[0] for _, p in ROUTES}
-    assert ENFORCER_AREAS <= areas
+    assert areas >= ENFORCER_AREAS
     assert {"users", "groups", "skus", "segments", "policies", "applications", "audit"} <= areas
 
 
@@ -128,7 +130,7 @@ def test_route_authentication_and_roles(shared: AppClient, method: str, path: st
     assert response.headers.get("www-authenticate", "").lower().startswith("bearer")
     assert_error(call(app_client, method, path, {"Authorization": "Bearer garbage"}), 401)
     admin = app_client.tokens[("abc", "admin")]
-    forged = admin[: -4] + ("AAAA" if not admin.endswith("AAAA") else "BBBB")
+    forged = admin[:-4] + ("AAAA" if not admin.endswith("AAAA") else "BBBB")
     assert_error(call(app_client, method, path, {"Authorization": f"Bearer {forged}"}), 401)
 
     # A revoked admin token: 401.

@@ -15,21 +15,23 @@ attribute '_nodeid'``.)
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import cast
 
 import httpx
 import pytest
 import schemathesis
-from conftest import LiveServer
 from http_builders import running_server, seed_for_fuzzing
 from hypothesis import HealthCheck, settings
 
+from conftest import LiveServer
 from infobarrier.http.app import create_app
 from infobarrier.service.wiring import Services
 
 #: Examples per operation and phase: the whole module stays well under a minute and a half.
-MAX_EXAMPLES = 12
+#: ``INFOBARRIER_FUZZ_EXAMPLES`` raises it for a longer run by hand.
+MAX_EXAMPLES = int(os.environ.get("INFOBARRIER_FUZZ_EXAMPLES", "12"))
 
 CHECKS = [
     schemathesis.checks.not_a_server_error,

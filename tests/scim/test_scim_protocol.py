@@ -8,7 +8,10 @@ import pytest
 from scim_support import CORE_GROUP, CORE_USER, ENTERPRISE, INFOBARRIER, PATCH_OP
 
 from conftest import Scim
+from infobarrier.core.attributes import STORED_ATTRIBUTES
 from infobarrier.core.directory import make_user
+from infobarrier.scim.mapping import ADDRESS, EXTENSION
+from infobarrier.scim.mapping import ENTERPRISE as ENTERPRISE_FIELDS
 from infobarrier.store.scim_repository import ScimRepository
 
 
@@ -465,3 +468,21 @@ def test_active_as_a_string(scim: Scim, text: str) -> None:
         "PATCH", f"Users/{created['id']}", patch({"op": "Replace", "path": "active", "value": text})
     )
     assert directory_user(scim, "ann@contoso.com").account_enabled is False
+
+
+def test_every_segmentable_attribute_has_a_scim_attribute() -> None:
+    mapped = [*ENTERPRISE_FIELDS, *ADDRESS, *EXTENSION]
+    assert sorted(mapped) == sorted(STORED_ATTRIBUTES)
+
+
+def test_root_search_entra_flag_and_scim_suffix(scim: Scim) -> None:
+    scim.ok("POST", "Users", user_body("ann@contoso.com", displayName="Ops"), status=201)
+    scim.ok("POST", "Groups", {"schemas": [CORE_GROUP], "displayName": "Ops"}, status=201)
+    both = scim.ok("GET", "", params={"filter": 'displayName eq "ops"'})
+    assert sorted(r["meta"]["resourceType"] for r in both["Resources"]) == ["Group", "User"]
+    # Entra ID's compliance flag travels on the tenant URL; it changes nothing here.
+    flagged = scim.ok(
+        "GET", "Users", params={"aadOptscim062020": "", "filter": 'userName eq "ann@contoso.com"'}
+    )
+    assert flagged["totalResults"] == 1
+    assert scim.ok("GET", "Users.scim")["totalResults"] == 1

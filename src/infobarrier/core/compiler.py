@@ -15,7 +15,7 @@ import numpy.typing as npt
 from infobarrier.core.barriers import LIMITS, BarrierConfig, ListKind, Mode
 from infobarrier.core.columns import DirectoryColumns
 from infobarrier.core.directory import Directory, fold
-from infobarrier.core.epoch import UNSEGMENTED, Epoch, is_open, permits
+from infobarrier.core.epoch import UNSEGMENTED, Epoch, fast_tables, is_open, permits
 
 #: ``progress(stage, done, total)``: called as compilation advances.
 Progress = Callable[[str, int, int], None]
@@ -73,6 +73,7 @@ def compile_epoch(
     if config.mode is Mode.LEGACY:
         usable &= ~hidden
     upns = tuple(u.upn for u in users)
+    keys, rows = fast_tables(usable, profile_of, compat)
     return Epoch(
         config=config,
         user_ids=tuple(u.id for u in users),
@@ -87,6 +88,8 @@ def compile_epoch(
         permits=relation,
         open=opened,
         usable=usable,
+        keys=keys,
+        rows=rows,
     )
 
 

@@ -227,15 +227,12 @@ def decide(
     pairs = pairs_for(action, sender, others)
     if action is Action.SEARCH and not people_search_restriction:
         return Verdict(True, "search_unrestricted", "PeopleSearchRestriction is Disabled")
-    last: Verdict | None = None
+    if len(pairs) == 1:
+        return compatibility(epoch, *pairs[0])
+    allowed = epoch.allowed
     for a, b in pairs:
-        verdict = compatibility(epoch, a, b)
-        if not verdict.allowed:
-            return verdict
-        last = verdict
-    assert last is not None
-    if len(others) == 1:
-        return last
+        if not allowed(a, b):  # the fast path finds the pair; the explanation names it
+            return compatibility(epoch, a, b)
     return Verdict(
         True,
         "all_compatible",

@@ -8,6 +8,7 @@ or adds their profile, and copies the per-user arrays once. The result equals wh
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -16,7 +17,7 @@ import numpy as np
 from infobarrier.core.barriers import LIMITS, Mode
 from infobarrier.core.compiler import profile_compat
 from infobarrier.core.directory import User, fold
-from infobarrier.core.epoch import Epoch
+from infobarrier.core.epoch import Epoch, fast_tables
 from infobarrier.core.filters.evaluate import matches
 
 
@@ -78,13 +79,18 @@ def patch_epoch(epoch: Epoch, changes: Sequence[tuple[User, Sequence[str]]]) -> 
         usable[index] = (
             user.account_enabled and len(segments) <= limit and not (legacy and user.is_hidden)
         )
+    keys = array("i", epoch.keys)
+    for user, _member_of in changes:
+        index = epoch.upn_index[fold(user.upn)]
+        keys[index] = int(profile_of[index]) if usable[index] else -1
     if len(profiles) == len(epoch.profiles):
-        conflict, compat = epoch.conflict, epoch.compat
+        conflict, compat, rows = epoch.conflict, epoch.compat, epoch.rows
     else:
         conflict = np.array([len(p) > limit for p in profiles], dtype=np.bool_)
         compat = profile_compat(
             tuple(profiles), len(epoch.config.segments), epoch.permits, epoch.open, conflict
         )
+        rows = fast_tables(usable, profile_of, compat)[1]
     return replace(
         epoch,
         profile_of=profile_of,
@@ -94,5 +100,7 @@ def patch_epoch(epoch: Epoch, changes: Sequence[tuple[User, Sequence[str]]]) -> 
         profiles=tuple(profiles),
         conflict=conflict,
         compat=compat,
+        keys=keys,
+        rows=rows,
         explanations=epoch.explanations,  # profile numbers keep their meaning
     )

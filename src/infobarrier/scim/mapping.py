@@ -242,6 +242,10 @@ def kept(resource: Resource[Any]) -> dict[str, Any]:
     for name in _NOT_KEPT:
         if name in type(copy).model_fields:
             setattr(copy, name, None)
+    if isinstance(copy, User):
+        _tidy_extensions(copy)
+    else:
+        copy.schemas = [str(type(copy).__schema__)]  # not a client's own schema URNs
     dumped: dict[str, Any] = copy.model_dump(scim_ctx=Context.DEFAULT)
     return dumped
 
@@ -275,6 +279,8 @@ def _set_address(resource: User[Any], field: str, value: str) -> None:
         address = Address(type=Address.Type.work)
         resource.addresses = [*(resource.addresses or []), address]
     setattr(address, field, value or None)
+    if not address.model_dump(exclude={"type", "primary"}, exclude_none=True):
+        resource.addresses = [a for a in resource.addresses or [] if a is not address] or None
 
 
 def _email(value: str, kind: Email.Type, primary: bool | None = None) -> Email | None:
@@ -383,15 +389,15 @@ def _meta(resource: Resource[Any], kind: ResourceKind, record: ScimRecord | None
 
 def render_user(user: DirectoryUser, record: ScimRecord | None, directory: Directory) -> User[Any]:
     """The SCIM user of a directory user: what SCIM last wrote, with the directory laid over it."""
+    resource: User[Any] = ScimUser(user_name=user.upn)
+    written: dict[str, Any] = {}
     if record is not None:
-        resource = ScimUser.model_validate(dict(record.data))
         try:
+            resource = ScimUser.model_validate(dict(record.data))
             written = user_facts(user_from_scim(resource, id=user.id, base=user))
-        except InvalidInput:
+        except (ValidationError, InvalidInput):  # kept by another version: the directory's
+            resource = ScimUser(user_name=user.upn)
             written = {}
-    else:
-        resource = ScimUser(user_name=user.upn)
-        written = {}
     for name, value in user_facts(user).items():
         if name not in written or written[name] != value:
             overlay(resource, name, value)
@@ -416,8 +422,14 @@ def render_group(group: DirectoryGroup, record: ScimRecord | None, directory: Di
     Members are the directory's; those SCIM wrote keep the entry as written (``display``,
     ``$ref``), the others get one built from the directory.
     """
-    resource = Group.model_validate(dict(record.data)) if record is not None else Group()
-    written_name = (resource.display_name or "").strip() if record is not None else None
+    resource = Group()
+    written_name: str | None = None
+    if record is not None:
+        try:
+            resource = Group.model_validate(dict(record.data))
+            written_name = (resource.display_name or "").strip()
+        except ValidationError:  # kept by another version: the directory's
+            resource = Group()
     if written_name != group.display_name:
         resource.display_name = group.display_name
     members: list[GroupMember] = []

@@ -1714,8 +1714,8 @@
           cells: [
             String(a.number),
             h("span", {}, statusBadge(a.status), a.status === "InProgress" ? ` ${a.percent}%` : ""),
-            when(a.started),
-            when(a.ended),
+            h("span.nowrap", { text: when(a.started) }),
+            h("span.nowrap", { text: when(a.ended) }),
             h("code.nowrap", { text: a.actor }),
             String(a.total_recipients),
             String(a.failed_recipients),
@@ -1744,7 +1744,7 @@
         attrs: { dataset: { seq: e.seq, kind: e.kind } },
         cells: [
           String(e.seq),
-          when(e.at),
+          h("span.nowrap", { text: when(e.at) }),
           h("code.nowrap", { text: e.actor }),
           badge(e.kind, e.kind.includes("refused") || e.kind.startsWith("reconciliation") ? "warn" : "muted"),
           h(
