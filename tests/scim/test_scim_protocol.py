@@ -486,3 +486,22 @@ def test_root_search_entra_flag_and_scim_suffix(scim: Scim) -> None:
     )
     assert flagged["totalResults"] == 1
     assert scim.ok("GET", "Users.scim")["totalResults"] == 1
+
+
+def test_renaming_a_user(scim: Scim) -> None:
+    ann = scim.ok("POST", "Users", user_body("ann@contoso.com"), status=201)
+    scim.ok("POST", "Users", user_body("bob@contoso.com"), status=201)
+    path = f"Users/{ann['id']}"
+    renamed = scim.ok(
+        "PATCH", path, patch({"op": "Replace", "path": "userName", "value": "ann.lee@contoso.com"})
+    )
+    assert renamed["userName"] == "ann.lee@contoso.com"
+    assert directory_user(scim, "ann.lee@contoso.com").id == ann["id"]
+    error = scim.error(
+        "PATCH",
+        path,
+        patch({"op": "Replace", "path": "userName", "value": "BOB@contoso.com"}),
+        status=409,
+    )
+    assert error["scimType"] == "uniqueness"
+    assert directory_user(scim, "ann.lee@contoso.com").id == ann["id"]

@@ -7,10 +7,33 @@ needs. Each page is screenshotted into ``docs/screenshots/`` (linked from the RE
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
-from web_support import WebServer, goto, ok, ready, screenshot, sign_in
+from web_support import (
+    WebServer,
+    chromium_context,
+    goto,
+    new_tab,
+    ok,
+    ready,
+    screenshot,
+    serve_demo,
+    sign_in,
+)
+
+#: One ``infobarrier serve --demo`` and one Chromium for the module.
+web_server = pytest.fixture(scope="module")(serve_demo)
+browser_context = pytest.fixture(scope="module")(chromium_context)
+
+
+@pytest.fixture
+def page(browser_context: Any, web_server: WebServer) -> Iterator[Any]:
+    """A new tab: a session of its own (sessionStorage is per tab)."""
+    yield from new_tab(browser_context)
+
 
 DEMO_SEGMENTS = [
     "ABC_Staff",
@@ -310,7 +333,7 @@ def test_what_if_draft_preview_apply_and_matrix_change(page: Any, web_server: We
     assert "team 'Deal room'" in text
     assert "loses a member" in text
     assert "tom@abc.example" in text
-    expect(page.locator("#preview-summary")).to_contain_text("1 pairs blocked")
+    expect(page.locator("#preview-summary")).to_contain_text("1 pair blocked")
     # Nothing was saved yet.
     assert "Research-Trading-wall" not in str(ok(web_server.api().get("/policies")))
     screenshot(page, "what-if")

@@ -1,13 +1,33 @@
-"""Helpers of the browser tests: the server handle, API calls, signing in, screenshots."""
+"""Support of the browser tests: a real ``infobarrier serve --demo``, Debian's Chromium,
+signing in, screenshots.
+
+No browser is ever downloaded (``playwright install`` is never run): the tests launch the
+system's ``/usr/bin/chromium`` (``INFOBARRIER_CHROMIUM`` overrides the path). When it is
+missing the tests fail, saying how to install it; CI installs it (``.ci/run``).
+
+The fixtures are plain generator functions that the test module turns into fixtures (a
+``conftest.py`` here would shadow ``tests/http``'s ``from conftest import ...``).
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
+
+from infobarrier.service.tokens import Role
+from infobarrier.service.wiring import build
+from live_server import free_port
 
 CHROMIUM = Path(os.environ.get("INFOBARRIER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -72,3 +92,120 @@ def goto(page: Any, server: WebServer, slug: str) -> None:
     """Open a page of the admin (signed in already) and wait for its data."""
     page.goto(f"{server.base}/web/{slug}")
     ready(page)
+
+
+def _demo_token(log: Path) -> str | None:
+    """The admin token ``serve --demo`` prints once."""
+    found = re.search(r"\(shown once\):\s*\n(ib_\S+)", log.read_text(errors="replace"))
+    return found.group(1) if found else None
+
+
+def serve_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    """``infobarrier serve --demo`` (tenant ``abc``, applied) on a free port.
+
+    The admin token is the one ``serve --demo`` prints; auditor and enforcer tokens are
+    created in the same database while it runs.
+    """
+    workdir = tmp_path_factory.mktemp("web")
+    db_url = f"sqlite:///{workdir / 'web.db'}"
+    log = workdir / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "infobarrier.cli.main",
+                "--db",
+                db_url,
+                "serve",
+                "--demo",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port := free_port()),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"},
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        admin = None
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {log.read_text(errors='replace')}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
+            admin = admin or _demo_token(log)
+            try:
+                if admin and httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        services = build(db_url)
+        tokens = {"admin": admin}
+        for role in (Role.AUDITOR, Role.ENFORCER):
+            _record, plain = services.tokens.create("abc", role, "web tests")
+            tokens[role.value] = plain
+        services.store.dispose()
+        yield WebServer(base, db_url, tokens)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def chromium_context() -> Iterator[Any]:
+    """Debian's Chromium, headless, with a fresh user-data directory."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"the browser tests need Debian's Chromium at {CHROMIUM}: "
+            "install it with `apt-get install -y chromium` (CI's .ci/run does), "
+            "or point INFOBARRIER_CHROMIUM at a Chromium binary",
+            pytrace=False,
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the dev extra installs it
+        pytest.fail(
+            "the browser tests need the playwright package: pip install -e '.[dev]'",
+            pytrace=False,
+        )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="infobarrier-chromium-") as profile,
+        sync_playwright() as playwright,
+    ):
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport=VIEWPORT,
+            locale="en-US",
+            timezone_id="UTC",
+            reduced_motion="reduce",
+        )
+        context.set_default_timeout(15_000)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def new_tab(browser_context: Any) -> Iterator[Any]:
+    """A new tab, so a session of its own (sessionStorage is per tab); any script error
+    on the page fails the test."""
+    tab = browser_context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield tab
+    finally:
+        tab.close()
+    assert not errors, f"script errors on the page: {errors}"

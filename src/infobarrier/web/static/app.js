@@ -1215,8 +1215,8 @@
       const chips = h(
         "ul.chips#preview-summary",
         { "aria-label": "Summary" },
-        h("li.chip.chip-block", { text: `${p.pairs_blocked.length} pairs blocked` }),
-        h("li.chip.chip-allow", { text: `${p.pairs_allowed.length} pairs allowed` }),
+        h("li.chip.chip-block", { text: `${plural(p.pairs_blocked.length, "pair")} blocked` }),
+        h("li.chip.chip-allow", { text: `${plural(p.pairs_allowed.length, "pair")} allowed` }),
         h("li.chip", { text: plural(p.users_changed.length, "user") + " change segments" }),
         h("li.chip" + (p.new_conflicts.length ? ".chip-block" : ""), {
           text: plural(p.new_conflicts.length, "new conflict"),
@@ -1682,8 +1682,12 @@
     if (!report || !report.changes) return "";
     const c = report.changes;
     const parts = [];
-    if (c.pairs_blocked && c.pairs_blocked.length) parts.push(`${c.pairs_blocked.length} pairs blocked`);
-    if (c.pairs_allowed && c.pairs_allowed.length) parts.push(`${c.pairs_allowed.length} pairs allowed`);
+    if (c.pairs_blocked && c.pairs_blocked.length) {
+      parts.push(`${plural(c.pairs_blocked.length, "pair")} blocked`);
+    }
+    if (c.pairs_allowed && c.pairs_allowed.length) {
+      parts.push(`${plural(c.pairs_allowed.length, "pair")} allowed`);
+    }
     if (c.users_changed && c.users_changed.length) parts.push(plural(c.users_changed.length, "user") + " moved");
     const actions = report.reconciliation || [];
     if (actions.length) parts.push(plural(actions.length, "conversation change"));
