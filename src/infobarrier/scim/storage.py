@@ -170,7 +170,11 @@ class DirectoryStorage(ScimStorage):
         ):
             return None
         binding = scim_filter.resolve_comparison(node.attr_path, strict=False)
-        if binding is None or binding.sub_field_name is not None:
+        if (
+            binding is None
+            or binding.sub_field_name is not None
+            or not issubclass(binding.model, Resource)  # not an extension's attribute
+        ):
             return None
         field = binding.field_name
         value = node.value
