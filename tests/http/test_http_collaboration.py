@@ -598,3 +598,30 @@ def test_apply_fixture_builds_an_applied_epoch(app_client: AppClient) -> None:
     history = app_client.services.applications.history("abc")
     assert [a.status for a in history] == ["Completed"]
     assert history[0].actor == ACTOR
+
+
+def test_a_deleted_user_does_not_block_existing_objects(front: Api, admin: Api) -> None:
+    """A user deleted from the directory stays in old objects (reconciliation leaves them,
+    §8 counts only segments and policies), but must not make those objects unusable: the
+    others go on adding people, inviting and sharing screens."""
+    group = chat(front, O1, S1, N1)
+    live = call(front, O1, S1, N1)
+    t = team(front, [O1])
+    json_of(add_member(front, t["id"], N1), 200)
+    m = meeting(front, O1, N1)
+    assert admin.delete(f"/users/{N1}").status_code == 204
+    problems = []
+    for label, response in (
+        (
+            "add to chat",
+            front.post(f"/chats/{group['id']}/participants", json={"upn": S2, "by": O1}),
+        ),
+        ("post to chat", post(front, group["id"], S1)),
+        ("share screen", front.post(f"/calls/{live['id']}/screen-share", json={"upn": S1})),
+        ("add to call", front.post(f"/calls/{live['id']}/participants", json={"upn": S2})),
+        ("add to team", add_member(front, t["id"], S2)),
+        ("invite", front.post(f"/meetings/{m['id']}/invitees", json={"upn": S2})),
+    ):
+        if response.status_code not in (200, 201):
+            problems.append(f"{label}: {response.status_code} {response.text}")
+    assert problems == []

@@ -101,7 +101,8 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppClient]:
-    """One app for the whole table (the routes only read here: every value is made up)."""
+    """One app for the whole table (every path value is made up and every body empty, so no
+    request of the table changes anything)."""
     services = build(f"sqlite:///{tmp_path_factory.mktemp('roles') / 'roles.db'}")
     tokens = make_tokens(services, ["abc", "other"])
     record, plain = services.tokens.create("abc", Role.ADMIN, "test")

@@ -1,4 +1,4 @@
-"""Helpers of the SCIM tests: a barrier to move, a real server, a scim2-client over httpx."""
+"""Helpers of the SCIM tests: a SCIM caller, a barrier to move, a real server, a SCIM client."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi.testclient import TestClient
 from scim2_client import BaseSyncSCIMClient
 from scim2_models import ScimProvider
 
@@ -27,6 +29,61 @@ CORE_GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 INFOBARRIER = "urn:ietf:params:scim:schemas:extension:infobarrier:2.0:User"
 SCIM_JSON = "application/scim+json"
+
+
+@dataclass
+class Scim:
+    """Sends SCIM requests to ``/scim/v2/{tenant}`` as a role of a tenant (default: provisioner)."""
+
+    services: Services
+    http: TestClient
+    tokens: dict[tuple[str, str], str]
+    tenant: str = "contoso"
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        tenant: str | None = None,
+        role: str = "provisioner",
+        as_tenant: str | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """``as_tenant``: whose token to send (default: the tenant of the URL)."""
+        url_tenant = tenant or self.tenant
+        token = self.tokens[(as_tenant or url_tenant, role)]
+        sent = {"Authorization": f"Bearer {token}", **(headers or {})}
+        if body is not None:
+            sent.setdefault("Content-Type", SCIM_JSON)
+        return self.http.request(
+            method,
+            f"/scim/v2/{url_tenant}/{path.lstrip('/')}",
+            json=body,
+            params=params,
+            headers=sent,
+        )
+
+    def ok(self, method: str, path: str, body: Any = None, status: int = 200, **kw: Any) -> Any:
+        """Send, insist on the status and the SCIM media type, return the JSON body."""
+        response = self(method, path, body, **kw)
+        assert response.status_code == status, response.text
+        if status != 204:
+            assert response.headers["content-type"].startswith(SCIM_JSON)
+            return response.json()
+        return None
+
+    def error(self, method: str, path: str, body: Any = None, *, status: int, **kw: Any) -> Any:
+        """Send, insist on a SCIM error of this status, return the error body."""
+        response = self(method, path, body, **kw)
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"].startswith(SCIM_JSON)
+        error = response.json()
+        assert error["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+        assert error["status"] == str(status)
+        return error
 
 
 def build_wall(services: Services, tenant: str, domain: str) -> None:

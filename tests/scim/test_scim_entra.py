@@ -15,9 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from scim_support import CORE_GROUP, CORE_USER, ENTERPRISE, PATCH_OP, build_wall, chat
+from scim_support import CORE_GROUP, CORE_USER, ENTERPRISE, PATCH_OP, Scim, build_wall, chat
 
-from conftest import Scim
 from infobarrier.core.errors import NotFound
 from infobarrier.service.decisions import CheckRequest
 
@@ -137,6 +136,14 @@ def test_entra_sequence_moves_the_barrier(scim: Scim, dialect: str) -> None:
     assert user.attributes["PhysicalDeliveryOfficeName"] == "Building 7"
     assert user.attributes["Co"] == "US"
     services.directory.assign(tenant, PAT, "SPE_E5", "test")
+    # Entra links the manager in a PATCH of its own, the manager's id as a bare string.
+    rita_id = services.directory.directory(tenant).by_upn(RITA).id
+    linked = scim.ok(
+        "PATCH",
+        f"Users/{uid}",
+        ops({"op": "Add", "path": f"{ENTERPRISE}:manager", "value": rita_id}),
+    )
+    assert linked[ENTERPRISE]["manager"]["value"] == rita_id
 
     # 2. Department changes to Research: Pat may now talk with Rita, not with Sam.
     assert found(scim, "Users", f'userName eq "{PAT}"')[0]["id"] == uid
@@ -191,6 +198,7 @@ def test_entra_sequence_moves_the_barrier(scim: Scim, dialect: str) -> None:
     scim_kinds = [e.kind for e in services.audit.entries(tenant) if e.kind.startswith("scim.")]
     assert scim_kinds == [
         "scim.user_created",
+        "scim.user_updated",  # the manager
         "scim.user_updated",
         "scim.group_created",
         "scim.group_updated",

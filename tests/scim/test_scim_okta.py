@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scim_support import CORE_GROUP, CORE_USER, ENTERPRISE, PATCH_OP, build_wall
-
-from conftest import Scim
+from scim_support import CORE_GROUP, CORE_USER, ENTERPRISE, PATCH_OP, Scim, build_wall
 
 PAT = "pat@fabrikam.com"
 RITA = "rita@fabrikam.com"

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from scim_support import CORE_GROUP, CORE_USER, ENTERPRISE, INFOBARRIER, PATCH_OP
+from scim_support import CORE_GROUP, CORE_USER, ENTERPRISE, INFOBARRIER, PATCH_OP, Scim
 
-from conftest import Scim
 from infobarrier.core.attributes import STORED_ATTRIBUTES
 from infobarrier.core.directory import make_user
 from infobarrier.scim.mapping import ADDRESS, EXTENSION
@@ -505,3 +504,25 @@ def test_renaming_a_user(scim: Scim) -> None:
     )
     assert error["scimType"] == "uniqueness"
     assert directory_user(scim, "ann.lee@contoso.com").id == ann["id"]
+
+
+def test_entra_manager_as_a_string(scim: Scim) -> None:
+    boss = scim.ok("POST", "Users", user_body("boss@contoso.com"), status=201)
+    body = user_body(
+        "ann@contoso.com", **{ENTERPRISE: {"department": "Ops", "Manager": boss["id"]}}
+    )
+    ann = scim.ok("POST", "Users", body, status=201)
+    boss_url = boss["meta"]["location"]
+    assert ann[ENTERPRISE]["manager"] == {"value": boss["id"], "$ref": boss_url}
+    cleared = scim.ok(
+        "PATCH",
+        f"Users/{ann['id']}",
+        patch({"op": "Replace", "path": f"{ENTERPRISE}:manager", "value": ""}),
+    )
+    assert cleared[ENTERPRISE] == {"department": "Ops"}
+    again = scim.ok(
+        "PATCH",
+        f"Users/{ann['id']}",
+        patch({"op": "replace", "value": {f"{ENTERPRISE}:manager": boss["id"]}}),
+    )
+    assert again[ENTERPRISE]["manager"] == {"value": boss["id"], "$ref": boss_url}

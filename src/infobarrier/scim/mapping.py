@@ -2,25 +2,19 @@
 
 A SCIM user becomes a directory user (semantics §2):
 
-====================================================  =================================
-SCIM                                                  directory
-====================================================  =================================
-``userName``                                          ``UserPrincipalName``
-``displayName`` (else ``name.formatted``, given+family) display name
-``active`` (``"False"`` accepted)                     ``AccountEnabled``
-``userType`` (``Guest`` or anything else)             ``UserType`` Guest / Member
-``emails``: type ``work``, else primary, else first   ``Mail``
-``addresses`` type ``work`` (else untyped):
-``streetAddress`` / ``postalCode`` / ``country`` /    ``StreetAddress`` / ``PostalCode`` /
-``formatted``                                         ``Co`` / ``PhysicalDeliveryOfficeName``
-enterprise ``department`` / ``organization``          ``Department`` / ``Company``
-infobarrier extension                                 ``MailNickname``, ``UsageLocation``,
-                                                      ``Description``, ``TargetAddress``,
-                                                      ``ProxyAddresses``,
-                                                      ``HiddenFromAddressListsEnabled``,
-                                                      ``ExtensionAttribute1..15``,
-                                                      ``MSExchExtensionCustomAttribute1..5``
-====================================================  =================================
+- ``userName`` → ``UserPrincipalName`` (``name@domain``);
+- ``displayName`` (else ``name.formatted``, else given and family name) → display name;
+- ``active`` (``"False"`` accepted) → ``AccountEnabled``;
+- ``userType`` → ``UserType``: ``Guest`` when it says guest, else ``Member``;
+- the ``emails`` entry of type ``work`` (else the primary, else the first) → ``Mail``, and
+  every e-mail → ``ProxyAddresses`` (``SMTP:`` the mail, ``smtp:`` the others);
+- the ``addresses`` entry of type ``work`` (else the first untyped one): ``streetAddress``,
+  ``postalCode``, ``country``, ``formatted`` → ``StreetAddress``, ``PostalCode``, ``Co``,
+  ``PhysicalDeliveryOfficeName``;
+- enterprise ``department``, ``organization`` → ``Department``, ``Company``;
+- infobarrier's extension → ``MailNickname``, ``UsageLocation``, ``Description``,
+  ``TargetAddress``, ``HiddenFromAddressListsEnabled``, ``ExtensionAttribute1..15``,
+  ``MSExchExtensionCustomAttribute1..5``.
 
 Everything else a client sends (``externalId``, ``name``, ``title``, phone numbers,
 ``employeeNumber``, ``manager``, ...) is kept in the user's SCIM record and given back.

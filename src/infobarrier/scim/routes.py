@@ -21,7 +21,9 @@ from scim2_models import (
     Context,
     ForbiddenException,
     NotFoundException,
+    PatchOp,
     Resource,
+    ResourceType,
     ResponseParameters,
     SCIMException,
     UnauthorizedException,
@@ -34,6 +36,7 @@ from starlette.concurrency import run_in_threadpool
 
 from infobarrier.http.auth import Area, actor, bearer, require, services_of
 from infobarrier.http.errors import ApiError
+from infobarrier.scim import quirks
 from infobarrier.scim.schemas import PROVIDER
 from infobarrier.scim.storage import DirectoryStorage
 
@@ -52,11 +55,27 @@ _AUTH_ERRORS: dict[int, type[SCIMException]] = {
 
 
 class InfobarrierScimService(ScimService):
-    """``scim2-server``'s protocol, with PATCH answering 200 and the resource.
+    """``scim2-server``'s protocol, with Entra ID's ``manager`` read and PATCH answering 200.
 
-    RFC 7644 §3.5.2 allows 200 with the resource or 204; Okta reads the user back from
-    the answer to its PATCH, so infobarrier always sends it.
+    Request bodies go through :mod:`infobarrier.scim.quirks` first. RFC 7644 §3.5.2 allows
+    a PATCH to answer 200 with the resource or 204; Okta reads the user back from the
+    answer, so infobarrier always sends it.
     """
+
+    def read_creation(
+        self, resource_type: ResourceType, body: bytes, content_type: str | None
+    ) -> Resource[Any]:
+        return super().read_creation(resource_type, quirks.resource_body(body), content_type)
+
+    def read_replacement(
+        self, resource_type: ResourceType, body: bytes, content_type: str | None
+    ) -> Resource[Any]:
+        return super().read_replacement(resource_type, quirks.resource_body(body), content_type)
+
+    def read_patch(
+        self, resource_type: ResourceType, body: bytes, content_type: str | None
+    ) -> PatchOp[Any]:
+        return super().read_patch(resource_type, quirks.patch_body(body), content_type)
 
     def patch_response(
         self,

@@ -10,7 +10,7 @@ are brought back into compliance (§8) and each action is audited with its reaso
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -50,6 +50,16 @@ class _Scene:
 
     def user(self, upn: str) -> User:
         return self.directory.by_upn(upn)
+
+    def present(self, ids: Iterable[str]) -> list[User]:
+        """The users of these ids that still exist (a deleted user is simply skipped)."""
+        found = []
+        for user_id in ids:
+            try:
+                found.append(self.directory.user(user_id))
+            except NotFound:
+                continue
+        return found
 
     def index(self, user: User) -> int:
         found = self.epoch.index_of(user.upn)
@@ -193,7 +203,7 @@ class CollaborationHandler:
             newcomer = scene.user(upn)
             self._license(scene, [newcomer])
             if team.mode is TeamMode.IMPLICIT:
-                members = [scene.directory.user(m) for m in team.participant_ids()]
+                members = scene.present(team.participant_ids())
                 self._pair_check(scene, newcomer, members)
             elif team.mode is TeamMode.OWNER_MODERATED:
                 if by is None:
@@ -244,7 +254,7 @@ class CollaborationHandler:
                 raise InvalidInput("a 1:1 chat takes no third participant; start a group chat")
             newcomer = scene.user(upn)
             self._license(scene, [adder, newcomer])
-            members = [scene.directory.user(m) for m in chat.participant_ids()]
+            members = scene.present(chat.participant_ids())
             self._pair_check(scene, newcomer, members)
             updated = chat.with_participant(newcomer.id)
             self._save(scene, updated, "chat.participant_added", upn=newcomer.upn, by=adder.upn)
@@ -305,7 +315,7 @@ class CollaborationHandler:
             assert isinstance(meeting, Meeting)
             newcomer = scene.user(upn)
             self._license(scene, [newcomer])
-            others = [scene.directory.user(m) for m in meeting.participant_ids()]
+            others = scene.present(meeting.participant_ids())
             self._pair_check(scene, newcomer, others)
             updated = meeting.with_invitee(newcomer.id)
             self._save(scene, updated, "meeting.invited", upn=newcomer.upn)
@@ -366,7 +376,7 @@ class CollaborationHandler:
             assert isinstance(call, Call)
             newcomer = scene.user(upn)
             self._license(scene, [newcomer])
-            others = [scene.directory.user(m) for m in call.participant_ids()]
+            others = scene.present(call.participant_ids())
             self._pair_check(scene, newcomer, others)
             updated = call.with_participant(newcomer.id)
             self._save(scene, updated, "call.participant_added", upn=newcomer.upn)
@@ -383,7 +393,7 @@ class CollaborationHandler:
             sharer = scene.user(upn)
             if sharer.id not in call.participant_ids():
                 raise InvalidInput(f"{sharer.upn} is not in this call")
-            others = [scene.directory.user(m) for m in call.participant_ids() if m != sharer.id]
+            others = scene.present(m for m in call.participant_ids() if m != sharer.id)
             self._license(scene, [sharer])
             if others:
                 self._barrier(scene, Communication.SHARE_SCREEN, sharer, others)

@@ -637,7 +637,7 @@ class Repository:
     def application(self, tenant: Tenant, application_id: str) -> Application:
         """One application by id or sequence number."""
         query = select(ApplicationRow).where(ApplicationRow.tenant_id == tenant.id)
-        if application_id.isdigit():
+        if application_id.isascii() and application_id.isdigit() and len(application_id) < 10:
             query = query.where(ApplicationRow.seq == int(application_id))
         else:
             query = query.where(ApplicationRow.id == application_id)
@@ -731,6 +731,7 @@ class Repository:
             )
             for r in self.session.scalars(query)
         ]
+        since, until = aware(since), aware(until)  # a time without offset is UTC
         if since is not None:
             entries = [e for e in entries if e.at >= since]
         if until is not None:
