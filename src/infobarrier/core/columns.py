@@ -9,6 +9,7 @@ combined with numpy boolean masks (design.md, "Performance shape").
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -18,19 +19,30 @@ import numpy.typing as npt
 from infobarrier.core.attributes import is_multi_valued
 from infobarrier.core.directory import Directory, User
 from infobarrier.core.filters.ast import And, Comparison, Expr, Not, Op
-from infobarrier.core.filters.evaluate import wildcard_matcher
+from infobarrier.core.filters.evaluate import folded_matcher
 
 Mask = npt.NDArray[np.bool_]
 Indices = npt.NDArray[np.int32]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SingleColumn:
     """Codes into ``vocabulary`` (folded values; ``vocabulary[0] == ""`` is "missing")."""
 
     codes: Indices
     vocabulary: list[str]
     lookup: dict[str, int]
+    #: The vocabulary sorted, with each value's code: ``-like 'prefix*'`` bisects it.
+    ordered: list[str] | None = None
+    ordered_codes: list[int] | None = None
+
+    def sorted_vocabulary(self) -> tuple[list[str], list[int]]:
+        """The vocabulary in sorted order, built on first use."""
+        if self.ordered is None or self.ordered_codes is None:
+            pairs = sorted(zip(self.vocabulary, range(len(self.vocabulary)), strict=True))
+            self.ordered = [v for v, _ in pairs]
+            self.ordered_codes = [c for _, c in pairs]
+        return self.ordered, self.ordered_codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,17 +112,20 @@ class DirectoryColumns:
 
     def _member_of(self) -> MultiColumn:
         position = {u.id: i for i, u in enumerate(self.users)}
-        owners: list[int] = []
-        items: list[int] = []
+        lookup = position.__getitem__
+        owners: list[Indices] = []
+        items: list[Indices] = []
         names: list[tuple[str, ...]] = []
         for g, group in enumerate(self.directory.groups()):
             names.append(tuple(n.casefold() for n in group.names()))
-            for uid in group.members:
-                idx = position.get(uid)
-                if idx is not None:
-                    owners.append(idx)
-                    items.append(g)
-        return MultiColumn(np.array(owners, np.int32), np.array(items, np.int32), names)
+            members = np.fromiter(
+                map(lookup, (m for m in group.members if m in position)), dtype=np.int32
+            )
+            owners.append(members)
+            items.append(np.full(len(members), g, dtype=np.int32))
+        if not owners:
+            return MultiColumn(np.zeros(0, np.int32), np.zeros(0, np.int32), names)
+        return MultiColumn(np.concatenate(owners), np.concatenate(items), names)
 
     # -- evaluation ------------------------------------------------------------
     def evaluate(self, expr: Expr) -> Mask:
@@ -130,8 +145,9 @@ class DirectoryColumns:
         op, target = comparison.op, comparison.value
         negate = op in (Op.NE, Op.NOTLIKE)
         folded = target.casefold()
+        # Values in the columns are folded already: match them without folding again.
         predicate: Callable[[str], bool] = (
-            folded.__eq__ if op in (Op.EQ, Op.NE) else wildcard_matcher(target)
+            folded.__eq__ if op in (Op.EQ, Op.NE) else folded_matcher(folded)
         )
         if op in (Op.EQ, Op.NE) and target == "":
             hit = ~self._has_value(comparison.attribute)
@@ -157,11 +173,24 @@ class DirectoryColumns:
             if code is None:
                 return np.zeros(len(column.codes), dtype=np.bool_)
             return as_mask(column.codes == code)
-        table = np.fromiter(
-            (bool(v) and predicate(v) for v in column.vocabulary),
-            dtype=np.bool_,
-            count=len(column.vocabulary),
-        )
+        table = np.zeros(len(column.vocabulary), dtype=np.bool_)
+        pattern = target.casefold()
+        prefix = pattern.split("*", 1)[0]
+        if prefix:
+            # Only values that start with the literal prefix can match: bisect for them.
+            ordered, codes = column.sorted_vocabulary()
+            lo = bisect.bisect_left(ordered, prefix)
+            hi = bisect.bisect_left(ordered, prefix + "\U0010ffff", lo)
+            only_prefix = pattern == prefix + "*"
+            hits = [codes[k] for k in range(lo, hi) if only_prefix or predicate(ordered[k])]
+            table[hits] = True
+        else:
+            table[:] = np.fromiter(
+                (predicate(v) for v in column.vocabulary),
+                dtype=np.bool_,
+                count=len(column.vocabulary),
+            )
+        table[0] = False  # a missing value never matches -like
         return as_mask(table[column.codes])
 
     def _multi_hit(self, column: MultiColumn, predicate: Callable[[str], bool]) -> Mask:

@@ -90,6 +90,8 @@ def compile_epoch(
         usable=usable,
         keys=keys,
         rows=rows,
+        names=tuple(s.name for s in segments),
+        policies=tuple(config.policy_of(s.name) for s in segments),
     )
 
 

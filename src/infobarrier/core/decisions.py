@@ -90,12 +90,18 @@ def _refusal(epoch: Epoch, a: int, b: int) -> tuple[str, str, str]:
 
 Explanation = tuple[bool, str, str, str | None, str | None]
 
+#: At most this many profile pairs keep their explanation (about 300 bytes each).
+EXPLANATIONS_KEPT = 100_000
+
 
 def explain_profiles(epoch: Epoch, p: int, q: int) -> Explanation:
     """(allowed, code, reason, policy, segment) for two usable users, cached per epoch."""
-    cached = epoch.explanations.get((p, q))
+    cache = epoch.explanations
+    cached = cache.get((p, q))
     if cached is None:
-        cached = epoch.explanations[(p, q)] = _explain_uncached(epoch, p, q)
+        if len(cache) >= EXPLANATIONS_KEPT:
+            cache.clear()  # bounded: P x P pairs could be millions
+        cached = cache[(p, q)] = _explain_uncached(epoch, p, q)
     return cached
 
 

@@ -48,6 +48,9 @@ class Epoch:
     keys: array[int] = field(repr=False, default_factory=lambda: array("i"))
     #: ``compat`` as one ``bytes`` row per profile (plain indexing, no numpy scalar cost).
     rows: tuple[bytes, ...] = field(repr=False, default=())
+    #: Segment names by index, and each segment's Active policy (built once: O(1) lookups).
+    names: tuple[str, ...] = ()
+    policies: tuple[Policy | None, ...] = ()
     #: Cache of explanations per profile pair (see ``core.decisions``); not part of the value.
     explanations: dict[tuple[int, int], tuple[bool, str, str, str | None, str | None]] = field(
         default_factory=dict, repr=False
@@ -61,7 +64,7 @@ class Epoch:
     @property
     def segment_names(self) -> tuple[str, ...]:
         """Segment names by segment index."""
-        return tuple(s.name for s in self.config.segments)
+        return self.names
 
     def __len__(self) -> int:
         return len(self.user_ids)
@@ -131,7 +134,7 @@ class Epoch:
 
     def policy_of(self, segment: int) -> Policy | None:
         """The applied Active policy of a segment (by index), or ``None``."""
-        return self.config.policy_of(self.config.segments[segment].name)
+        return self.policies[segment]
 
     def conflicts(self) -> list[int]:
         """Indices of the users in ``IBPolicyConflict``."""

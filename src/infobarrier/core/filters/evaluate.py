@@ -29,6 +29,18 @@ def wildcard_matcher(pattern: str) -> Callable[[str], bool]:
     return match
 
 
+@lru_cache(maxsize=4096)
+def folded_matcher(pattern: str) -> Callable[[str], bool]:
+    """:func:`wildcard_matcher` for values that are already case-folded (the columns')."""
+    regex = ".*".join(re.escape(part) for part in pattern.casefold().split("*"))
+    fullmatch = re.compile(regex, re.DOTALL).fullmatch
+
+    def match(value: str) -> bool:
+        return fullmatch(value) is not None
+
+    return match
+
+
 def compare(comparison: Comparison, values: Sequence[str]) -> bool:
     """One comparison against the non-empty values of an attribute."""
     op, target = comparison.op, comparison.value
