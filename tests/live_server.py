@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from fastapi.testclient import TestClient
 
 from infobarrier.core.barriers import Mode
 from infobarrier.service.tokens import Role
@@ -88,3 +89,16 @@ def make_tokens(services: Services, tenants: list[str]) -> dict[tuple[str, str],
             _record, plain = services.tokens.create(tenant, role, "test")
             tokens[(tenant, role.value)] = plain
     return tokens
+
+
+@dataclass
+class AppClient:
+    """The app in-process, with the services behind it and tokens by (tenant, role)."""
+
+    services: Services
+    http: TestClient
+    tokens: dict[tuple[str, str], str]
+
+    def headers(self, tenant: str, role: str) -> dict[str, str]:
+        """The Authorization header of a role of a tenant."""
+        return {"Authorization": f"Bearer {self.tokens[(tenant, role)]}"}

@@ -96,8 +96,20 @@ def throwaway_cluster() -> Iterator[Cluster]:
     log = root / "server.log"
     run = {"check": True, "capture_output": True}
     subprocess.run(
-        _as_postgres([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-                      "--no-sync", "-E", "UTF8"]),
+        _as_postgres(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]
+        ),
         **run,  # type: ignore[arg-type]
     )
     options = (
@@ -105,16 +117,30 @@ def throwaway_cluster() -> Iterator[Cluster]:
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
     subprocess.run(
-        _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log),
-                      "-w", "-t", "60", "start"]),
+        _as_postgres(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        ),
         **run,  # type: ignore[arg-type]
     )
     try:
         yield Cluster("127.0.0.1", port, "postgres")
     finally:
         subprocess.run(
-            _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w",
-                          "stop"]),
+            _as_postgres(
+                [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+            ),
             check=False,
             capture_output=True,
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from infobarrier.http.app import create_app
 from infobarrier.service.wiring import Services, build
-from live_server import LiveServer, free_port, make_tokens, start_server
+from live_server import AppClient, LiveServer, free_port, make_tokens, start_server
 
-__all__ = ["LiveServer", "free_port", "make_tokens", "start_server"]
+__all__ = ["AppClient", "LiveServer", "free_port", "make_tokens", "start_server"]
 
 
 @pytest.fixture
@@ -33,19 +32,6 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-@dataclass
-class AppClient:
-    """The app in-process, with the services behind it and tokens by (tenant, role)."""
-
-    services: Services
-    http: TestClient
-    tokens: dict[tuple[str, str], str]
-
-    def headers(self, tenant: str, role: str) -> dict[str, str]:
-        """The Authorization header of a role of a tenant."""
-        return {"Authorization": f"Bearer {self.tokens[(tenant, role)]}"}
 
 
 @pytest.fixture

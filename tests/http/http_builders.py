@@ -15,13 +15,14 @@ from typing import Any
 
 import httpx
 
-# ``conftest`` here is tests/http/conftest.py: pytest imports it just before this directory's
-# test modules, which import this module.
-from conftest import AppClient, LiveServer, make_tokens, start_server
 from infobarrier.core.barriers import PolicyState
 from infobarrier.core.collaboration import CallKind, TeamMode
 from infobarrier.core.directory import make_user
 from infobarrier.service.wiring import Services, build
+
+# ``conftest`` here is tests/http/conftest.py: pytest imports it just before this directory's
+# test modules, which import this module.
+from live_server import AppClient, LiveServer, make_tokens, start_server
 
 ACTOR = "test"
 DOMAIN = "abc.example"

@@ -20,9 +20,9 @@ from http_builders import (
     upn,
 )
 
-from conftest import AppClient
 from infobarrier.core.barriers import PolicyState
 from infobarrier.http.app import create_app
+from live_server import AppClient
 
 
 @pytest.fixture

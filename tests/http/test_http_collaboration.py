@@ -24,7 +24,7 @@ from http_builders import (
     upn,
 )
 
-from conftest import AppClient
+from live_server import AppClient
 
 S1, S2, S3, R1, R2, O1, O2, N1, N2 = (upn(name) for name in PEOPLE)
 

@@ -15,10 +15,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import AppClient, make_tokens
 from infobarrier.http.app import create_app
 from infobarrier.service.tokens import Role
 from infobarrier.service.wiring import Services, build
+from live_server import AppClient, make_tokens
 
 PREFIX = "/v1/tenants/{tenant}/"
 ENFORCER_AREAS = {"decisions", "relationship", "search", "teams", "chats", "meetings", "calls"}

@@ -25,9 +25,9 @@ import schemathesis
 from http_builders import running_server, seed_for_fuzzing
 from hypothesis import HealthCheck, settings
 
-from conftest import LiveServer
 from infobarrier.http.app import create_app
 from infobarrier.service.wiring import Services
+from live_server import LiveServer
 
 #: Examples per operation and phase: the whole module stays well under a minute and a half.
 #: ``INFOBARRIER_FUZZ_EXAMPLES`` raises it for a longer run by hand.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import httpx
 
-from conftest import LiveServer
+from live_server import LiveServer
 
 VENDORS = ("V1", "V2", "V3")
 
