@@ -18,7 +18,6 @@ from infobarrier.core.decisions import (
     Action,
     Verdict,
     compatibility,
-    compatible_many,
     decide,
     parse_action,
 )
@@ -203,27 +202,20 @@ class DecisionHandler:
         """Directory search of user ``as_upn``: prefix of any word of the display name, the
         UPN or the mail, case-insensitive, ordered by display name; blocked users are left
         out before the limit (§7 ``search``)."""
+        if not query.strip():
+            raise InvalidInput("the search text is empty")
         current = self.current(tenant)
         epoch = current.epoch
-        actor_index = _index(epoch, as_upn)
-        prefix = query.strip().casefold()
-        if not prefix:
-            raise InvalidInput("the search text is empty")
-        restricted = self._search_restricted(tenant)
-        hits: list[tuple[str, str, int]] = []
-        for i, uid in enumerate(epoch.user_ids):
-            if i == actor_index:
-                continue
-            user = current.directory.user(uid)
-            words = [*user.display_name.split(), user.upn, user.mail]
-            if any(w.casefold().startswith(prefix) for w in words if w):
-                hits.append((user.display_name.casefold(), user.upn.casefold(), i))
-        hits.sort()
-        if restricted and hits:
-            others = np.array([h[2] for h in hits], dtype=np.intp)
-            keep = compatible_many(epoch, np.full(len(others), actor_index, np.intp), others)
-            hits = [h for h, ok in zip(hits, keep, strict=True) if ok]
-        return [current.directory.user(epoch.user_ids[h[2]]) for h in hits[:limit]]
+        actor = _index(epoch, as_upn)
+        directory = current.directory
+
+        def user_at(i: int) -> User:
+            return directory.user(epoch.user_ids[i])
+
+        found = current.search().search(
+            epoch, user_at, actor, query, limit, restricted=self._search_restricted(tenant)
+        )
+        return [user_at(i) for i in found]
 
     def matrix(self, tenant: str) -> tuple[list[str], list[list[Cell]], list[int]]:
         """Rows (segments, then ``(none)``), the square grid, and users per row."""

@@ -12,21 +12,34 @@ from dataclasses import dataclass, replace
 
 from infobarrier.core.barriers import BarrierConfig
 from infobarrier.core.compiler import compile_epoch
-from infobarrier.core.directory import Directory
+from infobarrier.core.directory import Directory, fold
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InfobarrierError
 from infobarrier.core.patch import patch_epoch
+from infobarrier.core.search import SearchIndex
 from infobarrier.service.context import TenantTx
 from infobarrier.store.repository import Repository, Tenant
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Current:
-    """An epoch with the directory it was compiled over and its stored id (0: none yet)."""
+    """An epoch with the directory it was compiled over and its stored id (0: none yet).
+
+    The search index is built on first use and carried over (with the changed users
+    marked stale) when the epoch is patched.
+    """
 
     epoch: Epoch
     directory: Directory
     epoch_id: int
+    search_index: SearchIndex | None = None
+
+    def search(self) -> SearchIndex:
+        """The search index over this epoch's users (built once, on first use)."""
+        if self.search_index is None:
+            users = [self.directory.user(uid) for uid in self.epoch.user_ids]
+            self.search_index = SearchIndex.build(users)
+        return self.search_index
 
 
 #: Above this many changed users, a recompile is cheaper than patching one by one.
@@ -121,7 +134,10 @@ class EpochProvider:
         )
         if patched is None:
             return None
-        return Current(patched, directory, held.epoch_id)
+        index = held.search_index
+        if index is not None:
+            index = index.with_stale(patched.upn_index[fold(u.upn)] for u, _ in loaded)
+        return Current(patched, directory, held.epoch_id, index)
 
     @staticmethod
     def _compile(repo: Repository, tenant: Tenant) -> Current:
