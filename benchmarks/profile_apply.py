@@ -44,6 +44,7 @@ from infobarrier.core.compiler import (
     segment_relation,
 )
 from infobarrier.core.directory import fold
+from infobarrier.core.epoch import fast_tables
 from infobarrier.core.filters.ast import Comparison, Expr, Not, Op
 
 T = TypeVar("T")
@@ -119,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     limit = LIMITS[config.mode].max_segments_per_user
     conflict = np.array([len(p) > limit for p in profiles], dtype=np.bool_)
     relation, opened = timed("segment_relation", lambda: segment_relation(config))
-    timed(
+    compat = timed(
         "profile_compat",
         lambda: profile_compat(profiles, s_count, relation, opened, conflict),
     )
@@ -128,6 +129,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         lambda: (
             np.fromiter((u.account_enabled for u in users), dtype=np.bool_, count=n),
             np.fromiter((u.is_hidden for u in users), dtype=np.bool_, count=n),
+        ),
+    )
+    enabled = np.fromiter((u.account_enabled for u in users), dtype=np.bool_, count=n)
+    usable = enabled & ~conflict[profile_of]
+    timed("fast_tables (keys, rows)", lambda: fast_tables(usable, profile_of, compat))
+    timed(
+        "segment names + policies",
+        lambda: (
+            tuple(s.name for s in config.segments),
+            tuple(config.policy_of(s.name) for s in config.segments),
         ),
     )
     upns = timed(

@@ -27,6 +27,7 @@ import platform
 import resource
 import sys
 import time
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -196,10 +197,11 @@ def check_agreement(tenant: Tenant, epoch: Epoch, rng: np.random.Generator, coun
     batch = compatible_many(epoch, np.array(us, np.intp), np.array(vs, np.intp))
     for k, (u, v) in enumerate(zip(us, vs, strict=True)):
         single = compatibility(epoch, u, v).allowed
-        if bool(batch[k]) != single or boolean_path(epoch, u, v) != single:
+        hot = epoch.allowed(u, v)
+        if bool(batch[k]) != single or boolean_path(epoch, u, v) != single or hot != single:
             raise Disagreement(
                 f"pair ({u}, {v}): compatibility {single}, compatible_many {bool(batch[k])}, "
-                f"boolean path {boolean_path(epoch, u, v)}"
+                f"boolean path {boolean_path(epoch, u, v)}, Epoch.allowed {hot}"
             )
     return {"pairs": len(pairs), "allowed": allowed, "internal_pairs": len(us), "ok": True}
 
@@ -224,8 +226,9 @@ def _str_bytes(values: Iterable[str]) -> int:
 def memory(epoch: Epoch, users: Sequence[User]) -> Json:
     """Bytes held by the epoch: numpy arrays exactly, Python objects by sys.getsizeof."""
     n = max(len(epoch), 1)
-    per_user, tables = 0, 0
+    per_user, tables, hot = 0, 0, 0
     arrays: dict[str, int] = {}
+    hot_tables: dict[str, int] = {}
     for name in Epoch.__slots__:
         value = getattr(epoch, name)
         if isinstance(value, np.ndarray):
@@ -234,6 +237,11 @@ def memory(epoch: Epoch, users: Sequence[User]) -> Json:
                 per_user += int(value.nbytes)
             else:
                 tables += int(value.nbytes)
+        elif isinstance(value, array):
+            hot_tables[name] = sys.getsizeof(value)
+        elif isinstance(value, tuple) and value and isinstance(value[0], bytes):
+            hot_tables[name] = sys.getsizeof(value) + sum(sys.getsizeof(b) for b in value)
+    hot = sum(hot_tables.values())
     index = epoch.upn_index
     owned_keys = _str_bytes(k for k, i in index.items() if k is not users[i].upn)
     big_ints = sum(sys.getsizeof(i) for i in index.values() if i > 256)
@@ -249,6 +257,8 @@ def memory(epoch: Epoch, users: Sequence[User]) -> Json:
         "array_bytes_per_user": (per_user + tables) / n,
         "per_user_array_bytes_per_user": per_user / n,
         "profile_table_bytes": tables,
+        "hot_tables": hot_tables,
+        "hot_table_bytes_per_user": hot / n,
         "python": {
             "upn_index_bytes": index_bytes,
             "upns_and_user_ids_tuple_bytes": tuples,
@@ -320,6 +330,34 @@ def time_boolean(epoch: Epoch, us: list[int], vs: list[int]) -> Json:
         )
     ns = (time.perf_counter_ns() - start) / len(us)
     return {"calls": len(us), "ns": ns, "per_s": 1e9 / ns}
+
+
+def time_hot(epoch: Epoch, us: list[int], vs: list[int]) -> Json:
+    """``Epoch.allowed(u, v)``: the engine's own boolean hot path (plain-Python tables)."""
+    allowed = epoch.allowed
+    gc.collect()
+    start = time.perf_counter_ns()
+    for u, v in zip(us, vs, strict=True):
+        allowed(u, v)
+    ns = (time.perf_counter_ns() - start) / len(us)
+    return {"calls": len(us), "ns": ns, "per_s": 1e9 / ns}
+
+
+def time_all_allowed(epoch: Epoch, groups: list[list[int]], calls: int) -> Json:
+    """``Epoch.all_allowed(group)``: the boolean group check (each profile pair once)."""
+    rounds = max(1, calls // len(groups))
+    gc.collect()
+    start = time.perf_counter_ns()
+    allowed = 0
+    for _ in range(rounds):
+        for g in groups:
+            allowed += epoch.all_allowed(g)
+    ns = (time.perf_counter_ns() - start) / (rounds * len(groups))
+    return {
+        "calls": rounds * len(groups),
+        "ns": ns,
+        "allowed_share": allowed / (rounds * len(groups)),
+    }
 
 
 def time_batch(epoch: Epoch, rng: np.random.Generator, size: int, repeats: int) -> Json:
@@ -495,6 +533,7 @@ def run_one(
     us, vs = random_pairs(rng, size, settings.calls)
     result["single"] = time_single(epoch, us, vs)
     result["boolean"] = time_boolean(epoch, us, vs)
+    result["hot"] = time_hot(epoch, us, vs)
     result["batch"] = time_batch(epoch, rng, settings.batch, settings.batch_repeats)
 
     groups = compatible_groups(epoch, rng, settings.groups)
@@ -506,6 +545,12 @@ def run_one(
         time_groups(epoch, groups, settings.group_calls) if groups else None
     )
     result["group_random"] = time_groups(epoch, random_groups, settings.group_calls)
+    for g in groups + random_groups:
+        if epoch.all_allowed(g) != decide(epoch, Action.GROUP_CHAT, g[0], g[1:]).allowed:
+            raise Disagreement(f"group {g}: Epoch.all_allowed disagrees with decide")
+    result["all_allowed"] = (
+        time_all_allowed(epoch, groups, settings.group_calls * 10) if groups else None
+    )
     result["memory"]["explanation_cache"] = explanation_cache(epoch)
 
     result["reference"] = time_reference(tenant, epoch, settings, us, vs, groups, random_groups)
@@ -523,11 +568,14 @@ def speedups(r: Json) -> Json:
         "single_first": ref["single"]["ns"] / r["single"]["first_ns"],
         "single_warm": ref["single"]["ns"] / r["single"]["warm_ns"],
         "boolean": ref["single"]["ns"] / r["boolean"]["ns"],
+        "hot": ref["single"]["ns"] / r["hot"]["ns"],
         "batch": r["batch"]["per_s"] / ref["batch"]["per_s"],
     }
     for key in ("group_compatible", "group_random"):
         if r[key] and ref[key]:
             out[key] = ref[key]["ns"] / r[key]["ns"]
+    if r["all_allowed"] and ref["group_compatible"]:
+        out["all_allowed"] = ref["group_compatible"]["ns"] / r["all_allowed"]["ns"]
     return out
 
 
@@ -593,6 +641,14 @@ def table_rows(r: Json) -> list[tuple[str, str, str, str, str]]:
             "shared with the Directory",
         ),
         (
+            "epoch hot-path tables / user",
+            f"{mem.get('hot_table_bytes_per_user', 0.0):,.1f} B",
+            "-",
+            "-",
+            "getsizeof: "
+            + ", ".join(f"{k} {v / 1e6:,.2f} MB" for k, v in mem.get("hot_tables", {}).items()),
+        ),
+        (
             "single decision, first pass",
             fmt_time(r["single"]["first_ns"]),
             fmt_time(ref["single"]["ns"]) + ex(ref["single"]["extrapolated"]),
@@ -622,6 +678,13 @@ def table_rows(r: Json) -> list[tuple[str, str, str, str, str]]:
             "usable[u] and usable[v] and compat[profile[u], profile[v]]",
         ),
         (
+            "Epoch.allowed (hot path)",
+            f"{fmt_time(r['hot']['ns'])} = {fmt_rate(r['hot']['per_s'])}",
+            fmt_time(ref["single"]["ns"]) + ex(ref["single"]["extrapolated"]),
+            fmt_x(sp["hot"]),
+            "the engine's boolean path: plain-Python keys/rows tables",
+        ),
+        (
             "batch compatible_many",
             fmt_rate(r["batch"]["per_s"]),
             fmt_rate(ref["batch"]["per_s"]) + " (extrap.)",
@@ -629,6 +692,17 @@ def table_rows(r: Json) -> list[tuple[str, str, str, str, str]]:
             f"{r['batch']['pairs']:,} random pairs, median of runs; ref: per-pair rate",
         ),
     ]
+    if r.get("all_allowed") and ref["group_compatible"]:
+        rows.append(
+            (
+                "Epoch.all_allowed, 20 compatible",
+                fmt_time(r["all_allowed"]["ns"]),
+                fmt_time(ref["group_compatible"]["ns"])
+                + ex(ref["group_compatible"]["extrapolated"]),
+                fmt_x(sp.get("all_allowed")),
+                "boolean group check (each pair of profiles once), same groups",
+            )
+        )
     for key, label, note in (
         ("group_compatible", "group chat of 20, compatible", "all 190 pairs checked"),
         ("group_random", "group chat of 20, random", "stops at the first refusal"),
@@ -717,9 +791,10 @@ def markdown(results: list[Json]) -> str:
     """A Markdown summary (one row per configuration) for the README."""
     lines = [
         "| users | segments | mode | profiles | apply: wall (CPU) | ref apply | "
-        "epoch arrays B/user | Python objs B/user | single, first | single, warm | boolean "
-        "| batch | group 20 (190 pairs) | ref single | ref group 20 | load |",
-        "|" + "---|" * 16,
+        "epoch arrays B/user | hot tables B/user | Python objs B/user | single, first "
+        "| single, warm | boolean | Epoch.allowed | batch | group 20 (190 pairs) "
+        "| ref single | ref group 20 | load |",
+        "|" + "---|" * 18,
     ]
     for r in results:
         ref = r["reference"]
@@ -731,10 +806,12 @@ def markdown(results: list[Json]) -> str:
             f"({fmt_time(r['compile']['cpu_seconds'] * 1e9)}) "
             f"| {fmt_time(ref['apply']['seconds'] * 1e9)}* "
             f"| {r['memory']['array_bytes_per_user']:.1f} "
+            f"| {r['memory'].get('hot_table_bytes_per_user', float('nan')):.1f} "
             f"| {r['memory']['python']['total_bytes_per_user']:.0f} "
             f"| {fmt_time(r['single']['first_ns'])} "
             f"| {fmt_time(r['single']['warm_ns'])} ({fmt_rate(r['single']['warm_per_s'])}) "
             f"| {fmt_time(r['boolean']['ns'])} "
+            f"| {fmt_time(r['hot']['ns']) if 'hot' in r else '-'} "
             f"| {fmt_rate(r['batch']['per_s'])} "
             f"| {fmt_time(group['ns']) if group else '-'} "
             f"| {fmt_time(ref['single']['ns'])} "

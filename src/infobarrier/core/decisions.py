@@ -32,13 +32,16 @@ class Action(StrEnum):
     SHARE_FILE = "share-file"
 
 
+_ACTIONS = {a.value: a for a in Action}
+
+
 def parse_action(text: str) -> Action:
     """An action by name, or a clear error listing the valid ones."""
-    try:
-        return Action(text.strip().lower())
-    except ValueError:
+    found = _ACTIONS.get(text) or _ACTIONS.get(text.strip().lower())
+    if found is None:
         valid = ", ".join(a.value for a in Action)
-        raise InvalidInput(f"unknown action {text!r}: expected one of {valid}") from None
+        raise InvalidInput(f"unknown action {text!r}: expected one of {valid}")
+    return found
 
 
 NO_SEGMENT = "(none)"
@@ -244,3 +247,43 @@ def decide(
         "all_compatible",
         f"all {len(pairs)} pairs are compatible",
     )
+
+
+def verdict_dict(epoch: Epoch, u: int, v: int) -> dict[str, object]:
+    """``compatibility(epoch, u, v).as_dict()``, without building a :class:`Verdict`.
+
+    The batch path: two usable users are answered from the cached explanation of their
+    profile pair; anything else (the same user, disabled, conflict, hidden) takes the
+    full path.
+    """
+    if u != v:
+        k = epoch.keys[u]
+        m = epoch.keys[v]
+        if k >= 0 and m >= 0:
+            allowed, code, reason, policy, segment = explain_profiles(epoch, k, m)
+            return {
+                "allowed": allowed,
+                "reason": reason,
+                "code": code,
+                "pair": [epoch.upns[u], epoch.upns[v]],
+                "policy": policy,
+                "segment": segment,
+            }
+    return compatibility(epoch, u, v).as_dict()
+
+
+def decide_dict(
+    epoch: Epoch,
+    action: Action,
+    sender: int,
+    others: Sequence[int],
+    *,
+    people_search_restriction: bool = True,
+) -> dict[str, object]:
+    """:func:`decide` as the JSON object of design.md (the fast path for batches)."""
+    one_pair = len(others) == 1 and sender != others[0]
+    if one_pair and (action is not Action.SEARCH or people_search_restriction):
+        return verdict_dict(epoch, sender, others[0])
+    return decide(
+        epoch, action, sender, others, people_search_restriction=people_search_restriction
+    ).as_dict()

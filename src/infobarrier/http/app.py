@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from infobarrier import __version__, web
-from infobarrier.http import errors
+from infobarrier.http import errors, schemas
 from infobarrier.http.routes import audit, barriers, collaboration, decisions, directory, insight
 from infobarrier.scim import routes as scim_routes
 from infobarrier.service.wiring import Services
@@ -47,6 +48,19 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
         app.include_router(module.router)
     app.include_router(insight.router)
     app.include_router(scim_routes.router)
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """The generated document, plus the models of bodies validated by hand."""
+        if app.openapi_schema is None:
+            document = generate()
+            components = document.setdefault("components", {}).setdefault("schemas", {})
+            for name, schema in schemas.request_models_schemas().items():
+                components.setdefault(name, schema)
+        return app.openapi_schema or document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:

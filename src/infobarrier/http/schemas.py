@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, with_config
+from typing_extensions import TypedDict
 
 
 class Request(BaseModel):
@@ -253,6 +254,32 @@ class Decisions(Request):
     """A batch of questions answered in order."""
 
     checks: list[Check] = Field(max_length=100_000)
+
+
+#: ``from`` is a keyword, so the typed dict is declared functionally.
+CheckBodyFrom = TypedDict(
+    "CheckBodyFrom",
+    {
+        "action": Annotated[str, Field(min_length=1, max_length=32)],
+        "from": Annotated[str, Field(min_length=1, max_length=320)],
+        "to": Annotated[list[str], Field(max_length=10_000)],
+    },
+)
+CheckBodyFrom = with_config(ConfigDict(extra="forbid"))(CheckBodyFrom)  # type: ignore[misc]
+
+
+@with_config(ConfigDict(extra="forbid"))
+class DecisionsBody(TypedDict):
+    """A batch of questions (the decisions route validates with this, straight from JSON)."""
+
+    checks: Annotated[list[CheckBodyFrom], Field(max_length=100_000)]
+
+
+def request_models_schemas() -> dict[str, Any]:
+    """OpenAPI component schemas of request models that routes validate by hand."""
+    schema = Decisions.model_json_schema(ref_template="#/components/schemas/{model}")
+    defs: dict[str, Any] = schema.pop("$defs", {})
+    return {"Decisions": schema, **defs}
 
 
 class VerdictOut(BaseModel):

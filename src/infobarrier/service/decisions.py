@@ -19,6 +19,7 @@ from infobarrier.core.decisions import (
     Verdict,
     compatibility,
     decide,
+    decide_dict,
     parse_action,
 )
 from infobarrier.core.directory import User, UserKind, UserType
@@ -94,10 +95,7 @@ def _index(epoch: Epoch, upn: str) -> int:
     return index
 
 
-def check_in(
-    epoch: Epoch, request: CheckRequest, *, people_search_restriction: bool = True
-) -> Verdict:
-    """Answer one check against an epoch (raises on bad input)."""
+def _parsed(epoch: Epoch, request: CheckRequest) -> tuple[Action, int, list[int]]:
     action = parse_action(request.action)
     if action is Action.ADD_TEAM_MEMBER:
         raise InvalidInput(
@@ -105,11 +103,30 @@ def check_in(
         )
     if isinstance(request.to, str) or not isinstance(request.to, Sequence):
         raise InvalidInput("'to' must be a list of UPNs")
-    sender = _index(epoch, request.sender)
-    others = [_index(epoch, upn) for upn in request.to]
+    return action, _index(epoch, request.sender), [_index(epoch, upn) for upn in request.to]
+
+
+def check_in(
+    epoch: Epoch, request: CheckRequest, *, people_search_restriction: bool = True
+) -> Verdict:
+    """Answer one check against an epoch (raises on bad input)."""
+    action, sender, others = _parsed(epoch, request)
     return decide(
         epoch, action, sender, others, people_search_restriction=people_search_restriction
     )
+
+
+def answer_in(
+    epoch: Epoch, request: CheckRequest, *, people_search_restriction: bool = True
+) -> dict[str, Any]:
+    """One check as its JSON object, or ``{"error": ...}`` in its place (the batch path)."""
+    try:
+        action, sender, others = _parsed(epoch, request)
+        return decide_dict(
+            epoch, action, sender, others, people_search_restriction=people_search_restriction
+        )
+    except InfobarrierError as exc:
+        return {"error": {"code": exc.code, "message": exc.message}}
 
 
 class DecisionHandler:
@@ -149,6 +166,12 @@ class DecisionHandler:
             except InfobarrierError as exc:
                 results.append(CheckError(exc.code, exc.message))
         return results
+
+    def answer_batch(self, tenant: str, requests: Sequence[CheckRequest]) -> list[dict[str, Any]]:
+        """Many checks against one epoch, as JSON objects (errors in place): the fast path."""
+        epoch = self.current(tenant).epoch
+        restricted = self._search_restricted(tenant)
+        return [answer_in(epoch, r, people_search_restriction=restricted) for r in requests]
 
     def recipient(self, tenant: str, upn: str, other: str | None = None) -> RecipientStatus:
         """``recipient UPN [UPN2]``: segments, policies, errors, and the pair verdict."""
