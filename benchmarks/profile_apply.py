@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\ndistinct values per single-valued column:", vocab)
     print("-like comparisons per attribute:", dict(likes))
     print(
-        "matcher calls for -like (comparisons x vocabulary):",
+        "values a full vocabulary scan would test for -like (comparisons x vocabulary):",
         {a: likes[a] * vocab.get(a, 0) for a in likes},
     )
     check = compile_epoch(directory, config)
