@@ -73,7 +73,7 @@ def compile_epoch(
     if config.mode is Mode.LEGACY:
         usable &= ~hidden
     upns = tuple(u.upn for u in users)
-    keys, rows = fast_tables(usable, profile_of, compat)
+    keys, table, compat = fast_tables(usable, profile_of, compat)
     return Epoch(
         config=config,
         user_ids=tuple(u.id for u in users),
@@ -89,7 +89,7 @@ def compile_epoch(
         open=opened,
         usable=usable,
         keys=keys,
-        rows=rows,
+        table=table,
         names=tuple(s.name for s in segments),
         policies=tuple(config.policy_of(s.name) for s in segments),
     )
@@ -136,6 +136,10 @@ def _profiles(
     return profile_of, tuple(profiles)
 
 
+#: Rows of the profile table computed at once (bounds the float32 temporary).
+BLOCK = 1024
+
+
 def profile_compat(
     profiles: tuple[tuple[int, ...], ...],
     s_count: int,
@@ -156,10 +160,14 @@ def profile_compat(
     if s_count:
         compat[1 : s_count + 1, 1 : s_count + 1] = mutual
         if p_count > s_count + 1:
-            rest = incidence[s_count + 1 :]
-            via = (rest @ mutual.astype(np.float32)) @ incidence.T > 0
-            compat[s_count + 1 :, :] = via
-            compat[:, s_count + 1 :] = via.T
+            mutual_f = mutual.astype(np.float32)
+            first = s_count + 1
+            # In blocks of rows, so the float temporary stays small however many profiles.
+            for start in range(first, p_count, BLOCK):
+                end = min(start + BLOCK, p_count)
+                via = (incidence[start:end] @ mutual_f) @ incidence.T > 0
+                compat[start:end, :] = via
+                compat[:, start:end] = via.T
     # Only one side segmented: every segment of the segmented side must be open.
     closed = incidence @ (~opened).astype(np.float32) > 0
     compat[UNSEGMENTED, :] = ~closed

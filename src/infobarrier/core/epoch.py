@@ -46,8 +46,9 @@ class Epoch:
     usable: npt.NDArray[np.bool_]
     #: Per user: its profile when usable, else -1 (plain ints for the one-pair fast path).
     keys: array[int] = field(repr=False, default_factory=lambda: array("i"))
-    #: ``compat`` as one ``bytes`` row per profile (plain indexing, no numpy scalar cost).
-    rows: tuple[bytes, ...] = field(repr=False, default=())
+    #: ``compat`` as plain ``bytes`` (``compat`` is a numpy view of the same memory):
+    #: ``table[k * P + m]`` is plain indexing, without numpy's per-scalar cost.
+    table: bytes = field(repr=False, default=b"")
     #: Segment names by index, and each segment's Active policy (built once: O(1) lookups).
     names: tuple[str, ...] = ()
     policies: tuple[Policy | None, ...] = ()
@@ -72,7 +73,7 @@ class Epoch:
     def allowed(self, u: int, v: int) -> bool:
         """``compatible(u, v)`` of §6 as a bare boolean: the hot path (no reason).
 
-        Plain-Python indexing into ``keys`` and ``rows``: a few hundred nanoseconds.
+        Plain-Python indexing into ``keys`` and ``table``: a few hundred nanoseconds.
         """
         if u == v:
             return True
@@ -80,7 +81,7 @@ class Epoch:
         if k < 0:
             return False
         m = self.keys[v]
-        return bool(m >= 0 and self.rows[k][m] == 1)
+        return bool(m >= 0 and self.table[k * len(self.profiles) + m] == 1)
 
     def allowed_upn(self, a: str, b: str) -> bool | None:
         """:meth:`allowed` for two UPNs; ``None`` when either is unknown (never a yes)."""
@@ -109,13 +110,13 @@ class Epoch:
         counts: dict[int, int] = {}
         for k in seen.values():
             counts[k] = counts.get(k, 0) + 1
-        rows = self.rows
+        table, width = self.table, len(self.profiles)
         for i, k in enumerate(profiles):
-            row = rows[k]
-            if counts[k] > 1 and row[k] != 1:
+            base = k * width
+            if counts[k] > 1 and table[base + k] != 1:
                 return False
             for m in profiles[i + 1 :]:
-                if row[m] != 1:
+                if table[base + m] != 1:
                     return False
         return True
 
@@ -167,10 +168,11 @@ def fast_tables(
     usable: npt.NDArray[np.bool_],
     profile_of: npt.NDArray[np.int32],
     compat: npt.NDArray[np.bool_],
-) -> tuple[array[int], tuple[bytes, ...]]:
-    """``keys`` and ``rows`` of an epoch, for :meth:`Epoch.allowed`."""
+) -> tuple[array[int], bytes, npt.NDArray[np.bool_]]:
+    """``keys`` and ``table`` of an epoch, and ``compat`` as a view of ``table``."""
     keys = np.where(usable, profile_of, -1).astype(np.int32)
     packed = array("i")
     packed.frombytes(keys.tobytes())
-    rows = tuple(bytes(row) for row in compat.astype(np.uint8))
-    return packed, rows
+    table = np.ascontiguousarray(compat, dtype=np.bool_).tobytes()
+    view = np.frombuffer(table, dtype=np.bool_).reshape(compat.shape)
+    return packed, table, view

@@ -84,13 +84,13 @@ def patch_epoch(epoch: Epoch, changes: Sequence[tuple[User, Sequence[str]]]) -> 
         index = epoch.upn_index[fold(user.upn)]
         keys[index] = int(profile_of[index]) if usable[index] else -1
     if len(profiles) == len(epoch.profiles):
-        conflict, compat, rows = epoch.conflict, epoch.compat, epoch.rows
+        conflict, compat, table = epoch.conflict, epoch.compat, epoch.table
     else:
         conflict = np.array([len(p) > limit for p in profiles], dtype=np.bool_)
         compat = profile_compat(
             tuple(profiles), len(epoch.config.segments), epoch.permits, epoch.open, conflict
         )
-        rows = fast_tables(usable, profile_of, compat)[1]
+        _keys, table, compat = fast_tables(usable, profile_of, compat)
     return replace(
         epoch,
         profile_of=profile_of,
@@ -101,6 +101,6 @@ def patch_epoch(epoch: Epoch, changes: Sequence[tuple[User, Sequence[str]]]) -> 
         conflict=conflict,
         compat=compat,
         keys=keys,
-        rows=rows,
+        table=table,
         explanations=epoch.explanations,  # profile numbers keep their meaning
     )
