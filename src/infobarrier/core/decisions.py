@@ -166,7 +166,7 @@ def compatibility(epoch: Epoch, u: int, v: int) -> Verdict:
     if u == v:
         return Verdict(True, "same_user", "a user can always reach themself", pair)
     for x in (u, v):
-        if not epoch.enabled[x]:
+        if not epoch.is_enabled(x):
             return Verdict(False, "account_disabled", f"{epoch.upns[x]} is disabled", pair)
     for x in (u, v):
         if epoch.in_conflict(x):
@@ -180,7 +180,7 @@ def compatibility(epoch: Epoch, u: int, v: int) -> Verdict:
             )
     if epoch.mode is Mode.LEGACY:
         for x in (u, v):
-            if epoch.hidden[x]:
+            if epoch.is_hidden(x):
                 return Verdict(
                     False,
                     "hidden",
@@ -188,7 +188,7 @@ def compatibility(epoch: Epoch, u: int, v: int) -> Verdict:
                     pair,
                 )
     allowed, code, reason, policy, segment = explain_profiles(
-        epoch, int(epoch.profile_of[u]), int(epoch.profile_of[v])
+        epoch, epoch.profile(u), epoch.profile(v)
     )
     return Verdict(allowed, code, reason, pair, policy, segment)
 
@@ -198,7 +198,8 @@ def compatible_many(
 ) -> npt.NDArray[np.bool_]:
     """Vectorised ``compatible`` for arrays of user indices (no reasons)."""
     same = u == v
-    ok = epoch.usable[u] & epoch.usable[v] & epoch.compat[epoch.profile_of[u], epoch.profile_of[v]]
+    usable, profile_of = epoch.usable_array(), epoch.profile_array()
+    ok = usable[u] & usable[v] & epoch.compat[profile_of[u], profile_of[v]]
     return np.asarray(same | ok, dtype=np.bool_)
 
 
@@ -257,8 +258,8 @@ def verdict_dict(epoch: Epoch, u: int, v: int) -> dict[str, object]:
     full path.
     """
     if u != v:
-        k = epoch.keys[u]
-        m = epoch.keys[v]
+        k = epoch.key(u)
+        m = epoch.key(v)
         if k >= 0 and m >= 0:
             allowed, code, reason, policy, segment = explain_profiles(epoch, k, m)
             return {

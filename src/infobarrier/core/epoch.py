@@ -9,8 +9,9 @@ in conflict, hidden in Legacy mode) are folded into the ``usable`` mask.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,16 @@ from infobarrier.core.directory import fold
 
 #: Profile 0 is always "in no segment".
 UNSEGMENTED = 0
+
+
+@dataclass(frozen=True, slots=True)
+class UserState:
+    """One user's per-user facts, as a patch records them in :attr:`Epoch.overlay`."""
+
+    profile: int
+    enabled: bool
+    hidden: bool
+    key: int  # profile if usable, else -1
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -52,6 +63,11 @@ class Epoch:
     #: Segment names by index, and each segment's Active policy (built once: O(1) lookups).
     names: tuple[str, ...] = ()
     policies: tuple[Policy | None, ...] = ()
+    #: Users patched since the arrays above were built: index -> their state. Patching a
+    #: user is then O(1) instead of copying every per-user array (``core.patch``).
+    overlay: dict[int, UserState] = field(default_factory=dict, repr=False)
+    #: Arrays with the overlay applied, and other derived data, built on first use.
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)
     #: Cache of explanations per profile pair (see ``core.decisions``); not part of the value.
     explanations: dict[tuple[int, int], tuple[bool, str, str, str | None, str | None]] = field(
         default_factory=dict, repr=False
@@ -70,6 +86,48 @@ class Epoch:
     def __len__(self) -> int:
         return len(self.user_ids)
 
+    # -- per-user state (the base arrays, overridden by the overlay) -------------------
+    def key(self, index: int) -> int:
+        """The user's profile when usable, else -1."""
+        state = self.overlay.get(index) if self.overlay else None
+        return state.key if state is not None else self.keys[index]
+
+    def profile(self, index: int) -> int:
+        """The user's profile (their exact set of segments)."""
+        state = self.overlay.get(index) if self.overlay else None
+        return state.profile if state is not None else int(self.profile_of[index])
+
+    def is_enabled(self, index: int) -> bool:
+        """``AccountEnabled``."""
+        state = self.overlay.get(index) if self.overlay else None
+        return state.enabled if state is not None else bool(self.enabled[index])
+
+    def is_hidden(self, index: int) -> bool:
+        """Hidden from address lists (explicitly, or as a guest by default)."""
+        state = self.overlay.get(index) if self.overlay else None
+        return state.hidden if state is not None else bool(self.hidden[index])
+
+    def profile_array(self) -> npt.NDArray[np.int32]:
+        """Every user's profile, overlay applied (for vectorised work)."""
+        return self._materialized("profile_of", self.profile_of, lambda s: s.profile)
+
+    def usable_array(self) -> npt.NDArray[np.bool_]:
+        """Every user's ``usable`` flag, overlay applied (for vectorised work)."""
+        return self._materialized("usable", self.usable, lambda s: s.key >= 0)
+
+    def _materialized(
+        self, name: str, base: npt.NDArray[Any], value: Callable[[UserState], Any]
+    ) -> npt.NDArray[Any]:
+        if not self.overlay:
+            return base
+        found = self.derived.get(name)
+        if found is None:
+            found = base.copy()
+            for index, state in self.overlay.items():
+                found[index] = value(state)
+            self.derived[name] = found
+        return found
+
     def allowed(self, u: int, v: int) -> bool:
         """``compatible(u, v)`` of §6 as a bare boolean: the hot path (no reason).
 
@@ -77,11 +135,11 @@ class Epoch:
         """
         if u == v:
             return True
-        k = self.keys[u]
-        if k < 0:
-            return False
-        m = self.keys[v]
-        return bool(m >= 0 and self.table[k * len(self.profiles) + m] == 1)
+        if self.overlay:
+            k, m = self.key(u), self.key(v)
+        else:
+            k, m = self.keys[u], self.keys[v]
+        return bool(k >= 0 and m >= 0 and self.table[k * len(self.profiles) + m] == 1)
 
     def allowed_upn(self, a: str, b: str) -> bool | None:
         """:meth:`allowed` for two UPNs; ``None`` when either is unknown (never a yes)."""
@@ -96,13 +154,13 @@ class Epoch:
 
         Checks each pair of distinct *profiles* once instead of every pair of users.
         """
-        keys = self.keys
+        key = self.key
         distinct = set(users)
         if len(distinct) < 2:
             return True  # a user is always compatible with themself
         seen: dict[int, int] = {}
         for u in distinct:
-            k = keys[u]
+            k = key(u)
             if k < 0:
                 return False
             seen[u] = k
@@ -120,6 +178,13 @@ class Epoch:
                     return False
         return True
 
+    def index_of_id(self, user_id: str) -> int | None:
+        """A user's position by object id (the map is built once and shared by patches)."""
+        ids: dict[str, int] | None = self.derived.get("ids")
+        if ids is None:
+            ids = self.derived["ids"] = {uid: i for i, uid in enumerate(self.user_ids)}
+        return ids.get(user_id)
+
     def index_of(self, upn: str) -> int | None:
         """A user's position in this epoch, by UPN (case-insensitive)."""
         return self.upn_index.get(fold(upn.strip()))
@@ -127,11 +192,11 @@ class Epoch:
     def segments_of(self, index: int) -> tuple[str, ...]:
         """Names of the segments a user is in (all of them, also when in conflict)."""
         names = self.segment_names
-        return tuple(names[s] for s in self.profiles[int(self.profile_of[index])])
+        return tuple(names[s] for s in self.profiles[self.profile(index)])
 
     def in_conflict(self, index: int) -> bool:
         """True when the user matches more segments than the mode allows (§5)."""
-        return bool(self.conflict[int(self.profile_of[index])])
+        return bool(self.conflict[self.profile(index)])
 
     def policy_of(self, segment: int) -> Policy | None:
         """The applied Active policy of a segment (by index), or ``None``."""
@@ -139,11 +204,11 @@ class Epoch:
 
     def conflicts(self) -> list[int]:
         """Indices of the users in ``IBPolicyConflict``."""
-        return [int(i) for i in np.flatnonzero(self.conflict[self.profile_of])]
+        return [int(i) for i in np.flatnonzero(self.conflict[self.profile_array()])]
 
     def segment_counts(self) -> list[int]:
         """How many users each segment holds, by segment index."""
-        counts = np.bincount(self.profile_of, minlength=len(self.profiles))
+        counts = np.bincount(self.profile_array(), minlength=len(self.profiles))
         totals = [0] * len(self.config.segments)
         for p, members in enumerate(self.profiles):
             for s in members:

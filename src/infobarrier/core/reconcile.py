@@ -64,18 +64,16 @@ def policy_compatible(epoch: Epoch) -> Compatible:
 
     The relation is symmetric, like the epoch's table (enforcement is two-way, §4).
     """
-    index = {uid: i for i, uid in enumerate(epoch.user_ids)}
-    profile_of = [int(p) for p in epoch.profile_of]
     conflict = [bool(c) for c in epoch.conflict]
     compat = epoch.compat
 
     def compatible(u: str, v: str) -> bool:
         if u == v:
             return True
-        i, j = index.get(u), index.get(v)
+        i, j = epoch.index_of_id(u), epoch.index_of_id(v)
         if i is None or j is None:
             return True
-        p, q = profile_of[i], profile_of[j]
+        p, q = epoch.profile(i), epoch.profile(j)
         if conflict[p] or conflict[q]:
             return True
         return bool(compat[p, q])

@@ -77,7 +77,8 @@ def diff(before: Epoch, after: Epoch) -> WhatIf:
     new_conflicts: list[tuple[str, tuple[str, ...]]] = []
     resolved: list[str] = []
     if before.segment_names == after.segment_names:
-        candidates = [int(i) for i in (before.profile_of != after.profile_of).nonzero()[0]]
+        changed = before.profile_array() != after.profile_array()
+        candidates = [int(i) for i in changed.nonzero()[0]]
     else:  # profile numbers differ between the epochs: compare every user
         candidates = list(range(len(after)))
     for i in candidates:

@@ -59,7 +59,7 @@ def _findings(epoch: Epoch, directory: Directory, licenses: LicenseBook) -> list
     segmented = [
         directory.user(epoch.user_ids[i])
         for i in range(len(epoch))
-        if epoch.profiles[int(epoch.profile_of[i])]
+        if epoch.profiles[epoch.profile(i)]
     ]
     return findings(licenses, segmented)
 

@@ -244,7 +244,7 @@ class DecisionHandler:
         """Rows (segments, then ``(none)``), the square grid, and users per row."""
         epoch = self.current(tenant).epoch
         counts = epoch.segment_counts()
-        unsegmented = int((epoch.profile_of == 0).sum())
+        unsegmented = int((epoch.profile_array() == 0).sum())
         return row_names(epoch), full_matrix(epoch), [*counts, unsegmented]
 
     def overview(self, tenant: str) -> dict[str, Any]:
@@ -261,7 +261,9 @@ class DecisionHandler:
             search_restricted = tx.tenant.people_search_restriction
         epoch, directory = current.epoch, current.directory
         users = [directory.user(uid) for uid in epoch.user_ids]
-        segmented = np.array([bool(p) for p in epoch.profiles], dtype=np.bool_)[epoch.profile_of]
+        segmented = np.array([bool(p) for p in epoch.profiles], dtype=np.bool_)[
+            epoch.profile_array()
+        ]
         found: list[dict[str, str]] = []
         for i, user in enumerate(users):
             plans = licenses.plans_of(user.id)
