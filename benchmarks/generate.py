@@ -2,6 +2,8 @@
 
 A tenant of ``users`` people and ``segments`` segments:
 
+* every user has a realistic display name ("First Last", from skewed lists of 129 first and
+  127 last names) and a UPN ``first.last.i@contoso.example`` (unique by ``i``);
 * every user has a home *unit* ``k`` in ``0..S-1`` drawn from a skewed (Zipf-like)
   distribution, or none (about 10% of users: "General" departments no filter names);
 * ``Department`` is ``Dept kkkk`` (the unit's department), ``Company`` one of three,
@@ -54,6 +56,32 @@ COMPANIES = ("Contoso Ltd", "Contoso Bank", "Fabrikam Inc")
 COMPANY_WEIGHTS = (0.85, 0.10, 0.05)
 COUNTRIES = ("US", "GB", "DE", "FR", "IN", "JP", "BR", "CA", "SG", "CH")
 GENERAL_DEPARTMENTS = tuple(f"General {i:02d}" for i in range(10))
+#: Display names are "First Last" from these (skewed) lists, so a search prefix matches a
+#: realistic share of the directory (not every user, as "User 0000042" would).
+FIRST_NAMES = tuple(
+    "Aaron Abigail Adam Adrian Aisha Alan Alex Alice Amir Amy Ana Andrea Andrew Angela Anna "
+    "Anton Arjun Ava Ben Beatriz Bella Bruno Carla Carlos Carmen Charles Chen Chloe Chris "
+    "Clara Daniel David Diana Diego Dmitri Elena Eli Emma Eric Ethan Eva Fatima Felix Fiona "
+    "Francesca Frank Gabriel Grace Hannah Hans Harper Hassan Helen Henry Hiro Ian Ingrid "
+    "Isaac Isabel Ivan Jack Jacob James Jane Javier Jin John Jonas Jorge Jose Julia Kai Karen "
+    "Kate Kenji Kevin Kim Laura Leo Liam Lina Lucas Lucy Luis Maria Mark Marta Mateo Maya "
+    "Mei Mia Michael Mohamed Nadia Naomi Nina Noah Nora Olga Oliver Omar Oscar Paul Pedro "
+    "Peter Priya Rachel Rahul Ravi Rosa Ryan Sam Sara Sofia Sophie Stefan Tariq Thomas Tom "
+    "Uma Valentina Victor Wei Will Xavier Yara Yusuf Zara Zoe".split()
+)
+LAST_NAMES = tuple(
+    "Adams Ahmed Ali Allen Alvarez Anderson Baker Bauer Becker Bell Brown Campbell Carter "
+    "Castro Chen Clark Collins Cook Costa Cruz Davies Davis Diaz Dubois Edwards Evans Fischer "
+    "Fernandez Ferrari Fisher Garcia Gomez Gonzalez Green Gupta Hall Harris Hernandez Hill "
+    "Hoffmann Huang Hughes Ito Jackson Jensen Johnson Jones Kaur Khan Kim King Klein Koch "
+    "Kowalski Kumar Lambert Lee Lewis Li Lopez Martin Martinez Meyer Miller Mitchell Moore "
+    "Morales Morgan Mueller Murphy Nakamura Nelson Nguyen Novak Olsen Ortiz Patel Perez "
+    "Peters Petrov Phillips Popescu Price Ramirez Reed Reyes Richter Rivera Roberts Robinson "
+    "Rodriguez Rossi Russo Sanchez Santos Sato Schmidt Schneider Schulz Scott Shah Silva "
+    "Singh Smith Suzuki Tanaka Taylor Thomas Thompson Torres Turner Wagner Walker Wang "
+    "Watanabe Weber White Williams Wilson Wong Wright Wu Yamamoto Yang Young Zhang Zimmermann"
+    .split()
+)
 DISTRIBUTION_LISTS = 40
 
 #: Segment kinds, by how their filter reads.
@@ -170,6 +198,8 @@ def generate(spec: TenantSpec) -> Tenant:
     country = rng.choice(len(COUNTRIES), size=n, p=_skewed(len(COUNTRIES), 1.2))
     general = rng.integers(0, len(GENERAL_DEPARTMENTS), size=n)
     code = rng.integers(0, 100_000, size=n)
+    first = rng.choice(len(FIRST_NAMES), size=n, p=_skewed(len(FIRST_NAMES), 0.6))
+    last = rng.choice(len(LAST_NAMES), size=n, p=_skewed(len(LAST_NAMES), 0.6))
     enabled = rng.random(n) >= spec.disabled
     guest = rng.random(n) < spec.guests
 
@@ -179,7 +209,7 @@ def generate(spec: TenantSpec) -> Tenant:
     users: list[User] = []
     member = UserType.MEMBER
     guest_type = UserType.GUEST
-    for i, (k, c, loc, gen, cc, en, gu) in enumerate(
+    for i, (k, c, loc, gen, cc, en, gu, fn, ln) in enumerate(
         zip(
             unit.tolist(),
             company.tolist(),
@@ -188,10 +218,13 @@ def generate(spec: TenantSpec) -> Tenant:
             code.tolist(),
             enabled.tolist(),
             guest.tolist(),
+            first.tolist(),
+            last.tolist(),
             strict=True,
         )
     ):
-        upn = f"user{i:07d}@{DOMAIN}"
+        given, family = FIRST_NAMES[fn], LAST_NAMES[ln]
+        upn = f"{given}.{family}.{i}@{DOMAIN}".lower()
         if k >= 0:
             dept = dept_names[k]
             ext1 = f"PRJ{k:04d}-{cc:05d}" if is_like[k] else f"CC-{cc:05d}"
@@ -202,7 +235,7 @@ def generate(spec: TenantSpec) -> Tenant:
             User(
                 id=ids[i],
                 upn=upn,
-                display_name=f"User {i:07d}",
+                display_name=f"{given} {family}",
                 mail=upn,
                 account_enabled=en,
                 user_type=guest_type if gu else member,

@@ -35,6 +35,24 @@ def user_out(user: User, directory: Directory) -> schemas.UserOut:
     )
 
 
+def user_view_out(user: User, groups: list[Group], sponsor: str | None) -> schemas.UserOut:
+    """A user from :meth:`DirectoryHandler.user_view` (no directory loaded)."""
+    return schemas.UserOut(
+        id=user.id,
+        upn=user.upn,
+        display_name=user.display_name,
+        mail=user.mail,
+        account_enabled=user.account_enabled,
+        user_type=user.user_type.value,
+        hidden_from_address_lists=user.hidden_from_address_lists,
+        kind=user.kind.value,
+        sponsor=sponsor,
+        attributes=dict(user.attributes),
+        proxy_addresses=list(user.proxy_addresses),
+        groups=sorted(g.display_name for g in groups),
+    )
+
+
 def group_out(group: Group, directory: Directory) -> schemas.GroupOut:
     """A group with member UPNs, sorted."""
     return schemas.GroupOut(

@@ -448,5 +448,4 @@ class CollaborationHandler:
         """After a directory change in ``tx``: recompile and reconcile, if any object exists."""
         if not tx.repo.collab_objects(tx.tenant):
             return []
-        current = self.epochs.current(tx, fresh=True)
-        return self.reconcile_in(tx, current.epoch)
+        return self.reconcile_in(tx, self.epochs.epoch_after_writes(tx))

@@ -52,6 +52,19 @@ class DirectoryHandler:
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             return tx.repo.load_directory(tx.tenant)
 
+    def user_view(self, tenant: str, upn: str) -> tuple[User, list[Group], str | None]:
+        """One user with its groups and its sponsor's UPN, without loading the directory."""
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            user = tx.repo.find_user(tx.tenant, upn)
+            if user is None:
+                raise NotFound(f"no user {upn!r}")
+            ((_, groups),) = tx.repo.load_users(tx.tenant, [user.id])
+            sponsor = None
+            if user.sponsor_id:
+                found = tx.repo.load_users(tx.tenant, [user.sponsor_id])
+                sponsor = found[0][0].upn if found else None
+            return user, groups, sponsor
+
     def licenses(self, tenant: str) -> LicenseBook:
         """SKUs, seats and assignments."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
@@ -113,13 +126,13 @@ class DirectoryHandler:
         """Change fields (``account_enabled=False``) or attributes (``Department="Sales"``, or
         ``attributes={...}``, where every key must be a segmentable attribute) of one user."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repo.load_directory(tx.tenant)
-            user = directory.by_upn(upn)
+            user = tx.repo.find_user(tx.tenant, upn)  # one row, not the whole directory
+            if user is None:
+                raise NotFound(f"no user {upn!r}")
             fields = {k: v for k, v in changes.items() if k in _USER_FIELDS}
             named = {k: v for k, v in changes.items() if k not in _USER_FIELDS}
             updated = _updated(user, fields, {**named, **(attributes or {})})
             changes = {**changes, **(attributes or {})}
-            directory.put_user(updated)
             tx.repo.save_users(tx.tenant, [updated])
             tx.audit("directory.user_updated", upn=user.upn, changes=_jsonable(changes))
             self.after_change(tx)

@@ -94,6 +94,34 @@ class EpochProvider:
             self._cache[tenant.id] = (tenant.version, built)
             return built
 
+    def epoch_after_writes(self, tx: TenantTx) -> Epoch:
+        """The epoch as it will be once ``tx`` commits, for reconciliation inside ``tx``.
+
+        Patched from the cached epoch with the users this transaction changed (read back
+        from its own change records), or compiled afresh when that is not possible. The
+        cache is not touched: ``tx`` may still roll back.
+        """
+        with self._lock:
+            hit = self._cache.get(tx.tenant.id)
+        if hit is not None and hit[0] == tx.tenant.version:
+            ids: set[str] = set()
+            for _version, users in tx.repo.changes_since(tx.tenant, tx.tenant.version):
+                if users is None:
+                    ids = set()
+                    break
+                ids.update(users)
+            else:
+                if 0 < len(ids) <= PATCH_LIMIT:
+                    loaded = tx.repo.load_users(tx.tenant, sorted(ids))
+                    if len(loaded) == len(ids):
+                        patched = patch_epoch(
+                            hit[1].epoch,
+                            [(u, [n for g in groups for n in g.names()]) for u, groups in loaded],
+                        )
+                        if patched is not None:
+                            return patched
+        return self._compile(tx.repo, tx.tenant).epoch
+
     @staticmethod
     def _catch_up(repo: Repository, tenant: Tenant, since: int, held: Current) -> Current | None:
         """Patch the held epoch with the users changed since ``since``, if it can be."""

@@ -290,6 +290,15 @@ class Repository:
         )
         return [(int(v), list(ids) if ids is not None else None) for v, ids in rows]
 
+    def find_user(self, tenant: Tenant, upn: str) -> User | None:
+        """One user by UPN (case-insensitive), without loading the directory."""
+        row = self.session.scalar(
+            select(UserRow).where(
+                UserRow.tenant_id == tenant.id, UserRow.upn_key == fold(upn.strip())
+            )
+        )
+        return _user(row) if row is not None else None
+
     def load_users(self, tenant: Tenant, ids: Iterable[str]) -> list[tuple[User, list[Group]]]:
         """Some users with their direct groups (for patching an epoch)."""
         wanted = list(ids)

@@ -8,7 +8,7 @@ from infobarrier.core.directory import make_user
 from infobarrier.core.errors import InvalidInput, NotFound
 from infobarrier.http import schemas
 from infobarrier.http.auth import Area, actor, require, services_of
-from infobarrier.http.convert import group_out, skus_out, user_out
+from infobarrier.http.convert import group_out, skus_out, user_out, user_view_out
 from infobarrier.http.errors import ERRORS
 from infobarrier.service.tokens import Principal
 
@@ -50,8 +50,7 @@ def get_user(
     tenant: str, upn: str, request: Request, _p: Principal = Depends(admin)
 ) -> schemas.UserOut:
     """One user by UPN."""
-    directory = services_of(request).directory.directory(tenant)
-    return user_out(directory.by_upn(upn), directory)
+    return user_view_out(*services_of(request).directory.user_view(tenant, upn))
 
 
 @router.patch("/users/{upn}", response_model=schemas.UserOut, tags=["directory"])
@@ -70,10 +69,10 @@ def patch_user(
         changes["proxy_addresses"] = tuple(changes["proxy_addresses"])  # type: ignore[arg-type]
     if not changes and not body.attributes:
         raise InvalidInput("nothing to change")
-    user = services.directory.update_user(
+    services.directory.update_user(
         tenant, upn, actor(p), attributes=body.attributes or {}, **changes
     )
-    return user_out(user, services.directory.directory(tenant))
+    return user_view_out(*services.directory.user_view(tenant, upn))
 
 
 @router.delete("/users/{upn}", status_code=204, tags=["directory"])
