@@ -82,4 +82,16 @@ class Engine(ABC):
         return None
 
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "registry"]
+
+
+def registry() -> dict[str, type[Engine]]:
+    """Every engine by name (imported lazily: cedarpy and pycasbin are the bench extra)."""
+    from benchmarks.engines.casbin import Casbin, CasbinDeny
+    from benchmarks.engines.cedar import Cedar, CedarPerPolicy
+    from benchmarks.engines.infobarrier import Infobarrier
+    from benchmarks.engines.reference import Reference
+
+    return {
+        e.name: e for e in (Infobarrier, Cedar, Casbin, Reference, CedarPerPolicy, CasbinDeny)
+    }

@@ -145,17 +145,21 @@ class DecisionHandler:
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             return tx.tenant.people_search_restriction
 
+    def _epoch(self, tenant: str) -> tuple[Epoch, bool]:
+        """The epoch in force and the live PeopleSearchRestriction, in one read."""
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            return self.epochs.current(tx).epoch, tx.tenant.people_search_restriction
+
     def check(self, tenant: str, request: CheckRequest) -> Verdict:
         """One check; bad input raises."""
-        epoch = self.current(tenant).epoch
-        return check_in(epoch, request, people_search_restriction=self._search_restricted(tenant))
+        epoch, restricted = self._epoch(tenant)
+        return check_in(epoch, request, people_search_restriction=restricted)
 
     def check_batch(
         self, tenant: str, requests: Sequence[CheckRequest | CheckError]
     ) -> list[Verdict | CheckError]:
         """Many checks against one epoch; a bad one is answered by an error in its place."""
-        epoch = self.current(tenant).epoch
-        restricted = self._search_restricted(tenant)
+        epoch, restricted = self._epoch(tenant)
         results: list[Verdict | CheckError] = []
         for request in requests:
             if isinstance(request, CheckError):
@@ -169,8 +173,7 @@ class DecisionHandler:
 
     def answer_batch(self, tenant: str, requests: Sequence[CheckRequest]) -> list[dict[str, Any]]:
         """Many checks against one epoch, as JSON objects (errors in place): the fast path."""
-        epoch = self.current(tenant).epoch
-        restricted = self._search_restricted(tenant)
+        epoch, restricted = self._epoch(tenant)
         return [answer_in(epoch, r, people_search_restriction=restricted) for r in requests]
 
     def recipient(self, tenant: str, upn: str, other: str | None = None) -> RecipientStatus:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -48,11 +50,18 @@ class Principal:
     role: Role
 
 
+#: How long a verified token is trusted without asking the store again. Revocation in
+#: this process takes effect at once; another replica notices within this many seconds.
+TRUST_SECONDS = 2.0
+
+
 class TokenHandler:
     """Create, list, revoke and verify tokens."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self._trusted: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
 
     def create(self, tenant: str, role: Role, actor: str, label: str = "") -> tuple[Token, str]:
         """A new token; the plain text is returned once and never stored."""
@@ -70,6 +79,8 @@ class TokenHandler:
 
     def revoke(self, token_id: str, actor: str) -> Token:
         """Revoke a token; it stops working at once."""
+        with self._lock:
+            self._trusted.clear()
         with self.ctx.store.transaction() as repo:
             token = repo.revoke_token(token_id)
             repo.append_audit(
@@ -78,7 +89,25 @@ class TokenHandler:
             return token
 
     def verify(self, plain: str) -> Principal | None:
-        """The principal of a valid, unrevoked token, or ``None``."""
+        """The principal of a valid, unrevoked token, or ``None``.
+
+        A token verified in the last :data:`TRUST_SECONDS` is trusted without a query.
+        """
+        digest = _digest(plain)
+        now = time.monotonic()
+        with self._lock:
+            trusted = self._trusted.get(digest)
+        if trusted is not None and trusted[1] > now:
+            return trusted[0]
+        principal = self._verify(plain, digest)
+        if principal is not None:
+            with self._lock:
+                if len(self._trusted) > 10_000:
+                    self._trusted.clear()
+                self._trusted[digest] = (principal, now + TRUST_SECONDS)
+        return principal
+
+    def _verify(self, plain: str, digest: str) -> Principal | None:
         parts = plain.split("_", 2)
         if len(parts) != 3 or parts[0] != "ib":
             return None
@@ -86,6 +115,6 @@ class TokenHandler:
             token = repo.find_token(parts[1])
         if token is None or token.revoked_at is not None:
             return None
-        if not hmac.compare_digest(token.secret_hash, _digest(plain)):
+        if not hmac.compare_digest(token.secret_hash, digest):
             return None
         return Principal(token.id, token.tenant, Role(token.role))
