@@ -21,11 +21,12 @@ import httpx
 import pytest
 from scim2_models import ResourceType, Schema, ScimProvider, ServiceProviderConfig
 from scim2_tester import Status, check_server
-from scim_support import HttpxSCIMClient, start_server, stop_server
+from scim_support import HttpxSCIMClient, stop_server
 
 from infobarrier.core.barriers import Mode
 from infobarrier.service.tokens import Role
 from infobarrier.service.wiring import build
+from live_server import start_server
 
 
 @pytest.fixture

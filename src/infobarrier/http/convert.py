@@ -5,6 +5,7 @@ from __future__ import annotations
 from infobarrier.core.barriers import ListKind, Policy, policy_warning
 from infobarrier.core.decisions import Verdict
 from infobarrier.core.directory import Directory, Group, User
+from infobarrier.core.errors import NotFound
 from infobarrier.core.licenses import LicenseBook
 from infobarrier.http import schemas
 from infobarrier.service.decisions import CheckError
@@ -17,22 +18,9 @@ def user_out(user: User, directory: Directory) -> schemas.UserOut:
     if user.sponsor_id:
         try:
             sponsor = directory.user(user.sponsor_id).upn
-        except Exception:  # a deleted sponsor
+        except NotFound:  # a deleted sponsor
             sponsor = None
-    return schemas.UserOut(
-        id=user.id,
-        upn=user.upn,
-        display_name=user.display_name,
-        mail=user.mail,
-        account_enabled=user.account_enabled,
-        user_type=user.user_type.value,
-        hidden_from_address_lists=user.hidden_from_address_lists,
-        kind=user.kind.value,
-        sponsor=sponsor,
-        attributes=dict(user.attributes),
-        proxy_addresses=list(user.proxy_addresses),
-        groups=[g.display_name for g in directory.groups_of(user.id)],
-    )
+    return user_view_out(user, directory.groups_of(user.id), sponsor)
 
 
 def user_view_out(user: User, groups: list[Group], sponsor: str | None) -> schemas.UserOut:
