@@ -1,20 +1,25 @@
-"""Benchmark the engine against the naive reference model on synthetic tenants.
+"""infobarrier side by side with Cedar, Casbin and the naive reference evaluator.
 
-Run from the repository root::
+Run from the repository root (``make bench``, ``make bench-full``)::
 
     python -m benchmarks.run --sizes 10000,100000[,1000000] [--segments 50,500]
-                             [--modes single,multi] [--quick] [--markdown]
+        [--modes single,multi] [--engines infobarrier,cedar,casbin,reference]
+        [--server-size 100000 | --no-server] [--quick] [--markdown] [--output PATH]
+    python -m benchmarks.run --report benchmarks/results/latest.json   # Markdown only
 
-For every (size, segment count, mode) it generates a tenant (``benchmarks.generate``),
-compiles it, checks that the engine agrees with ``tests/reference_model.py`` on a sample
-of pairs (a disagreement aborts the run), then times: ``compile_epoch`` (apply), the
-epoch's memory, single decisions (``compatibility``), the boolean-only path, batches
-(``compatible_many``) and a 20-person group chat (``decide``), each next to the reference
-evaluator (timed on a sample within a time budget and extrapolated where the sample is
-smaller than the workload). Results go to ``benchmarks/results/latest.json``.
+For every (size, segments, mode) it generates a tenant (``benchmarks.generate``), builds
+every engine from it (``benchmarks/engines``), checks that all engines give the reference
+model's verdict on a sample of pairs and groups (a disagreement stops the run, exit 1),
+then times, for the same questions: build (apply) and the memory it keeps; single
+decisions with users given as resolved handles and by UPN; a batch of 100,000 random
+pairs; a 20-person group check; a directory change (one user's department) until the
+decisions reflect it. An engine too slow for a figure is timed on a sample within a time
+budget and its figure marked as extrapolated (``*``). infobarrier alone: search by prefix
+(``SearchIndex``) and the service (``benchmarks.server``: a real ``infobarrier serve``
+under HTTP load from another process, directory changes through HTTP and SCIM).
 
-"speedup" is reference time / infobarrier time (= infobarrier throughput / reference
-throughput): how many times faster the engine is.
+"×" ratios are the other engine's time over infobarrier's (its throughput ratio): how many
+times faster infobarrier is, measured in the same run.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import sys
 import time
 from array import array
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,20 +44,18 @@ import numpy.typing as npt
 
 import reference_model
 from benchmarks import ROOT
+from benchmarks.engines import Engine, registry
 from benchmarks.generate import Tenant, TenantSpec, generate
 from infobarrier.core.barriers import Mode
-from infobarrier.core.compiler import compile_epoch
-from infobarrier.core.decisions import Action, compatibility, compatible_many, decide, pairs_for
+from infobarrier.core.decisions import Action, compatibility, decide
 from infobarrier.core.directory import User
 from infobarrier.core.epoch import Epoch
+from infobarrier.core.search import SearchIndex
 
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
 GROUP_SIZE = 20
 MODES = {"single": Mode.SINGLE_SEGMENT, "multi": Mode.MULTI_SEGMENT}
-
-#: Targets from the issue: (label, figure key, comparison, threshold).
-APPLY_TARGET_S = 10.0
-BATCH_TARGET_PER_S = 1_000_000.0
+DEFAULT_ENGINES = ("infobarrier", "cedar", "casbin", "reference")
 
 Json = dict[str, Any]
 
@@ -61,16 +64,17 @@ Json = dict[str, Any]
 class Settings:
     """How much work each measurement does."""
 
-    calls: int = 200_000
-    batch: int = 100_000
-    batch_repeats: int = 10
-    agreement: int = 300
-    groups: int = 50
-    group_calls: int = 2_000
-    ref_pairs: int = 200
-    ref_users: int = 1_000
-    ref_groups: int = 5
-    ref_budget_s: float = 3.0
+    calls: int = 200_000  # single decisions (infobarrier: all; others: within the budget)
+    batch: int = 100_000  # pairs per batch
+    batch_repeats: int = 5
+    agreement: int = 200  # pairs checked against the reference before timing
+    groups: int = 20  # groups of 20 mutually compatible users
+    budget_s: float = 1.5  # per figure, for an engine that cannot do the whole workload
+    agreement_budget_s: float = 6.0  # per engine
+    changes: int = 20  # infobarrier's in-process directory changes (a distribution)
+    search_queries: int = 300  # per prefix length
+    server_seconds: float = 8.0  # HTTP load per kind
+    server_changes: int = 20
 
     @classmethod
     def quick(cls) -> Settings:
@@ -78,24 +82,25 @@ class Settings:
         return cls(
             calls=20_000,
             batch=100_000,
-            batch_repeats=3,
-            agreement=100,
-            groups=10,
-            group_calls=200,
-            ref_pairs=50,
-            ref_users=200,
-            ref_groups=1,
-            ref_budget_s=1.0,
+            batch_repeats=2,
+            agreement=80,
+            groups=5,
+            budget_s=0.3,
+            agreement_budget_s=2.0,
+            changes=5,
+            search_queries=50,
+            server_seconds=2.0,
+            server_changes=4,
         )
 
 
 class Disagreement(Exception):
-    """The engine and the reference model gave different answers."""
+    """Two engines gave different answers to the same question."""
 
 
 # -- machine ------------------------------------------------------------------------------
 def machine() -> Json:
-    """nproc, CPU model, memory, Python and numpy versions."""
+    """nproc, CPU model, memory, Python and library versions, load average."""
     model = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -113,12 +118,20 @@ def machine() -> Json:
     except OSError:
         pass
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    versions: Json = {"numpy": np.__version__}
+    for module in ("cedarpy", "casbin"):
+        try:
+            from importlib.metadata import version
+
+            versions[module] = version("pycasbin" if module == "casbin" else module)
+        except Exception:
+            versions[module] = None
     return {
         "nproc": nproc,
         "cpu_model": model,
         "memory_gb": mem_gb,
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "numpy": np.__version__,
+        **versions,
         "platform": platform.platform(),
         "loadavg_at_start": list(os.getloadavg()),
     }
@@ -129,18 +142,34 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_bytes() -> int:
+    """Current resident set size (``/proc/self/statm``)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
 # -- timing helpers -----------------------------------------------------------------------
-def sampled(items: Sequence[Any], fn: Callable[[Any], object], limit: int, budget_s: float) -> Json:
-    """Call ``fn`` on up to ``limit`` items, stopping once ``budget_s`` is spent."""
+def timed_loop(
+    fn: Callable[[Any, Any], object], a: Sequence[Any], b: Sequence[Any], budget_s: float
+) -> Json:
+    """``fn(a[i], b[i])`` in order until done or ``budget_s`` is spent (checked every 64)."""
+    gc.collect()
+    total = len(a)
     done = 0
     start = time.perf_counter_ns()
-    for item in items[:limit]:
-        fn(item)
-        done += 1
-        if (time.perf_counter_ns() - start) / 1e9 > budget_s:
+    limit = int(budget_s * 1e9)
+    while done < total:
+        stop = min(total, done + 64)
+        for x, y in zip(a[done:stop], b[done:stop], strict=True):
+            fn(x, y)
+        done = stop
+        if time.perf_counter_ns() - start > limit:
             break
-    elapsed = time.perf_counter_ns() - start
-    return {"sample": done, "mean_ns": elapsed / max(done, 1)}
+    ns = (time.perf_counter_ns() - start) / max(done, 1)
+    return {"sample": done, "workload": total, "ns": ns, "per_s": 1e9 / ns, "extrapolated": done < total}
 
 
 def random_pairs(rng: np.random.Generator, n: int, count: int) -> tuple[list[int], list[int]]:
@@ -150,10 +179,8 @@ def random_pairs(rng: np.random.Generator, n: int, count: int) -> tuple[list[int
 
 # -- agreement ----------------------------------------------------------------------------
 def agreement_pairs(epoch: Epoch, rng: np.random.Generator, count: int) -> list[tuple[int, int]]:
-    """Random pairs plus pairs chosen to hit each rule of §6 (about 1/6 of them)."""
+    """Pairs chosen to hit each rule of §6 (first), then random pairs."""
     n = len(epoch)
-    us, vs = random_pairs(rng, n, count)
-    pairs = list(zip(us, vs, strict=True))
     profile_of = epoch.profile_of
     pools = {
         "disabled": np.flatnonzero(~epoch.enabled),
@@ -163,229 +190,91 @@ def agreement_pairs(epoch: Epoch, rng: np.random.Generator, count: int) -> list[
     }
     targeted: list[tuple[int, int]] = []
     per_pool = max(1, count // 24)
-    for pool in pools.values():
-        if len(pool) == 0:
-            continue
-        for _ in range(per_pool):
+    for _ in range(per_pool):
+        for pool in pools.values():
+            if len(pool) == 0:
+                continue
             targeted.append((int(rng.choice(pool)), int(rng.integers(0, n))))
             targeted.append((int(rng.choice(pool)), int(rng.choice(pool))))
-    targeted += [(i, i) for i in rng.integers(0, n, size=per_pool).tolist()]
-    return targeted + pairs[: max(0, count - len(targeted))]
+        i = int(rng.integers(0, n))
+        targeted.append((i, i))
+    us, vs = random_pairs(rng, n, count)
+    pairs = targeted + list(zip(us, vs, strict=True))
+    return pairs[:count]
 
 
-def check_agreement(tenant: Tenant, epoch: Epoch, rng: np.random.Generator, count: int) -> Json:
-    """``compatibility(...).allowed`` must equal ``reference_model.compatible(...)``."""
-    users: list[User] = tenant.users
-    if list(epoch.user_ids) != [u.id for u in users]:
-        raise Disagreement("the epoch's users are not in the directory's order")
-    pairs = agreement_pairs(epoch, rng, count)
-    allowed = 0
+def check_agreement(
+    tenant: Tenant,
+    epoch: Epoch,
+    engines: dict[str, Engine],
+    pairs: list[tuple[int, int]],
+    groups: list[list[int]],
+    budget_s: float,
+) -> Json:
+    """Every engine, by handles, by UPN and in a batch, against ``reference_model``."""
+    users = tenant.users
+    config = tenant.config.active()
+    expected: list[bool] = []
     for u, v in pairs:
-        engine = compatibility(epoch, u, v)
-        expected = reference_model.compatible(tenant.directory, tenant.config, users[u], users[v])
-        if engine.allowed != expected:
-            raise Disagreement(
-                f"pair ({u}, {v}) = ({users[u].upn}, {users[v].upn}): engine says "
-                f"{engine.allowed} ({engine.code}: {engine.reason}); reference says {expected}. "
-                f"segments {epoch.segments_of(u)} / {epoch.segments_of(v)}; reference "
-                f"{reference_model.segments_of(tenant.directory, tenant.config, users[u])} / "
-                f"{reference_model.segments_of(tenant.directory, tenant.config, users[v])}"
-            )
-        allowed += engine.allowed
-    # The vectorised and boolean paths must agree with the explained one.
-    us, vs = random_pairs(rng, len(epoch), 5_000)
-    batch = compatible_many(epoch, np.array(us, np.intp), np.array(vs, np.intp))
-    for k, (u, v) in enumerate(zip(us, vs, strict=True)):
-        single = compatibility(epoch, u, v).allowed
-        hot = epoch.allowed(u, v)
-        if bool(batch[k]) != single or boolean_path(epoch, u, v) != single or hot != single:
-            raise Disagreement(
-                f"pair ({u}, {v}): compatibility {single}, compatible_many {bool(batch[k])}, "
-                f"boolean path {boolean_path(epoch, u, v)}, Epoch.allowed {hot}"
-            )
-    return {"pairs": len(pairs), "allowed": allowed, "internal_pairs": len(us), "ok": True}
-
-
-def boolean_path(epoch: Epoch, u: int, v: int) -> bool:
-    """The decision without its explanation."""
-    return bool(
-        u == v
-        or (
-            epoch.usable[u]
-            and epoch.usable[v]
-            and epoch.compat[epoch.profile_of[u], epoch.profile_of[v]]
-        )
-    )
-
-
-# -- memory -------------------------------------------------------------------------------
-def _str_bytes(values: Iterable[str]) -> int:
-    return sum(sys.getsizeof(v) for v in values)
-
-
-def memory(epoch: Epoch, users: Sequence[User]) -> Json:
-    """Bytes held by the epoch: numpy arrays exactly, Python objects by sys.getsizeof."""
-    n = max(len(epoch), 1)
-    per_user, tables, hot = 0, 0, 0
-    arrays: dict[str, int] = {}
-    hot_tables: dict[str, int] = {}
-    for name in Epoch.__slots__:
-        value = getattr(epoch, name)
-        if isinstance(value, np.ndarray):
-            arrays[name] = int(value.nbytes)
-            if value.ndim == 1 and value.shape[0] == len(epoch):
-                per_user += int(value.nbytes)
-            else:
-                tables += int(value.nbytes)
-        elif isinstance(value, array):
-            hot_tables[name] = sys.getsizeof(value)
-        elif isinstance(value, tuple) and value and isinstance(value[0], bytes):
-            hot_tables[name] = sys.getsizeof(value) + sum(sys.getsizeof(b) for b in value)
-    hot = sum(hot_tables.values())
-    index = epoch.upn_index
-    owned_keys = _str_bytes(k for k, i in index.items() if k is not users[i].upn)
-    big_ints = sum(sys.getsizeof(i) for i in index.values() if i > 256)
-    index_bytes = sys.getsizeof(index) + owned_keys + big_ints
-    tuples = sys.getsizeof(epoch.upns) + sys.getsizeof(epoch.user_ids)
-    profiles = sys.getsizeof(epoch.profiles) + sum(sys.getsizeof(p) for p in epoch.profiles)
-    shared = sum(1 for i, u in enumerate(users) if epoch.upns[i] is u.upn)
-    shared_bytes = _str_bytes(epoch.upns) + _str_bytes(epoch.user_ids)
-    python_total = index_bytes + tuples + profiles
-    return {
-        "arrays": arrays,
-        "array_bytes": per_user + tables,
-        "array_bytes_per_user": (per_user + tables) / n,
-        "per_user_array_bytes_per_user": per_user / n,
-        "profile_table_bytes": tables,
-        "hot_tables": hot_tables,
-        "hot_table_bytes_per_user": hot / n,
-        "python": {
-            "upn_index_bytes": index_bytes,
-            "upns_and_user_ids_tuple_bytes": tuples,
-            "profiles_bytes": profiles,
-            "total_bytes_per_user": python_total / n,
-            "shared_strings_bytes_per_user": shared_bytes / n,
-            "upns_shared_with_directory": shared == len(users),
-        },
-    }
-
-
-def explanation_cache(epoch: Epoch) -> Json:
-    """Size of the per-epoch explanation cache (grows with the profile pairs seen)."""
-    cache = epoch.explanations
-    size = sys.getsizeof(cache)
-    for key, value in cache.items():
-        size += sys.getsizeof(key) + sys.getsizeof(value) + sys.getsizeof(value[2])
-    return {"entries": len(cache), "bytes": size, "max_entries": len(epoch.profiles) ** 2}
-
-
-# -- the engine's figures -----------------------------------------------------------------
-def time_compile(tenant: Tenant, repeats: int) -> tuple[Epoch, Json]:
-    """``compile_epoch`` (apply's in-memory work); the best of ``repeats`` runs."""
-    runs: list[float] = []
-    cpu: list[float] = []
-    epoch: Epoch | None = None
-    for _ in range(repeats):
-        epoch = None
-        gc.collect()
-        start, start_cpu = time.perf_counter(), time.process_time()
-        epoch = compile_epoch(tenant.directory, tenant.config)
-        runs.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    assert epoch is not None
-    best = min(runs)
-    return epoch, {
-        "seconds": best,
-        "runs": runs,
-        "cpu_seconds": cpu[runs.index(best)],
-        "users_per_s": len(epoch) / best,
-    }
-
-
-def time_single(epoch: Epoch, us: list[int], vs: list[int]) -> Json:
-    """``compatibility`` on random pairs: first pass (cache filling) and warm pass."""
-    epoch.explanations.clear()
-    figures: Json = {"calls": len(us)}
-    for label in ("first", "warm"):
-        gc.collect()
-        start = time.perf_counter_ns()
-        for u, v in zip(us, vs, strict=True):
-            compatibility(epoch, u, v)
-        ns = (time.perf_counter_ns() - start) / len(us)
-        figures[f"{label}_ns"] = ns
-        figures[f"{label}_per_s"] = 1e9 / ns
-    figures["explanations"] = explanation_cache(epoch)
-    return figures
-
-
-def time_boolean(epoch: Epoch, us: list[int], vs: list[int]) -> Json:
-    """``u == v or (usable[u] and usable[v] and compat[profile[u], profile[v]])``."""
-    gc.collect()
-    start = time.perf_counter_ns()
-    for u, v in zip(us, vs, strict=True):
-        _ = u == v or (
-            epoch.usable[u]
-            and epoch.usable[v]
-            and epoch.compat[epoch.profile_of[u], epoch.profile_of[v]]
-        )
-    ns = (time.perf_counter_ns() - start) / len(us)
-    return {"calls": len(us), "ns": ns, "per_s": 1e9 / ns}
-
-
-def time_hot(epoch: Epoch, us: list[int], vs: list[int]) -> Json:
-    """``Epoch.allowed(u, v)``: the engine's own boolean hot path (plain-Python tables)."""
-    allowed = epoch.allowed
-    gc.collect()
-    start = time.perf_counter_ns()
-    for u, v in zip(us, vs, strict=True):
-        allowed(u, v)
-    ns = (time.perf_counter_ns() - start) / len(us)
-    return {"calls": len(us), "ns": ns, "per_s": 1e9 / ns}
-
-
-def time_all_allowed(epoch: Epoch, groups: list[list[int]], calls: int) -> Json:
-    """``Epoch.all_allowed(group)``: the boolean group check (each profile pair once)."""
-    rounds = max(1, calls // len(groups))
-    gc.collect()
-    start = time.perf_counter_ns()
-    allowed = 0
-    for _ in range(rounds):
-        for g in groups:
-            allowed += epoch.all_allowed(g)
-    ns = (time.perf_counter_ns() - start) / (rounds * len(groups))
-    return {
-        "calls": rounds * len(groups),
-        "ns": ns,
-        "allowed_share": allowed / (rounds * len(groups)),
-    }
-
-
-def time_batch(epoch: Epoch, rng: np.random.Generator, size: int, repeats: int) -> Json:
-    """``compatible_many`` on ``size`` random pairs; the median of ``repeats`` runs."""
-    n = len(epoch)
-    u: npt.NDArray[np.intp] = rng.integers(0, n, size=size).astype(np.intp)
-    v: npt.NDArray[np.intp] = rng.integers(0, n, size=size).astype(np.intp)
-    compatible_many(epoch, u, v)
-    runs: list[float] = []
-    for _ in range(repeats):
+        expected.append(reference_model.compatible(tenant.directory, config, users[u], users[v]))
+    expected_groups: list[bool] = []
+    for g in groups:
+        verdict = True
+        for i, a in enumerate(g):
+            for b in g[i + 1 :]:
+                if not reference_model.compatible(tenant.directory, config, users[a], users[b]):
+                    verdict = False
+                    break
+            if not verdict:
+                break
+        expected_groups.append(verdict)
+    report: Json = {"pairs": len(pairs), "allowed": sum(expected), "groups": len(groups)}
+    for name, engine in engines.items():
+        if name == "reference":
+            report[name] = {"pairs": len(pairs), "groups": len(groups)}
+            continue
         start = time.perf_counter()
-        result = compatible_many(epoch, u, v)
-        runs.append(time.perf_counter() - start)
-    median = float(np.median(runs))
-    return {
-        "pairs": size,
-        "median_s": median,
-        "best_s": min(runs),
-        "per_s": size / median,
-        "allowed_share": float(result.mean()),
-    }
+        checked = 0
+        for k, (u, v) in enumerate(pairs):
+            hu, hv = engine.handles([u, v])
+            by_handle = engine.decide(hu, hv)
+            by_upn = engine.decide_upn(users[u].upn.upper(), users[v].upn)
+            if by_handle != expected[k] or by_upn != expected[k]:
+                raise Disagreement(
+                    f"{name}: pair ({u}, {v}) = ({users[u].upn}, {users[v].upn}): by handle "
+                    f"{by_handle}, by UPN {by_upn}; reference {expected[k]}. Segments "
+                    f"{epoch.segments_of(u)} / {epoch.segments_of(v)}"
+                )
+            if name == "infobarrier" and compatibility(epoch, u, v).allowed != expected[k]:
+                raise Disagreement(f"infobarrier: compatibility({u}, {v}) disagrees")
+            checked += 1
+            if time.perf_counter() - start > budget_s and k >= 40:
+                break
+        sample = pairs[:checked]
+        batch = engine.decide_many(engine.prepare_many([p[0] for p in sample], [p[1] for p in sample]))
+        if [bool(x) for x in batch] != expected[:checked]:
+            raise Disagreement(f"{name}: the batch path disagrees with the reference")
+        groups_checked = 0
+        for g, want in zip(groups, expected_groups, strict=True):
+            got = engine.group(engine.handles(g))
+            if got != want:
+                raise Disagreement(f"{name}: group {g}: {got}, reference {want}")
+            if name == "infobarrier":
+                explained = decide(epoch, Action.GROUP_CHAT, g[0], g[1:]).allowed
+                if explained != want:
+                    raise Disagreement(f"infobarrier: decide(GROUP_CHAT) on {g}: {explained}")
+            groups_checked += 1
+            if time.perf_counter() - start > budget_s and groups_checked >= 2:
+                break
+        report[name] = {"pairs": checked, "groups": groups_checked}
+    return report
 
 
 def compatible_groups(epoch: Epoch, rng: np.random.Generator, count: int) -> list[list[int]]:
     """Groups of 20 users who are all mutually compatible (every pair gets checked).
 
-    Each is drawn from one profile whose users may reach each other (a segment whose
-    policy permits itself, or the unsegmented users).
+    Drawn from profiles whose users may reach each other (a segment that permits itself,
+    or the unsegmented users).
     """
     usable = epoch.usable
     eligible: list[npt.NDArray[np.intp]] = []
@@ -397,126 +286,300 @@ def compatible_groups(epoch: Epoch, rng: np.random.Generator, count: int) -> lis
             eligible.append(members)
         if len(eligible) >= 64:
             break
-    if not eligible:
-        return []
     groups: list[list[int]] = []
-    for _ in range(count):
+    for _ in range(count if eligible else 0):
         pool = eligible[int(rng.integers(0, len(eligible)))]
         groups.append([int(x) for x in rng.choice(pool, size=GROUP_SIZE, replace=False)])
     return groups
 
 
-def time_groups(epoch: Epoch, groups: list[list[int]], calls: int) -> Json:
-    """``decide(GROUP_CHAT, a, others19)``, warm (after one pass over the groups)."""
-    for g in groups:
-        decide(epoch, Action.GROUP_CHAT, g[0], g[1:])
-    rounds = max(1, calls // len(groups))
-    gc.collect()
-    start = time.perf_counter_ns()
-    allowed = 0
-    for _ in range(rounds):
-        for g in groups:
-            allowed += decide(epoch, Action.GROUP_CHAT, g[0], g[1:]).allowed
-    ns = (time.perf_counter_ns() - start) / (rounds * len(groups))
+# -- memory (infobarrier, exact) ----------------------------------------------------------
+def _str_bytes(values: Iterable[str]) -> int:
+    return sum(sys.getsizeof(v) for v in values)
+
+
+def epoch_memory(epoch: Epoch, users: Sequence[User]) -> Json:
+    """Bytes the epoch keeps: numpy arrays exactly, Python objects by ``sys.getsizeof``.
+
+    ``compiled``: the numpy arrays, the hot path's tables and the profiles: what
+    ``compile_epoch`` produces. ``decisions``: everything a decision by UPN reads:
+    ``compiled`` plus the UPN index (dict, its folded keys and int values), the
+    ``upns``/``user_ids`` tuples and the strings in them (shared with the directory, but
+    needed), and the explanation cache as it stands.
+    """
+    n = max(len(epoch), 1)
+    arrays: dict[str, int] = {}
+    hot: dict[str, int] = {}
+    for name in Epoch.__slots__:
+        value = getattr(epoch, name)
+        if isinstance(value, np.ndarray):
+            arrays[name] = int(value.nbytes)
+        elif isinstance(value, array):
+            hot[name] = sys.getsizeof(value)
+        elif isinstance(value, tuple) and value and isinstance(value[0], bytes):
+            hot[name] = sys.getsizeof(value) + sum(sys.getsizeof(b) for b in value)
+    profiles = sys.getsizeof(epoch.profiles) + sum(sys.getsizeof(p) for p in epoch.profiles)
+    compiled = sum(arrays.values()) + sum(hot.values()) + profiles
+    index = epoch.upn_index
+    owned_keys = _str_bytes(k for k, i in index.items() if k is not users[i].upn)
+    big_ints = sum(sys.getsizeof(i) for i in index.values() if i > 256)
+    index_bytes = sys.getsizeof(index) + owned_keys + big_ints
+    tuples = sys.getsizeof(epoch.upns) + sys.getsizeof(epoch.user_ids)
+    strings = _str_bytes(epoch.upns) + _str_bytes(epoch.user_ids)
+    cache = sys.getsizeof(epoch.explanations) + sum(
+        sys.getsizeof(k) + sys.getsizeof(v) + sys.getsizeof(v[2])
+        for k, v in epoch.explanations.items()
+    )
+    decisions = compiled + index_bytes + tuples + strings + cache
     return {
-        "calls": rounds * len(groups),
-        "ns": ns,
-        "allowed_share": allowed / (rounds * len(groups)),
+        "arrays": arrays,
+        "hot_tables": hot,
+        "profiles_bytes": profiles,
+        "compiled_bytes": compiled,
+        "compiled_per_user": compiled / n,
+        "upn_index_bytes": index_bytes,
+        "tuples_bytes": tuples,
+        "strings_bytes": strings,
+        "explanation_cache_bytes": cache,
+        "explanation_cache_entries": len(epoch.explanations),
+        "decisions_bytes": decisions,
+        "decisions_per_user": decisions / n,
     }
 
 
-# -- the reference's figures --------------------------------------------------------------
-def reference_group(tenant: Tenant, group: list[int]) -> bool:
-    """§7 group chat with the reference: every pair, in ``pairs_for`` order, first refusal."""
-    users = tenant.users
-    for a, b in pairs_for(Action.GROUP_CHAT, group[0], group[1:]):
-        if not reference_model.compatible(tenant.directory, tenant.config, users[a], users[b]):
-            return False
-    return True
+# -- per-engine figures -------------------------------------------------------------------
+def fast_decide(engine: Engine) -> tuple[Callable[[Any, Any], bool], Callable[[str, str], Any]]:
+    """The engine's own one-pair calls, without the adapter's extra Python frame."""
+    epoch = getattr(engine, "epoch", None)
+    if engine.name == "infobarrier" and epoch is not None:
+        return epoch.allowed, epoch.allowed_upn
+    return engine.decide, engine.decide_upn
 
 
-def time_reference(
+def time_engine(
+    engine: Engine,
     tenant: Tenant,
-    epoch: Epoch,
     settings: Settings,
     us: list[int],
     vs: list[int],
+    batch_us: list[int],
+    batch_vs: list[int],
     groups: list[list[int]],
-    random_groups: list[list[int]],
 ) -> Json:
-    """The reference evaluator on samples within the time budget, extrapolated."""
-    users, directory, config = tenant.users, tenant.directory, tenant.config
-    budget = settings.ref_budget_s
-    n = len(users)
-    ref: Json = {"budget_s": budget}
-
-    segs = sampled(
-        [users[int(i)] for i in np.linspace(0, n - 1, settings.ref_users).astype(int)],
-        lambda user: reference_model.segments_of(directory, config, user),
-        settings.ref_users,
-        budget,
+    """Single (handles, UPN), batch and group figures of one engine."""
+    users = tenant.users
+    fast = engine.name == "infobarrier"
+    budget = 1e9 if fast else settings.budget_s
+    by_handle, by_upn = fast_decide(engine)
+    out: Json = {}
+    out["single"] = timed_loop(by_handle, engine.handles(us), engine.handles(vs), budget)
+    out["single_upn"] = timed_loop(
+        by_upn, [users[u].upn for u in us], [users[v].upn for v in vs], budget
     )
-    ref["apply"] = {
-        "what": "segments_of for every user (the reference has no compile step)",
-        "sample_users": segs["sample"],
-        "per_user_ns": segs["mean_ns"],
-        "seconds": segs["mean_ns"] * n / 1e9,
-        "extrapolated": segs["sample"] < n,
+    # Batch: the whole workload when the engine can do it in the budget, else a sample.
+    if fast:
+        size = len(batch_us)
+    else:
+        size = int(min(len(batch_us), max(20, settings.budget_s * out["single"]["per_s"])))
+    prepared = engine.prepare_many(batch_us[:size], batch_vs[:size])
+    runs: list[float] = []
+    repeats = settings.batch_repeats if fast else 1
+    if fast:
+        engine.decide_many(prepared)  # warm
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        engine.decide_many(prepared)
+        runs.append(time.perf_counter() - start)
+    median = float(np.median(runs))
+    out["batch"] = {
+        "sample": size,
+        "workload": len(batch_us),
+        "seconds": median,
+        "per_s": size / median,
+        "extrapolated": size < len(batch_us),
     }
-    pairs = list(zip(us, vs, strict=True))
-    single = sampled(
-        pairs,
-        lambda p: reference_model.compatible(directory, config, users[p[0]], users[p[1]]),
-        settings.ref_pairs,
-        budget,
-    )
-    ref["single"] = {
-        "sample_pairs": single["sample"],
-        "ns": single["mean_ns"],
-        "per_s": 1e9 / single["mean_ns"],
-        "extrapolated": single["sample"] < len(us),
-    }
-    ref["batch"] = {
-        "what": "no batch path: per-pair rate",
-        "per_s": 1e9 / single["mean_ns"],
-        "extrapolated": True,
-    }
-    for key, chosen in (("group_compatible", groups), ("group_random", random_groups)):
-        if not chosen:
-            ref[key] = None
-            continue
-        outcome: list[bool] = []
-
-        def run(group: list[int], outcome: list[bool] = outcome) -> None:
-            outcome.append(reference_group(tenant, group))
-
-        timing = sampled(chosen, run, settings.ref_groups, budget)
-        for group, expected in zip(chosen, outcome, strict=False):
-            engine = decide(epoch, Action.GROUP_CHAT, group[0], group[1:]).allowed
-            if engine != expected:
-                raise Disagreement(f"group {group}: engine says {engine}, reference {expected}")
-        ref[key] = {
-            "sample_groups": timing["sample"],
-            "ns": timing["mean_ns"],
-            "extrapolated": timing["sample"] < len(chosen),
+    # Groups of 20 mutually compatible users: all 190 pairs are checked.
+    if groups:
+        handles = [engine.handles(g) for g in groups]
+        rounds = max(1, 2_000 // len(groups)) if fast else 1
+        gc.collect()
+        start = time.perf_counter_ns()
+        done = 0
+        for _ in range(rounds):
+            for h in handles:
+                engine.group(h)
+                done += 1
+                if not fast and time.perf_counter_ns() - start > settings.budget_s * 1e9:
+                    break
+        ns = (time.perf_counter_ns() - start) / done
+        out["group"] = {
+            "sample": done,
+            "workload": len(groups) * rounds,
+            "ns": ns,
+            "extrapolated": done < len(groups),
         }
-    return ref
+    else:
+        out["group"] = None
+    return out
+
+
+def time_infobarrier_extras(
+    epoch: Epoch, us: list[int], vs: list[int], groups: list[list[int]]
+) -> Json:
+    """The explained path: ``compatibility`` (first pass, then warm) and ``decide``."""
+    epoch.explanations.clear()
+    out: Json = {}
+    for label in ("first", "warm"):
+        out[f"compatibility_{label}"] = timed_loop(
+            lambda u, v: compatibility(epoch, u, v), us, vs, 1e9
+        )
+    if groups:
+        for g in groups:
+            decide(epoch, Action.GROUP_CHAT, g[0], g[1:])
+        rounds = max(1, 2_000 // len(groups))
+        start = time.perf_counter_ns()
+        for _ in range(rounds):
+            for g in groups:
+                decide(epoch, Action.GROUP_CHAT, g[0], g[1:])
+        out["decide_group"] = {"ns": (time.perf_counter_ns() - start) / (rounds * len(groups))}
+    return out
+
+
+def time_changes(
+    engines: dict[str, Engine], tenant: Tenant, epoch: Epoch, settings: Settings
+) -> Json:
+    """One user's department, until each engine's decision for a pair it flips shows it."""
+    from benchmarks.server import find_flip
+
+    flip = find_flip(tenant, epoch, np.random.default_rng(11))
+    member_of = tenant.directory.member_of_values(flip.before.id)
+    out: Json = {
+        "user": flip.before.upn,
+        "partner": flip.partner,
+        "from": flip.before.attributes["Department"],
+        "to": flip.after.attributes["Department"],
+        "allowed_before": flip.allowed_before,
+    }
+    # The reference reads the shared directory: it goes last.
+    order = sorted(engines, key=lambda name: name == "reference")
+    for name in order:
+        engine = engines[name]
+        hx, hy = engine.handles([flip.x, flip.y])
+        if engine.decide(hx, hy) != flip.allowed_before:
+            raise Disagreement(f"{name}: the pair's verdict before the change is wrong")
+        repeats = settings.changes if name == "infobarrier" else 1
+        latencies: list[float] = []
+        for k in range(repeats):
+            user, expected = flip.users(k)
+            gc.collect()
+            start = time.perf_counter_ns()
+            engine.change(flip.x, user, member_of)
+            seen = engine.decide(hx, hy)
+            latencies.append((time.perf_counter_ns() - start) / 1e6)
+            if seen != expected:
+                raise Disagreement(f"{name}: the change was not reflected ({seen} != {expected})")
+        out[name] = {
+            "count": len(latencies),
+            "p50_ms": float(np.percentile(latencies, 50)),
+            "p99_ms": float(np.percentile(latencies, 99)),
+            "max_ms": max(latencies),
+        }
+    return out
+
+
+def time_search(tenant: Tenant, epoch: Epoch, settings: Settings) -> Json:
+    """``SearchIndex.build`` over every user, then prefixes of 1-3 letters of real names."""
+    users = tenant.users
+    gc.collect()
+    before = rss_bytes()
+    start = time.perf_counter()
+    index = SearchIndex.build(users)
+    build_s = time.perf_counter() - start
+    grown = rss_bytes() - before
+    exact = (
+        sys.getsizeof(index.words)
+        + sum(sys.getsizeof(w) for w in index.words)
+        + index.owners.nbytes
+        + index.rank.nbytes
+    )
+    rng = np.random.default_rng(13)
+    n = len(users)
+
+    def user_at(i: int) -> User:
+        return users[i]
+
+    out: Json = {
+        "users": n,
+        "build_s": build_s,
+        "words": len(index.words),
+        "bytes": exact,
+        "bytes_per_user": exact / n,
+        "rss_growth_bytes": grown,
+        "limit": 25,
+    }
+    for length in (1, 2, 3):
+        latencies: list[float] = []
+        hits: list[int] = []
+        for _ in range(settings.search_queries):
+            actor = int(rng.integers(0, n))
+            words = users[int(rng.integers(0, n))].display_name.split()
+            prefix = words[int(rng.integers(0, len(words)))][:length].lower()
+            start = time.perf_counter_ns()
+            found = index.search(epoch, user_at, actor, prefix, 25)
+            latencies.append((time.perf_counter_ns() - start) / 1e6)
+            hits.append(len(found))
+        out[f"prefix_{length}"] = {
+            "queries": len(latencies),
+            "p50_ms": float(np.percentile(latencies, 50)),
+            "p99_ms": float(np.percentile(latencies, 99)),
+            "mean_results": float(np.mean(hits)),
+        }
+    return out
 
 
 # -- one configuration --------------------------------------------------------------------
+def build_engine(engine: Engine, repeats: int) -> Json:
+    """Build (the best of ``repeats`` wall times) and the resident memory it added."""
+    runs: list[float] = []
+    cpu: list[float] = []
+    grown = 0
+    for k in range(repeats):
+        gc.collect()
+        before = rss_bytes()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        engine.build()
+        runs.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+        gc.collect()
+        if k == 0:
+            grown = rss_bytes() - before
+    best = min(runs)
+    return {"seconds": best, "runs": runs, "cpu_seconds": cpu[runs.index(best)], "rss_bytes": grown}
+
+
 def run_one(
-    size: int, segments: int, mode: Mode, seed: int, settings: Settings, correlated: bool = True
+    size: int,
+    segments: int,
+    mode: Mode,
+    seed: int,
+    settings: Settings,
+    engine_names: Sequence[str],
+    *,
+    search: bool,
+    server: bool,
 ) -> Json:
-    """Generate, compile, check agreement, and measure one (size, segments, mode)."""
+    """Generate, build every engine, check agreement, and measure one configuration."""
     result: Json = {"size": size, "segments": segments, "mode": mode.value, "seed": seed}
-    if not correlated:
-        result["overlays"] = "random"
     start = time.perf_counter()
-    tenant = generate(TenantSpec(size, segments, mode, seed=seed, correlated_overlays=correlated))
+    tenant = generate(TenantSpec(size, segments, mode, seed=seed))
     result["generation_s"] = time.perf_counter() - start
     result["tenant"] = tenant.facts
+    classes = registry()
 
-    epoch, result["compile"] = time_compile(tenant, 3 if size <= 100_000 else 2)
+    first = classes["infobarrier"](tenant, None)  # type: ignore[arg-type]
+    builds: Json = {"infobarrier": build_engine(first, 3 if size <= 100_000 else 2)}
+    epoch: Epoch = first.epoch
     counts = np.bincount(epoch.profile_of, minlength=len(epoch.profiles))
     result["epoch"] = {
         "profiles": len(epoch.profiles),
@@ -525,58 +588,55 @@ def run_one(
         "unsegmented": int(counts[0]),
         "usable": int(epoch.usable.sum()),
     }
+    engines: dict[str, Engine] = {"infobarrier": first}
+    skipped: Json = {}
+    for name in engine_names:
+        if name == "infobarrier":
+            continue
+        engine = classes[name](tenant, epoch)
+        reason = engine.unsupported()
+        if reason is not None:
+            skipped[name] = reason
+            continue
+        builds[name] = build_engine(engine, 1)
+        engines[name] = engine
+    result["build"] = builds
+    result["skipped"] = skipped
+    result["models"] = {name: e.model for name, e in engines.items()}
 
     rng = np.random.default_rng(seed + size + segments)
-    result["agreement"] = check_agreement(tenant, epoch, rng, settings.agreement)
-    result["memory"] = memory(epoch, tenant.users)
-
-    us, vs = random_pairs(rng, size, settings.calls)
-    result["single"] = time_single(epoch, us, vs)
-    result["boolean"] = time_boolean(epoch, us, vs)
-    result["hot"] = time_hot(epoch, us, vs)
-    result["batch"] = time_batch(epoch, rng, settings.batch, settings.batch_repeats)
-
     groups = compatible_groups(epoch, rng, settings.groups)
     random_groups = [
-        [int(x) for x in rng.choice(size, size=GROUP_SIZE, replace=False)]
-        for _ in range(settings.groups)
+        [int(x) for x in rng.choice(size, size=GROUP_SIZE, replace=False)] for _ in range(3)
     ]
-    result["group_compatible"] = (
-        time_groups(epoch, groups, settings.group_calls) if groups else None
+    pairs = agreement_pairs(epoch, rng, settings.agreement)
+    result["agreement"] = check_agreement(
+        tenant, epoch, engines, pairs, groups[:2] + random_groups, settings.agreement_budget_s
     )
-    result["group_random"] = time_groups(epoch, random_groups, settings.group_calls)
-    for g in groups + random_groups:
-        if epoch.all_allowed(g) != decide(epoch, Action.GROUP_CHAT, g[0], g[1:]).allowed:
-            raise Disagreement(f"group {g}: Epoch.all_allowed disagrees with decide")
-    result["all_allowed"] = (
-        time_all_allowed(epoch, groups, settings.group_calls * 10) if groups else None
-    )
-    result["memory"]["explanation_cache"] = explanation_cache(epoch)
 
-    result["reference"] = time_reference(tenant, epoch, settings, us, vs, groups, random_groups)
-    result["speedup"] = speedups(result)
+    us, vs = random_pairs(rng, size, settings.calls)
+    batch_us, batch_vs = random_pairs(rng, size, settings.batch)
+    figures: Json = {}
+    for name, engine in engines.items():
+        figures[name] = time_engine(engine, tenant, settings, us, vs, batch_us, batch_vs, groups)
+    result["figures"] = figures
+    result["infobarrier_explained"] = time_infobarrier_extras(epoch, us, vs, groups)
+    result["memory"] = epoch_memory(epoch, tenant.users)
+    if search:
+        result["search"] = time_search(tenant, epoch, settings)
+    if server:
+        from benchmarks import server as service
+
+        result["server"] = service.run(
+            tenant,
+            epoch,
+            seconds=settings.server_seconds,
+            changes=settings.server_changes,
+        )
+    result["change"] = time_changes(engines, tenant, epoch, settings)
     result["peak_rss_mb"] = peak_rss_mb()
     result["loadavg_1min_after"] = os.getloadavg()[0]
     return result
-
-
-def speedups(r: Json) -> Json:
-    """reference time / infobarrier time, per figure."""
-    ref = r["reference"]
-    out: Json = {
-        "apply": ref["apply"]["seconds"] / r["compile"]["seconds"],
-        "single_first": ref["single"]["ns"] / r["single"]["first_ns"],
-        "single_warm": ref["single"]["ns"] / r["single"]["warm_ns"],
-        "boolean": ref["single"]["ns"] / r["boolean"]["ns"],
-        "hot": ref["single"]["ns"] / r["hot"]["ns"],
-        "batch": r["batch"]["per_s"] / ref["batch"]["per_s"],
-    }
-    for key in ("group_compatible", "group_random"):
-        if r[key] and ref[key]:
-            out[key] = ref[key]["ns"] / r[key]["ns"]
-    if r["all_allowed"] and ref["group_compatible"]:
-        out["all_allowed"] = ref["group_compatible"]["ns"] / r["all_allowed"]["ns"]
-    return out
 
 
 # -- output -------------------------------------------------------------------------------
@@ -594,252 +654,374 @@ def fmt_time(ns: float) -> str:
 def fmt_rate(per_s: float) -> str:
     """A rate in k/s or M/s."""
     if per_s >= 1e6:
-        return f"{per_s / 1e6:,.1f} M/s"
+        return f"{per_s / 1e6:,.2f} M/s"
     if per_s >= 1e3:
         return f"{per_s / 1e3:,.1f} k/s"
     return f"{per_s:,.1f} /s"
 
 
 def fmt_x(x: float | None) -> str:
-    """A speedup."""
-    if x is None:
+    """A ratio."""
+    if x is None or x != x:
         return "-"
-    return f"×{x:,.0f}" if x >= 10 else f"×{x:,.1f}"
+    if x >= 10:
+        return f"×{x:,.0f}"
+    return f"×{x:,.1f}"
 
 
-def table_rows(r: Json) -> list[tuple[str, str, str, str, str]]:
-    """(figure, infobarrier, reference, speedup, note) rows of one configuration."""
-    ref, sp, mem = r["reference"], r["speedup"], r["memory"]
+def _cost(r: Json, engine: str, figure: str) -> tuple[float, bool] | None:
+    """(cost, extrapolated) of a figure: seconds or ns per unit (lower is better)."""
+    if figure == "build":
+        b = r["build"].get(engine)
+        return (b["seconds"] * 1e9, False) if b else None
+    if figure == "memory":
+        b = r["build"].get(engine)
+        return (b["rss_bytes"] / r["size"], False) if b else None
+    if figure == "change":
+        c = r.get("change", {}).get(engine)
+        return (c["p50_ms"] * 1e6, False) if c else None
+    f = r["figures"].get(engine)
+    if f is None:
+        return None
+    if figure == "batch":
+        return 1e9 / f["batch"]["per_s"], f["batch"]["extrapolated"]
+    if figure == "group":
+        return (f["group"]["ns"], f["group"]["extrapolated"]) if f["group"] else None
+    return f[figure]["ns"], f[figure]["extrapolated"]
 
-    def ex(flag: bool) -> str:
-        return " (extrap.)" if flag else ""
 
-    rows: list[tuple[str, str, str, str, str]] = [
-        (
-            "apply: compile_epoch",
-            fmt_time(r["compile"]["seconds"] * 1e9),
-            fmt_time(ref["apply"]["seconds"] * 1e9) + ex(ref["apply"]["extrapolated"]),
-            fmt_x(sp["apply"]),
-            f"CPU {r['compile']['cpu_seconds']:.2f} s; ref: segments_of × N, sample "
-            f"{ref['apply']['sample_users']} users",
-        ),
-        (
-            "epoch numpy arrays / user",
-            f"{mem['array_bytes_per_user']:,.1f} B",
-            "-",
-            "-",
-            f"per-user arrays {mem['per_user_array_bytes_per_user']:.1f} B + profile "
-            f"tables {mem['profile_table_bytes'] / 1e6:,.2f} MB",
-        ),
-        (
-            "epoch Python objects / user",
-            f"{mem['python']['total_bytes_per_user']:,.1f} B",
-            "-",
-            "-",
-            "getsizeof: UPN index (+folded keys), upns/user_ids tuples, profiles; "
-            f"+{mem['python']['shared_strings_bytes_per_user']:.0f} B/user of strings "
-            "shared with the Directory",
-        ),
-        (
-            "epoch hot-path tables / user",
-            f"{mem.get('hot_table_bytes_per_user', 0.0):,.1f} B",
-            "-",
-            "-",
-            "getsizeof: "
-            + ", ".join(f"{k} {v / 1e6:,.2f} MB" for k, v in mem.get("hot_tables", {}).items()),
-        ),
-        (
-            "single decision, first pass",
-            fmt_time(r["single"]["first_ns"]),
-            fmt_time(ref["single"]["ns"]) + ex(ref["single"]["extrapolated"]),
-            fmt_x(sp["single_first"]),
-            f"compatibility(), {r['single']['calls']:,} random pairs, explanation cache "
-            "empty at start",
-        ),
-        (
-            "single decision, warm",
-            fmt_time(r["single"]["warm_ns"]),
-            fmt_time(ref["single"]["ns"]) + ex(ref["single"]["extrapolated"]),
-            fmt_x(sp["single_warm"]),
-            f"same pairs again; ref sample {ref['single']['sample_pairs']} pairs",
-        ),
-        (
-            "single decisions/s, warm",
-            fmt_rate(r["single"]["warm_per_s"]),
-            fmt_rate(ref["single"]["per_s"]) + ex(ref["single"]["extrapolated"]),
-            fmt_x(sp["single_warm"]),
-            "",
-        ),
-        (
-            "boolean path",
-            f"{fmt_time(r['boolean']['ns'])} = {fmt_rate(r['boolean']['per_s'])}",
-            fmt_time(ref["single"]["ns"]) + ex(ref["single"]["extrapolated"]),
-            fmt_x(sp["boolean"]),
-            "usable[u] and usable[v] and compat[profile[u], profile[v]]",
-        ),
-        (
-            "Epoch.allowed (hot path)",
-            f"{fmt_time(r['hot']['ns'])} = {fmt_rate(r['hot']['per_s'])}",
-            fmt_time(ref["single"]["ns"]) + ex(ref["single"]["extrapolated"]),
-            fmt_x(sp["hot"]),
-            "the engine's boolean path: plain-Python keys/rows tables",
-        ),
-        (
-            "batch compatible_many",
-            fmt_rate(r["batch"]["per_s"]),
-            fmt_rate(ref["batch"]["per_s"]) + " (extrap.)",
-            fmt_x(sp["batch"]),
-            f"{r['batch']['pairs']:,} random pairs, median of runs; ref: per-pair rate",
-        ),
-    ]
-    if r.get("all_allowed") and ref["group_compatible"]:
-        rows.append(
-            (
-                "Epoch.all_allowed, 20 compatible",
-                fmt_time(r["all_allowed"]["ns"]),
-                fmt_time(ref["group_compatible"]["ns"])
-                + ex(ref["group_compatible"]["extrapolated"]),
-                fmt_x(sp.get("all_allowed")),
-                "boolean group check (each pair of profiles once), same groups",
-            )
-        )
-    for key, label, note in (
-        ("group_compatible", "group chat of 20, compatible", "all 190 pairs checked"),
-        ("group_random", "group chat of 20, random", "stops at the first refusal"),
-    ):
-        if r[key] is None or ref[key] is None:
-            rows.append((label, "-", "-", "-", "no 20 mutually compatible users"))
-            continue
-        rows.append(
-            (
-                label,
-                fmt_time(r[key]["ns"]),
-                fmt_time(ref[key]["ns"]) + ex(ref[key]["extrapolated"]),
-                fmt_x(sp.get(key)),
-                f"decide(GROUP_CHAT); {note}; allowed {r[key]['allowed_share']:.0%}; "
-                f"ref sample {ref[key]['sample_groups']} groups",
-            )
-        )
+FIGURES = (
+    ("build", "build (apply)"),
+    ("memory", "memory kept / user (RSS)"),
+    ("single", "single decision, handles"),
+    ("single_upn", "single decision, by UPN"),
+    ("batch", "batch of 100k pairs"),
+    ("group", "group of 20 (190 pairs)"),
+    ("change", "directory change → reflected"),
+)
+
+
+def _cell(figure: str, cost: tuple[float, bool] | None) -> str:
+    if cost is None:
+        return "-"
+    value, extrapolated = cost
+    star = "*" if extrapolated else ""
+    if figure == "memory":
+        return f"{value:,.0f} B"
+    if figure in ("single", "single_upn"):
+        return f"{fmt_time(value)} ({fmt_rate(1e9 / value)}){star}"
+    if figure == "batch":
+        return f"{fmt_rate(1e9 / value)}{star}"
+    return fmt_time(value) + star
+
+
+def table(r: Json) -> list[list[str]]:
+    """Rows of one configuration: figure, each engine, then infobarrier's ratio to each."""
+    engines = [e for e in r["build"] if e != "infobarrier"]
+    header = ["figure", "infobarrier", *engines, *(f"× {e}" for e in engines)]
+    rows = [header]
+    for key, label in FIGURES:
+        ours = _cost(r, "infobarrier", key)
+        cells = [label, _cell(key, ours)]
+        ratios: list[str] = []
+        for e in engines:
+            theirs = _cost(r, e, key)
+            cells.append(_cell(key, theirs))
+            if ours is None or theirs is None or ours[0] <= 0 or key == "memory":
+                ratios.append("-" if key != "memory" or theirs is None or ours is None else fmt_x(theirs[0] / ours[0]))
+            else:
+                ratios.append(fmt_x(theirs[0] / ours[0]))
+        rows.append(cells + ratios)
     return rows
 
 
-def print_table(r: Json) -> None:
-    """One plain-text table per configuration."""
+def print_rows(rows: list[list[str]]) -> None:
+    """Plain-text columns."""
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    for k, row in enumerate(rows):
+        cells = [row[c].ljust(widths[c]) if c == 0 else row[c].rjust(widths[c]) for c in range(len(row))]
+        print("  ".join(cells))
+        if k == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def print_result(r: Json) -> None:
+    """One table per configuration, with the infobarrier-only figures below it."""
     t, e, a = r["tenant"], r["epoch"], r["agreement"]
     title = f"{r['size']:,} users · {r['segments']:,} segments · {r['mode']}  (seed {r['seed']})"
-    if r.get("overlays"):
-        title += f"  [{r['overlays']} overlays]"
     print()
     print("=" * len(title))
     print(title)
     print("=" * len(title))
     print(
-        f"generated in {r['generation_s']:.2f} s (not part of apply): {t['groups']:,} groups, "
+        f"generated in {r['generation_s']:.1f} s: {t['groups']:,} groups, "
         f"{t['group_memberships']:,} memberships, {t['policies']} Active policies "
         f"({t['block_policies']} block, {t['allow_policies']} allow), "
-        f"{t['unsegmented_share']:.1%} unsegmented"
+        f"{t['unsegmented_share']:.1%} unsegmented; {e['profiles']:,} profiles, "
+        f"{e['conflicts']:,} users in IBPolicyConflict"
+    )
+    checked = ", ".join(
+        f"{name} {v['pairs']} pairs/{v['groups']} groups"
+        for name, v in a.items()
+        if isinstance(v, dict)
+    )
+    print(f"agreement with reference_model: OK ({a['allowed']}/{a['pairs']} allowed; {checked})")
+    for name, why in r["skipped"].items():
+        print(f"not run: {name}: {why}")
+    print()
+    print_rows(table(r))
+    m, x = r["memory"], r["infobarrier_explained"]
+    ib = r["figures"]["infobarrier"]
+    print(
+        f"\ninfobarrier: compiled epoch {m['compiled_per_user']:.1f} B/user, everything a "
+        f"decision by UPN reads {m['decisions_per_user']:.1f} B/user (UPN index "
+        f"{m['upn_index_bytes'] / 1e6:,.1f} MB, strings {m['strings_bytes'] / 1e6:,.1f} MB); "
+        f"build CPU {r['build']['infobarrier']['cpu_seconds']:.2f} s"
     )
     print(
-        f"epoch: {e['profiles']:,} profiles ({e['multi_segment_profiles']:,} multi-segment), "
-        f"{e['conflicts']:,} users in IBPolicyConflict; agreement with reference_model on "
-        f"{a['pairs']} pairs: OK ({a['allowed']} allowed); peak RSS {r['peak_rss_mb']:,.0f} MB; "
-        f"load average {r['loadavg_1min_after']:.2f}"
+        f"infobarrier explained: compatibility() first pass "
+        f"{fmt_time(x['compatibility_first']['ns'])}, warm {fmt_time(x['compatibility_warm']['ns'])}"
+        + (f"; decide(GROUP_CHAT) of 20 {fmt_time(x['decide_group']['ns'])}" if "decide_group" in x else "")
+        + f"; single by handles {fmt_rate(ib['single']['per_s'])}"
     )
-    header = ("figure", "infobarrier", "reference", "speedup", "note")
-    rows = [header, *table_rows(r)]
-    widths = [max(len(row[c]) for row in rows) for c in range(4)]
-    print()
-    for k, row in enumerate(rows):
-        cells = [row[c].ljust(widths[c]) if c == 0 else row[c].rjust(widths[c]) for c in range(4)]
-        print("  ".join(cells) + "  " + row[4])
-        if k == 0:
-            print("  ".join("-" * w for w in widths) + "  " + "-" * 4)
+    c = r["change"]["infobarrier"]
+    print(
+        f"infobarrier directory change (patch_epoch, {c['count']} changes): p50 "
+        f"{c['p50_ms']:.3f} ms, p99 {c['p99_ms']:.3f} ms"
+    )
+    if "search" in r:
+        s = r["search"]
+        print(
+            f"search over {s['users']:,} users: build {s['build_s']:.2f} s, "
+            f"{s['bytes_per_user']:.0f} B/user; "
+            + "; ".join(
+                f"{k[-1]}-letter prefix p50 {s[k]['p50_ms']:.2f} ms p99 {s[k]['p99_ms']:.2f} ms"
+                for k in ("prefix_1", "prefix_2", "prefix_3")
+            )
+        )
+    if "server" in r:
+        print_server(r["server"])
+    print(
+        f"peak RSS {r['peak_rss_mb']:,.0f} MB; load average {r['loadavg_1min_after']:.2f}; "
+        "* = timed on a sample (extrapolated)"
+    )
     sys.stdout.flush()
 
 
-def targets(results: list[Json]) -> list[Json]:
-    """The issue's targets next to the measured figures (largest size measured)."""
-    if not results:
+def print_server(s: Json) -> None:
+    """The service figures."""
+    ls, lb = s["load_single"], s["load_batch"]
+    ch = s["change_server"]
+    cp = s["change_in_process"]
+    print(
+        f"server ({s['users']:,} users, {s['db']}): seed {s['seed_s']:.1f} s, apply "
+        f"{s['apply_s']:.1f} s, cold first decision {s['server_cold_first_decision_s']:.2f} s"
+    )
+    print(
+        f"  HTTP GET /relationship: {ls['requests_per_s']:,.0f} req/s, p50 {ls['p50_ms']:.2f} ms, "
+        f"p99 {ls['p99_ms']:.2f} ms ({ls['threads']} client threads, {ls['errors']} errors)"
+    )
+    print(
+        f"  HTTP POST /decisions × {lb['batch']:,}: {lb['decisions_per_s']:,.0f} decisions/s, "
+        f"p50 {lb['p50_ms']:.1f} ms, p99 {lb['p99_ms']:.1f} ms ({lb['errors']} errors)"
+    )
+    print(
+        f"  directory change until /relationship reflects it: HTTP PATCH p50 "
+        f"{ch['http']['p50_ms']:.1f} ms p99 {ch['http']['p99_ms']:.1f} ms; SCIM PATCH p50 "
+        f"{ch['scim']['p50_ms']:.1f} ms p99 {ch['scim']['p99_ms']:.1f} ms; in-process "
+        f"(DirectoryHandler + EpochProvider) p50 {cp['p50_ms']:.1f} ms p99 {cp['p99_ms']:.1f} ms"
+    )
+
+
+def growth(results: list[Json]) -> list[list[str]]:
+    """How each cost grows from the smallest to the largest size, per engine."""
+    sizes = sorted({r["size"] for r in results})
+    if len(sizes) < 2:
         return []
-    largest = max(r["size"] for r in results)
-    at = [r for r in results if r["size"] == largest]
-    worst_apply = max(at, key=lambda r: r["compile"]["seconds"])
-    worst_batch = min(results, key=lambda r: r["batch"]["per_s"])
+    lo, hi = sizes[0], sizes[-1]
+    rows = [["configuration", "figure", "engine", f"{lo:,}", f"{hi:,}", "growth"]]
+    for segments in sorted({r["segments"] for r in results}):
+        for mode in dict.fromkeys(r["mode"] for r in results):
+            at = {
+                r["size"]: r
+                for r in results
+                if r["segments"] == segments and r["mode"] == mode
+            }
+            if lo not in at or hi not in at:
+                continue
+            for key, label in FIGURES:
+                for engine in at[hi]["build"]:
+                    a, b = _cost(at[lo], engine, key), _cost(at[hi], engine, key)
+                    if a is None or b is None:
+                        continue
+                    rows.append(
+                        [
+                            f"{segments} seg, {mode}",
+                            label,
+                            engine,
+                            _cell(key, a),
+                            _cell(key, b),
+                            fmt_x(b[0] / a[0]) if a[0] > 0 else "-",
+                        ]
+                    )
+    return rows
+
+
+# -- targets ------------------------------------------------------------------------------
+def targets(results: list[Json]) -> list[Json]:
+    """The issue's targets next to the measured figures."""
+    goals: list[Json] = []
 
     def where(r: Json) -> str:
-        return f"{r['size']:,} users, {r['segments']} segments, {r['mode']}"
+        return f"{r['size']:,} users, {r['segments']} seg, {r['mode']}"
 
-    return [
+    with_cedar = [r for r in results if "cedar" in r["figures"]]
+
+    def ratio(r: Json, key: str) -> float:
+        return _cost(r, "cedar", key)[0] / _cost(r, "infobarrier", key)[0]  # type: ignore[index]
+
+    if with_cedar:
+        worst = min(with_cedar, key=lambda r: ratio(r, "single"))
+        slowest = min(results, key=lambda r: r["figures"]["infobarrier"]["single"]["per_s"])
+        per_s = slowest["figures"]["infobarrier"]["single"]["per_s"]
+        goals.append(
+            {
+                "target": "single calls ≥ 20× cedarpy's throughput, > 1 M/s",
+                "measured": f"×{ratio(worst, 'single'):,.0f} ({where(worst)}); slowest "
+                f"{fmt_rate(per_s)} ({where(slowest)})",
+                "met": ratio(worst, "single") >= 20 and per_s > 1e6,
+            }
+        )
+        for key, label, need in (
+            ("batch", "batches ≥ 100× cedarpy's", 100),
+            ("group", "20-person group check ≥ 100× faster than cedarpy", 100),
+        ):
+            have = [r for r in with_cedar if _cost(r, "cedar", key) and _cost(r, "infobarrier", key)]
+            if have:
+                w = min(have, key=lambda r, k=key: ratio(r, k))  # type: ignore[misc]
+                goals.append(
+                    {
+                        "target": label,
+                        "measured": f"×{ratio(w, key):,.0f} (worst: {where(w)})",
+                        "met": ratio(w, key) >= need,
+                    }
+                )
+    big = [r for r in results if r["size"] >= 1_000_000 and r["segments"] == 500]
+    if big:
+        worst = max(big, key=lambda r: r["build"]["infobarrier"]["seconds"])
+        secs = worst["build"]["infobarrier"]["seconds"]
+        goals.append(
+            {
+                "target": "1M users, 500 segments: apply < 10 s",
+                "measured": f"{secs:.2f} s wall, {worst['build']['infobarrier']['cpu_seconds']:.2f} s "
+                f"CPU (worst: {where(worst)})",
+                "met": secs < 10,
+            }
+        )
+        comp = max(big, key=lambda r: r["memory"]["compiled_per_user"])
+        dec = max(big, key=lambda r: r["memory"]["decisions_per_user"])
+        goals.append(
+            {
+                "target": "1M users, 500 segments: compiled epoch < 150 B/user",
+                "measured": f"{comp['memory']['compiled_per_user']:.1f} B/user (worst: {where(comp)})",
+                "met": comp["memory"]["compiled_per_user"] < 150,
+            }
+        )
+        goals.append(
+            {
+                "target": "1M users, 500 segments: all kept for decisions (UPN index incl.) < 400 B/user",
+                "measured": f"{dec['memory']['decisions_per_user']:.1f} B/user (worst: {where(dec)})",
+                "met": dec["memory"]["decisions_per_user"] < 400,
+            }
+        )
+    largest = max(r["size"] for r in results)
+    at = [r for r in results if r["size"] == largest]
+    worst = max(at, key=lambda r: r["change"]["infobarrier"]["p50_ms"])
+    c = worst["change"]["infobarrier"]
+    goals.append(
         {
-            "target": f"{largest:,} users applied in under {APPLY_TARGET_S:.0f} s"
-            + ("" if largest >= 1_000_000 else " (target is for 1,000,000 users)"),
-            "measured": f"{worst_apply['compile']['seconds']:.2f} s wall, "
-            f"{worst_apply['compile']['cpu_seconds']:.2f} s CPU (worst: {where(worst_apply)})",
-            "met": largest >= 1_000_000 and worst_apply["compile"]["seconds"] < APPLY_TARGET_S,
-            "applicable": largest >= 1_000_000,
-        },
-        {
-            "target": "batch decisions well above 1M/s",
-            "measured": f"{fmt_rate(worst_batch['batch']['per_s'])} (worst: {where(worst_batch)})",
-            "met": worst_batch["batch"]["per_s"] > BATCH_TARGET_PER_S,
-            "applicable": True,
-        },
-    ]
+            "target": "directory change reflected < 1 ms in-process",
+            "measured": f"p50 {c['p50_ms']:.3f} ms, p99 {c['p99_ms']:.3f} ms (worst: {where(worst)})",
+            "met": c["p50_ms"] < 1,
+        }
+    )
+    servers = [r for r in results if "server" in r]
+    for r in servers:
+        ch = r["server"]["change_server"]
+        for label in ("http", "scim"):
+            goals.append(
+                {
+                    "target": f"directory change reflected < 50 ms through {label.upper()}",
+                    "measured": f"p50 {ch[label]['p50_ms']:.1f} ms, p99 {ch[label]['p99_ms']:.1f} ms "
+                    f"({r['server']['users']:,} users, SQLite)",
+                    "met": ch[label]["p50_ms"] < 50,
+                }
+            )
+        lb = r["server"]["load_batch"]
+        goals.append(
+            {
+                "target": "HTTP decisions in batches of 1,000: ≥ 200k decisions/s",
+                "measured": f"{lb['decisions_per_s']:,.0f}/s, p50 {lb['p50_ms']:.1f} ms, "
+                f"p99 {lb['p99_ms']:.1f} ms ({r['server']['users']:,} users)",
+                "met": lb["decisions_per_s"] >= 200_000,
+            }
+        )
+    searched = [r for r in results if "search" in r]
+    if searched:
+        s = max(searched, key=lambda r: r["size"])["search"]
+        p50 = max(s[f"prefix_{k}"]["p50_ms"] for k in (1, 2, 3))
+        goals.append(
+            {
+                "target": "search over 1M users: p50 < 5 ms"
+                + ("" if s["users"] >= 1_000_000 else f" (measured at {s['users']:,})"),
+                "measured": "; ".join(
+                    f"{k}-letter p50 {s[f'prefix_{k}']['p50_ms']:.2f} ms, p99 "
+                    f"{s[f'prefix_{k}']['p99_ms']:.2f} ms"
+                    for k in (1, 2, 3)
+                ),
+                "met": p50 < 5 and s["users"] >= 1_000_000,
+            }
+        )
+    return goals
 
 
-def markdown(results: list[Json]) -> str:
-    """A Markdown summary for the README: apply and memory, then decisions."""
-    nan = float("nan")
-    apply_lines = [
-        "| users | segments | mode | profiles | apply: wall (CPU) | reference apply "
-        "| speedup | numpy arrays B/user | hot tables B/user | Python objects B/user "
-        "| load |",
-        "|" + "---|" * 11,
-    ]
-    decision_lines = [
-        "| users | segments | mode | single, first pass | single, warm | reference single "
-        "| boolean path | Epoch.allowed | batch | group of 20 (190 pairs) "
-        "| Epoch.all_allowed 20 | reference group of 20 |",
-        "|" + "---|" * 12,
-    ]
+def markdown(payload: Json) -> str:
+    """Markdown tables for the README: one per configuration, growth, targets."""
+    results: list[Json] = payload["results"]
+    out: list[str] = []
+
+    def md(rows: list[list[str]]) -> None:
+        out.append("| " + " | ".join(rows[0]) + " |")
+        out.append("|" + "---|" * len(rows[0]))
+        for row in rows[1:]:
+            out.append("| " + " | ".join(row) + " |")
+        out.append("")
+
     for r in results:
-        ref, mem = r["reference"], r["memory"]
-        group, ref_group, fast = (
-            r["group_compatible"],
-            ref["group_compatible"],
-            r.get("all_allowed"),
+        out.append(
+            f"**{r['size']:,} users · {r['segments']} segments · {r['mode']}** "
+            f"({r['epoch']['profiles']:,} profiles; load {r['loadavg_1min_after']:.1f})"
         )
-        head = f"| {r['size']:,} | {r['segments']} | {r['mode']} "
-        apply_lines.append(
-            head + f"| {r['epoch']['profiles']:,} "
-            f"| {fmt_time(r['compile']['seconds'] * 1e9)} "
-            f"({fmt_time(r['compile']['cpu_seconds'] * 1e9)}) "
-            f"| {fmt_time(ref['apply']['seconds'] * 1e9)}* "
-            f"| {fmt_x(r['speedup']['apply'])} "
-            f"| {mem['array_bytes_per_user']:.1f} "
-            f"| {mem.get('hot_table_bytes_per_user', nan):.1f} "
-            f"| {mem['python']['total_bytes_per_user']:.0f} "
-            f"| {r.get('loadavg_1min_after', nan):.1f} |"
-        )
-        decision_lines.append(
-            head + f"| {fmt_time(r['single']['first_ns'])} "
-            f"| {fmt_time(r['single']['warm_ns'])} ({fmt_rate(r['single']['warm_per_s'])}) "
-            f"| {fmt_time(ref['single']['ns'])}* "
-            f"| {fmt_time(r['boolean']['ns'])} "
-            f"| {fmt_time(r['hot']['ns']) if 'hot' in r else '-'} "
-            f"| {fmt_rate(r['batch']['per_s'])} "
-            f"| {fmt_time(group['ns']) if group else '-'} "
-            f"| {fmt_time(fast['ns']) if fast else '-'} "
-            f"| {fmt_time(ref_group['ns']) + '*' if ref_group else '-'} |"
-        )
-    return "\n".join([*apply_lines, "", *decision_lines])
+        out.append("")
+        md(table(r))
+    rows = growth(results)
+    if rows:
+        out.append("**Growth**")
+        out.append("")
+        md(rows)
+    goals = payload.get("targets") or targets(results)
+    md(
+        [["target", "measured", ""]]
+        + [[g["target"], g["measured"], "met" if g["met"] else "**missed**"] for g in goals]
+    )
+    return "\n".join(out)
 
 
 def write_results(path: Path, payload: Json) -> None:
     """Write JSON atomically (``*.tmp`` then rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    tmp.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n")
     tmp.replace(path)
 
 
@@ -865,27 +1047,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", type=parse_ints, default=[10_000, 100_000])
     parser.add_argument("--segments", type=parse_ints, default=[50, 500])
     parser.add_argument("--modes", type=parse_modes, default=list(MODES.values()))
+    parser.add_argument("--engines", default=",".join(DEFAULT_ENGINES))
     parser.add_argument("--seed", type=int, default=TenantSpec(1, 1).seed)
     parser.add_argument("--quick", action="store_true", help="smaller samples (smoke run)")
+    parser.add_argument("--server-size", type=int, default=100_000, help="users of the server run")
+    parser.add_argument("--no-server", action="store_true", help="skip the HTTP server run")
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--markdown", action="store_true", help="also print a Markdown summary")
-    parser.add_argument(
-        "--report",
-        type=Path,
-        metavar="JSON",
-        help="print the Markdown summary of a results file and exit (no benchmark)",
-    )
-    parser.add_argument(
-        "--overlays",
-        choices=("correlated", "random"),
-        default="correlated",
-        help="MultiSegment overlays: tied to the home unit (default) or random (stress case)",
-    )
+    parser.add_argument("--markdown", action="store_true", help="also print Markdown tables")
+    parser.add_argument("--report", type=Path, metavar="JSON", help="print a results file's Markdown")
     args = parser.parse_args(argv)
     if args.report is not None:
-        print(markdown(json.loads(args.report.read_text())["results"]))
+        print(markdown(json.loads(args.report.read_text())))
         return 0
     settings = Settings.quick() if args.quick else Settings()
+    names = [x.strip() for x in args.engines.split(",") if x.strip()]
+    known = registry()
+    unknown = [x for x in names if x not in known]
+    if unknown:
+        parser.error(f"unknown engines {unknown}: use {', '.join(known)}")
+    if "infobarrier" not in names:
+        names.insert(0, "infobarrier")
+    if "reference" not in names:
+        names.append("reference")  # the agreement check needs it
     if max(args.segments) > 5000:
         parser.error("a tenant has at most 5,000 segments")
     if min(args.sizes) < 2 * GROUP_SIZE:
@@ -893,51 +1076,72 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     info = machine()
     started = datetime.now(UTC)
+    command = "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv)
     print(
         f"infobarrier benchmarks: sizes {args.sizes}, segments {args.segments}, modes "
-        f"{[m.value for m in args.modes]}, seed {args.seed}{' (quick)' if args.quick else ''}"
+        f"{[m.value for m in args.modes]}, engines {names}{' (quick)' if args.quick else ''}"
     )
+    server_size = None if args.no_server else args.server_size
+    if server_size is not None and server_size not in args.sizes:
+        server_size = max((s for s in args.sizes if s <= server_size), default=min(args.sizes))
     results: list[Json] = []
     wall = time.perf_counter()
     try:
         for size in args.sizes:
             for segments in args.segments:
                 for mode in args.modes:
-                    correlated = args.overlays == "correlated"
-                    results.append(run_one(size, segments, mode, args.seed, settings, correlated))
-                    print_table(results[-1])
+                    first_of_size = segments == max(args.segments) and mode == args.modes[0]
+                    results.append(
+                        run_one(
+                            size,
+                            segments,
+                            mode,
+                            args.seed,
+                            settings,
+                            names,
+                            search=first_of_size,
+                            server=first_of_size and size == server_size,
+                        )
+                    )
+                    print_result(results[-1])
                     gc.collect()
     except Disagreement as exc:
-        print(f"\nDISAGREEMENT with the reference model, run aborted:\n  {exc}", file=sys.stderr)
+        print(f"\nDISAGREEMENT, run aborted:\n  {exc}", file=sys.stderr)
         return 1
     goals = targets(results)
     payload: Json = {
         "started": started.isoformat(timespec="seconds"),
         "wall_s": time.perf_counter() - wall,
+        "command": command,
         "args": {
             "sizes": args.sizes,
             "segments": args.segments,
             "modes": [m.value for m in args.modes],
+            "engines": names,
             "seed": args.seed,
             "quick": args.quick,
-            "overlays": args.overlays,
+            "server_size": server_size,
         },
-        "settings": {k: getattr(settings, k) for k in Settings.__slots__},
+        "settings": {f.name: getattr(settings, f.name) for f in fields(Settings)},
         "machine": info,
         "targets": goals,
         "results": results,
     }
     write_results(args.output, payload)
-    print("\nTargets (issue):")
+    rows = growth(results)
+    if rows:
+        print(f"\nGrowth from {rows[0][3]} to {rows[0][4]} users:\n")
+        print_rows(rows)
+    print("\nTargets (issue #6):")
     for goal in goals:
-        state = "met" if goal["met"] else ("MISSED" if goal["applicable"] else "n/a")
-        print(f"  {goal['target']}: {goal['measured']} -> {state}")
+        print(f"  {goal['target']}: {goal['measured']} -> {'met' if goal['met'] else 'MISSED'}")
     if args.markdown:
-        print("\n" + markdown(results))
+        print("\n" + markdown(payload))
     print(
         f"\nmachine: nproc {info['nproc']}, CPU {info['cpu_model']}, {info['memory_gb']} GB, "
-        f"{info['python']}, numpy {info['numpy']}, {info['platform']}; load average at start "
-        f"{info['loadavg_at_start'][0]:.2f}, at end {os.getloadavg()[0]:.2f}"
+        f"{info['python']}, numpy {info['numpy']}, cedarpy {info['cedarpy']}, pycasbin "
+        f"{info['casbin']}; load average at start {info['loadavg_at_start'][0]:.2f}, at end "
+        f"{os.getloadavg()[0]:.2f}"
     )
     print(f"wall time {payload['wall_s']:.0f} s; results written to {args.output}")
     return 0

@@ -1,8 +1,8 @@
 """The naive reference evaluator of ``tests/reference_model.py`` (the spec read literally).
 
 It keeps nothing: every question recomputes both users' segments from the directory
-(``MemberOf`` by scanning every group). Handles are ``User`` objects; by UPN, the
-directory's UPN index finds them. A directory change is the directory's own
+(``MemberOf`` by scanning every group). Handles are user ids (the directory's dict finds
+the current ``User``); by UPN, the directory's UPN index finds them. A directory change is the directory's own
 ``put_user``: the next question sees it.
 """
 
@@ -28,10 +28,13 @@ class Reference(Engine):
 
     def handles(self, indices: Sequence[int]) -> list[Any]:
         users = self.tenant.users
-        return [users[int(i)] for i in indices]
+        return [users[int(i)].id for i in indices]
 
     def decide(self, a: Any, b: Any) -> bool:
-        return reference_model.compatible(self.directory, self.config, a, b)
+        directory = self.directory
+        return reference_model.compatible(
+            directory, self.config, directory.user(a), directory.user(b)
+        )
 
     def decide_upn(self, a: str, b: str) -> bool:
         directory = self.directory

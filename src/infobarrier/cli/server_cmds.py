@@ -88,6 +88,9 @@ def serve(
         console.print(f"Company ABC demo tenant '{abc.TENANT}' loaded and applied.", markup=False)
         console.print(f"API:      {base}/v1/tenants/{abc.TENANT}/", markup=False)
         console.print(f"OpenAPI:  {base}/docs", markup=False)
+        console.print(
+            f"Web:      {base}/  (sign in with tenant abc and the token below)", markup=False
+        )
         console.print(f"Admin token for '{abc.TENANT}' (shown once):", markup=False)
         typer.echo(plain)
         console.print(
