@@ -140,6 +140,13 @@ class CollaborationHandler:
                     pair=verdict.pair,
                 )
 
+    def _admit(self, scene: _Scene, upn: str, present: Iterable[str]) -> User:
+        """A newcomer joining people already there: licensed, and compatible with each."""
+        newcomer = scene.user(upn)
+        self._license(scene, [newcomer])
+        self._pair_check(scene, newcomer, scene.present(present))
+        return newcomer
+
     @staticmethod
     def _save(scene: _Scene, obj: CollabObject, event: str, **detail: Any) -> None:
         scene.tx.repo.save_collab_object(scene.tx.tenant, obj.object_kind, obj.to_json())
@@ -313,10 +320,7 @@ class CollaborationHandler:
         def work(scene: _Scene) -> Meeting:
             meeting = self._load(scene, "meeting", meeting_id)
             assert isinstance(meeting, Meeting)
-            newcomer = scene.user(upn)
-            self._license(scene, [newcomer])
-            others = scene.present(meeting.participant_ids())
-            self._pair_check(scene, newcomer, others)
+            newcomer = self._admit(scene, upn, meeting.participant_ids())
             updated = meeting.with_invitee(newcomer.id)
             self._save(scene, updated, "meeting.invited", upn=newcomer.upn)
             return updated
@@ -374,10 +378,7 @@ class CollaborationHandler:
         def work(scene: _Scene) -> Call:
             call = self._load(scene, "call", call_id)
             assert isinstance(call, Call)
-            newcomer = scene.user(upn)
-            self._license(scene, [newcomer])
-            others = scene.present(call.participant_ids())
-            self._pair_check(scene, newcomer, others)
+            newcomer = self._admit(scene, upn, call.participant_ids())
             updated = call.with_participant(newcomer.id)
             self._save(scene, updated, "call.participant_added", upn=newcomer.upn)
             return updated
