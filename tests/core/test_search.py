@@ -7,6 +7,7 @@ import dataclasses
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from infobarrier.core import search as search_module
 from infobarrier.core.barriers import BarrierConfig, PolicyState
 from infobarrier.core.compiler import compile_epoch
 from infobarrier.core.decisions import compatibility
@@ -60,13 +61,16 @@ def tenant(specs: list[tuple[str, str, bool]]) -> tuple[Directory, BarrierConfig
     prefix=st.sampled_from(["a", "an", "B", "zo", "o'", "u1", "x.ex", "res", "z"]),
     limit=st.integers(1, 5),
     changes=st.lists(st.tuples(st.integers(0, 11), st.sampled_from(WORDS), st.sampled_from(DEPTS))),
+    dense=st.sampled_from([0, 4096]),
 )
 def test_index_agrees_with_a_scan(
     specs: list[tuple[str, str, bool]],
     prefix: str,
     limit: int,
     changes: list[tuple[int, str, str]],
+    dense: int,
 ) -> None:
+    """Both ways of walking the matches: sorting them (sparse) or a display-order walk."""
     directory, config = tenant(specs)
     epoch = compile_epoch(directory, config)
     index = SearchIndex.build([directory.user(u) for u in epoch.user_ids])
@@ -81,9 +85,14 @@ def test_index_agrees_with_a_scan(
         assert patched is not None
         epoch = patched
         index = index.with_stale(epoch.upn_index[u.upn] for u in changed)
-    for actor in range(len(specs)):
-        found = index.search(
-            epoch, lambda i: directory.user(epoch.user_ids[i]), actor, prefix, limit
-        )
+    saved, search_module.DENSE = search_module.DENSE, dense
+    try:
+        results = [
+            index.search(epoch, lambda i: directory.user(epoch.user_ids[i]), a, prefix, limit)
+            for a in range(len(specs))
+        ]
+    finally:
+        search_module.DENSE = saved
+    for actor, found in enumerate(results):
         got = [directory.user(epoch.user_ids[i]).upn for i in found]
         assert got == naive(directory, epoch, actor, prefix, limit)

@@ -143,8 +143,13 @@ class Epoch:
 
     def allowed_upn(self, a: str, b: str) -> bool | None:
         """:meth:`allowed` for two UPNs; ``None`` when either is unknown (never a yes)."""
-        u = self.upn_index.get(fold(a.strip()))
-        v = self.upn_index.get(fold(b.strip()))
+        index = self.upn_index
+        u = index.get(a)  # most callers send UPNs as stored: skip folding then
+        if u is None:
+            u = index.get(fold(a.strip()))
+        v = index.get(b)
+        if v is None:
+            v = index.get(fold(b.strip()))
         if u is None or v is None:
             return None
         return self.allowed(u, v)
@@ -187,7 +192,8 @@ class Epoch:
 
     def index_of(self, upn: str) -> int | None:
         """A user's position in this epoch, by UPN (case-insensitive)."""
-        return self.upn_index.get(fold(upn.strip()))
+        found = self.upn_index.get(upn)
+        return found if found is not None else self.upn_index.get(fold(upn.strip()))
 
     def segments_of(self, index: int) -> tuple[str, ...]:
         """Names of the segments a user is in (all of them, also when in conflict)."""

@@ -11,7 +11,7 @@ so the index is patched as cheaply as the epoch is.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +24,10 @@ from infobarrier.core.epoch import Epoch
 #: The highest code point: ``prefix + TOP`` sorts after every word with that prefix.
 TOP = "\U0010ffff"
 CHUNK = 256
+#: A prefix matching more words than this walks users in order instead of sorting matches.
+DENSE = 4096
+#: Users looked at per step of that walk.
+WALK = 8192
 
 
 def words_of(user: User) -> set[str]:
@@ -47,6 +51,7 @@ class SearchIndex:
     words: list[str]
     owners: npt.NDArray[np.int32]
     rank: npt.NDArray[np.int64]
+    by_rank: npt.NDArray[np.int64]
     stale: frozenset[int] = field(default_factory=frozenset)
 
     @classmethod
@@ -56,13 +61,31 @@ class SearchIndex:
         words = [w for w, _ in pairs]
         owners = np.fromiter((i for _, i in pairs), dtype=np.int32, count=len(pairs))
         order = sorted(range(len(users)), key=lambda i: sort_key(users[i]))
+        by_rank = np.array(order, dtype=np.int64)
         rank = np.empty(len(users), dtype=np.int64)
-        rank[np.array(order, dtype=np.int64)] = np.arange(len(users), dtype=np.int64)
-        return cls(words, owners, rank)
+        rank[by_rank] = np.arange(len(users), dtype=np.int64)
+        return cls(words, owners, rank, by_rank)
+
+    def _dense(
+        self, lo: int, hi: int, actor: int, stale: npt.NDArray[np.int32] | None
+    ) -> Iterator[npt.NDArray[np.int64]]:
+        """Matches of a short prefix (many words): walk users in display-name order instead
+        of sorting every match, marking the matches in a mask first."""
+        hit = np.zeros(len(self.rank), dtype=np.bool_)
+        hit[self.owners[lo:hi]] = True
+        hit[actor] = False
+        if stale is not None:
+            hit[stale] = False
+        order = self.by_rank
+        for start in range(0, len(order), WALK):
+            window = order[start : start + WALK]
+            yield window[hit[window]]
 
     def with_stale(self, indices: Iterable[int]) -> SearchIndex:
         """The same index, with these users to be checked directly from now on."""
-        return SearchIndex(self.words, self.owners, self.rank, self.stale | frozenset(indices))
+        return SearchIndex(
+            self.words, self.owners, self.rank, self.by_rank, self.stale | frozenset(indices)
+        )
 
     def search(
         self,
@@ -78,18 +101,25 @@ class SearchIndex:
         folded = prefix.strip().casefold()
         lo = bisect.bisect_left(self.words, folded)
         hi = bisect.bisect_left(self.words, folded + TOP, lo)
-        found = np.unique(self.owners[lo:hi])
-        if self.stale:
-            found = found[~np.isin(found, np.fromiter(self.stale, dtype=np.int32))]
-        found = found[found != actor]
-        found = found[np.argsort(self.rank[found], kind="stable")]
+        stale = np.fromiter(self.stale, dtype=np.int32) if self.stale else None
+        if hi - lo > DENSE:
+            candidates = self._dense(lo, hi, actor, stale)
+        else:
+            found = np.unique(self.owners[lo:hi])
+            if stale is not None:
+                found = found[~np.isin(found, stale)]
+            found = found[found != actor]
+            candidates = iter([found[np.argsort(self.rank[found], kind="stable")]])
         chosen: list[int] = []
-        for start in range(0, len(found), CHUNK):
-            chunk = found[start : start + CHUNK].astype(np.intp)
-            if restricted:
-                keep = compatible_many(epoch, np.full(len(chunk), actor, np.intp), chunk)
-                chunk = chunk[keep]
-            chosen.extend(int(i) for i in chunk[: limit - len(chosen)])
+        for block in candidates:
+            for start in range(0, len(block), CHUNK):
+                chunk = block[start : start + CHUNK].astype(np.intp)
+                if restricted:
+                    keep = compatible_many(epoch, np.full(len(chunk), actor, np.intp), chunk)
+                    chunk = chunk[keep]
+                chosen.extend(int(i) for i in chunk[: limit - len(chosen)])
+                if len(chosen) >= limit:
+                    break
             if len(chosen) >= limit:
                 break
         for i in sorted(self.stale):  # changed since the build: checked as they are now
