@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 PORT ?= 8000
 
 .PHONY: run test lint typecheck bench bench-full demo clean
@@ -12,6 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
 
 run: $(STAMP)
 	$(BIN)/infobarrier --db sqlite:///infobarrier.db serve --demo --host 127.0.0.1 --port $(PORT)
@@ -27,11 +32,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run --sizes 10000,100000
+# USERS:SEGMENTS:MODE configurations (benchmarks/README.md).
+BENCH_CONFIGS := 10000:50:single,10000:500:single,10000:500:multi,100000:500:single,100000:500:multi
+BENCH_FULL_CONFIGS := $(BENCH_CONFIGS),100000:5000:single,1000000:500:single,1000000:500:multi
 
-bench-full: $(STAMP)
-	$(BIN)/python -m benchmarks.run --sizes 10000,100000,1000000
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run --configs $(BENCH_CONFIGS)
+
+bench-full: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run --configs $(BENCH_FULL_CONFIGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -58,30 +58,31 @@ COUNTRIES = ("US", "GB", "DE", "FR", "IN", "JP", "BR", "CA", "SG", "CH")
 GENERAL_DEPARTMENTS = tuple(f"General {i:02d}" for i in range(10))
 #: Display names are "First Last" from these (skewed) lists, so a search prefix matches a
 #: realistic share of the directory (not every user, as "User 0000042" would).
-FIRST_NAMES = tuple(
-    "Aaron Abigail Adam Adrian Aisha Alan Alex Alice Amir Amy Ana Andrea Andrew Angela Anna "
-    "Anton Arjun Ava Ben Beatriz Bella Bruno Carla Carlos Carmen Charles Chen Chloe Chris "
-    "Clara Daniel David Diana Diego Dmitri Elena Eli Emma Eric Ethan Eva Fatima Felix Fiona "
-    "Francesca Frank Gabriel Grace Hannah Hans Harper Hassan Helen Henry Hiro Ian Ingrid "
-    "Isaac Isabel Ivan Jack Jacob James Jane Javier Jin John Jonas Jorge Jose Julia Kai Karen "
-    "Kate Kenji Kevin Kim Laura Leo Liam Lina Lucas Lucy Luis Maria Mark Marta Mateo Maya "
-    "Mei Mia Michael Mohamed Nadia Naomi Nina Noah Nora Olga Oliver Omar Oscar Paul Pedro "
-    "Peter Priya Rachel Rahul Ravi Rosa Ryan Sam Sara Sofia Sophie Stefan Tariq Thomas Tom "
-    "Uma Valentina Victor Wei Will Xavier Yara Yusuf Zara Zoe".split()
-)
-LAST_NAMES = tuple(
-    "Adams Ahmed Ali Allen Alvarez Anderson Baker Bauer Becker Bell Brown Campbell Carter "
-    "Castro Chen Clark Collins Cook Costa Cruz Davies Davis Diaz Dubois Edwards Evans Fischer "
-    "Fernandez Ferrari Fisher Garcia Gomez Gonzalez Green Gupta Hall Harris Hernandez Hill "
-    "Hoffmann Huang Hughes Ito Jackson Jensen Johnson Jones Kaur Khan Kim King Klein Koch "
-    "Kowalski Kumar Lambert Lee Lewis Li Lopez Martin Martinez Meyer Miller Mitchell Moore "
-    "Morales Morgan Mueller Murphy Nakamura Nelson Nguyen Novak Olsen Ortiz Patel Perez "
-    "Peters Petrov Phillips Popescu Price Ramirez Reed Reyes Richter Rivera Roberts Robinson "
-    "Rodriguez Rossi Russo Sanchez Santos Sato Schmidt Schneider Schulz Scott Shah Silva "
-    "Singh Smith Suzuki Tanaka Taylor Thomas Thompson Torres Turner Wagner Walker Wang "
-    "Watanabe Weber White Williams Wilson Wong Wright Wu Yamamoto Yang Young Zhang Zimmermann"
-    .split()
-)
+_FIRST = """
+Aaron Abigail Adam Adrian Aisha Alan Alex Alice Amir Amy Ana Andrea Andrew Angela Anna
+Anton Arjun Ava Ben Beatriz Bella Bruno Carla Carlos Carmen Charles Chen Chloe Chris
+Clara Daniel David Diana Diego Dmitri Elena Eli Emma Eric Ethan Eva Fatima Felix Fiona
+Francesca Frank Gabriel Grace Hannah Hans Harper Hassan Helen Henry Hiro Ian Ingrid
+Isaac Isabel Ivan Jack Jacob James Jane Javier Jin John Jonas Jorge Jose Julia Kai Karen
+Kate Kenji Kevin Kim Laura Leo Liam Lina Lucas Lucy Luis Maria Mark Marta Mateo Maya Mei
+Mia Michael Mohamed Nadia Naomi Nina Noah Nora Olga Oliver Omar Oscar Paul Pedro Peter
+Priya Rachel Rahul Ravi Rosa Ryan Sam Sara Sofia Sophie Stefan Tariq Thomas Tom Uma
+Valentina Victor Wei Will Xavier Yara Yusuf Zara Zoe
+"""
+_LAST = """
+Adams Ahmed Ali Allen Alvarez Anderson Baker Bauer Becker Bell Brown Campbell Carter
+Castro Chen Clark Collins Cook Costa Cruz Davies Davis Diaz Dubois Edwards Evans Fischer
+Fernandez Ferrari Fisher Garcia Gomez Gonzalez Green Gupta Hall Harris Hernandez Hill
+Hoffmann Huang Hughes Ito Jackson Jensen Johnson Jones Kaur Khan Kim King Klein Koch
+Kowalski Kumar Lambert Lee Lewis Li Lopez Martin Martinez Meyer Miller Mitchell Moore
+Morales Morgan Mueller Murphy Nakamura Nelson Nguyen Novak Olsen Ortiz Patel Perez
+Peters Petrov Phillips Popescu Price Ramirez Reed Reyes Richter Rivera Roberts Robinson
+Rodriguez Rossi Russo Sanchez Santos Sato Schmidt Schneider Schulz Scott Shah Silva
+Singh Smith Suzuki Tanaka Taylor Thomas Thompson Torres Turner Wagner Walker Wang
+Watanabe Weber White Williams Wilson Wong Wright Wu Yamamoto Yang Young Zhang Zimmermann
+"""
+FIRST_NAMES = tuple(_FIRST.split())
+LAST_NAMES = tuple(_LAST.split())
 DISTRIBUTION_LISTS = 40
 
 #: Segment kinds, by how their filter reads.

@@ -92,6 +92,4 @@ def registry() -> dict[str, type[Engine]]:
     from benchmarks.engines.infobarrier import Infobarrier
     from benchmarks.engines.reference import Reference
 
-    return {
-        e.name: e for e in (Infobarrier, Cedar, Casbin, Reference, CedarPerPolicy, CasbinDeny)
-    }
+    return {e.name: e for e in (Infobarrier, Cedar, Casbin, Reference, CedarPerPolicy, CasbinDeny)}

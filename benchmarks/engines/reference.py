@@ -2,8 +2,8 @@
 
 It keeps nothing: every question recomputes both users' segments from the directory
 (``MemberOf`` by scanning every group). Handles are user ids (the directory's dict finds
-the current ``User``); by UPN, the directory's UPN index finds them. A directory change is the directory's own
-``put_user``: the next question sees it.
+the current ``User``); by UPN, the directory's UPN index finds them. A directory change
+is the directory's own ``put_user``: the next question sees it.
 """
 
 from __future__ import annotations
