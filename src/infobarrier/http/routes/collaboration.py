@@ -6,10 +6,11 @@ Each refusal is a 403 with a machine-readable ``code`` (a barrier verdict's code
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Depends, Request
 
 from infobarrier.core.collaboration import Call, CallKind, Chat, Meeting, Member, Team, TeamMode
-from infobarrier.core.directory import Directory
 from infobarrier.http import schemas
 from infobarrier.http.auth import Area, actor, require, services_of
 from infobarrier.http.errors import ERRORS
@@ -19,62 +20,66 @@ router = APIRouter(prefix="/v1/tenants/{tenant}", responses=ERRORS, tags=["colla
 enforce = require(Area.ENFORCE)
 
 
-def _upn(directory: Directory, user_id: str) -> str:
-    try:
-        return directory.user(user_id).upn
-    except Exception:  # a user deleted since
-        return user_id
+UpnOf = Callable[[str], str]
 
 
-def _members(directory: Directory, members: tuple[Member, ...]) -> list[schemas.MemberOut]:
-    return [schemas.MemberOut(upn=_upn(directory, m.user_id), seq=m.seq) for m in members]
+def _members(upn_of: UpnOf, members: tuple[Member, ...]) -> list[schemas.MemberOut]:
+    return [schemas.MemberOut(upn=upn_of(m.user_id), seq=m.seq) for m in members]
 
 
-def _directory(request: Request, tenant: str) -> Directory:
-    return services_of(request).directory.directory(tenant)
+def _names(request: Request, tenant: str) -> UpnOf:
+    """User id -> UPN from the cached epoch in force (no directory load per request);
+    a user deleted since shows by id."""
+    epoch = services_of(request).decisions.current(tenant).epoch
+
+    def upn_of(user_id: str) -> str:
+        index = epoch.index_of_id(user_id)
+        return epoch.upns[index] if index is not None else user_id
+
+    return upn_of
 
 
-def team_out(team: Team, d: Directory) -> schemas.TeamOut:
+def team_out(team: Team, d: UpnOf) -> schemas.TeamOut:
     """A team with UPNs."""
     return schemas.TeamOut(
         id=team.id,
         name=team.name,
         mode=team.mode.value,
-        owners=[_upn(d, o) for o in team.owners],
+        owners=[d(o) for o in team.owners],
         members=_members(d, team.members),
     )
 
 
-def chat_out(chat: Chat, d: Directory) -> schemas.ChatOut:
+def chat_out(chat: Chat, d: UpnOf) -> schemas.ChatOut:
     """A chat with UPNs."""
     return schemas.ChatOut(
         id=chat.id,
         kind=chat.kind.value,
         participants=_members(d, chat.participants),
-        removed=[_upn(d, r) for r in chat.removed],
+        removed=[d(r) for r in chat.removed],
         read_only=chat.read_only,
     )
 
 
-def meeting_out(meeting: Meeting, d: Directory) -> schemas.MeetingOut:
+def meeting_out(meeting: Meeting, d: UpnOf) -> schemas.MeetingOut:
     """A meeting with UPNs."""
     return schemas.MeetingOut(
         id=meeting.id,
         subject=meeting.subject,
-        organizer=_upn(d, meeting.organizer),
+        organizer=d(meeting.organizer),
         invitees=_members(d, meeting.invitees),
-        joined=[_upn(d, j) for j in meeting.joined],
+        joined=[d(j) for j in meeting.joined],
     )
 
 
-def call_out(call: Call, d: Directory) -> schemas.CallOut:
+def call_out(call: Call, d: UpnOf) -> schemas.CallOut:
     """A call with UPNs."""
     return schemas.CallOut(
         id=call.id,
         kind=call.kind.value,
         participants=_members(d, call.participants),
         live=call.live,
-        sharing=_upn(d, call.sharing) if call.sharing else None,
+        sharing=d(call.sharing) if call.sharing else None,
         meeting_id=call.meeting_id,
     )
 
@@ -85,7 +90,7 @@ def list_teams(
     tenant: str, request: Request, _p: Principal = Depends(enforce)
 ) -> list[schemas.TeamOut]:
     """Every team."""
-    d = _directory(request, tenant)
+    d = _names(request, tenant)
     return [
         team_out(t, d)
         for t in services_of(request).collaboration.objects(tenant, "team")
@@ -101,7 +106,7 @@ def create_team(
     team = services_of(request).collaboration.create_team(
         tenant, body.name, body.owners, TeamMode(body.mode), actor(p)
     )
-    return team_out(team, _directory(request, tenant))
+    return team_out(team, _names(request, tenant))
 
 
 @router.get("/teams/{team_id}", response_model=schemas.TeamOut)
@@ -111,7 +116,7 @@ def get_team(
     """One team."""
     team = services_of(request).collaboration.get(tenant, "team", team_id)
     assert isinstance(team, Team)
-    return team_out(team, _directory(request, tenant))
+    return team_out(team, _names(request, tenant))
 
 
 @router.post("/teams/{team_id}/members", response_model=schemas.TeamOut)
@@ -126,7 +131,7 @@ def add_team_member(
     team = services_of(request).collaboration.add_team_member(
         tenant, team_id, body.upn, body.by, actor(p)
     )
-    return team_out(team, _directory(request, tenant))
+    return team_out(team, _names(request, tenant))
 
 
 # -- chats -----------------------------------------------------------------------------------
@@ -135,7 +140,7 @@ def list_chats(
     tenant: str, request: Request, _p: Principal = Depends(enforce)
 ) -> list[schemas.ChatOut]:
     """Every chat."""
-    d = _directory(request, tenant)
+    d = _names(request, tenant)
     return [
         chat_out(c, d)
         for c in services_of(request).collaboration.objects(tenant, "chat")
@@ -149,7 +154,7 @@ def create_chat(
 ) -> schemas.ChatOut:
     """Start a 1:1 chat or a group chat."""
     chat = services_of(request).collaboration.create_chat(tenant, body.sender, body.to, actor(p))
-    return chat_out(chat, _directory(request, tenant))
+    return chat_out(chat, _names(request, tenant))
 
 
 @router.get("/chats/{chat_id}", response_model=schemas.ChatOut)
@@ -159,7 +164,7 @@ def get_chat(
     """One chat."""
     chat = services_of(request).collaboration.get(tenant, "chat", chat_id)
     assert isinstance(chat, Chat)
-    return chat_out(chat, _directory(request, tenant))
+    return chat_out(chat, _names(request, tenant))
 
 
 @router.post("/chats/{chat_id}/participants", response_model=schemas.ChatOut)
@@ -174,7 +179,7 @@ def add_chat_participant(
     chat = services_of(request).collaboration.add_chat_participant(
         tenant, chat_id, body.upn, body.by, actor(p)
     )
-    return chat_out(chat, _directory(request, tenant))
+    return chat_out(chat, _names(request, tenant))
 
 
 @router.get("/chats/{chat_id}/messages", response_model=list[schemas.MessageOut])
@@ -182,9 +187,9 @@ def list_messages(
     tenant: str, chat_id: str, request: Request, _p: Principal = Depends(enforce)
 ) -> list[schemas.MessageOut]:
     """A chat's history (read-only history stays readable)."""
-    d = _directory(request, tenant)
+    d = _names(request, tenant)
     return [
-        schemas.MessageOut(id=m.id, sender=_upn(d, m.sender_id), text=m.text, at=m.at)
+        schemas.MessageOut(id=m.id, sender=d(m.sender_id), text=m.text, at=m.at)
         for m in services_of(request).collaboration.messages(tenant, chat_id)
     ]
 
@@ -210,7 +215,7 @@ def list_meetings(
     tenant: str, request: Request, _p: Principal = Depends(enforce)
 ) -> list[schemas.MeetingOut]:
     """Every meeting."""
-    d = _directory(request, tenant)
+    d = _names(request, tenant)
     return [
         meeting_out(m, d)
         for m in services_of(request).collaboration.objects(tenant, "meeting")
@@ -226,7 +231,7 @@ def create_meeting(
     meeting = services_of(request).collaboration.create_meeting(
         tenant, body.organizer, body.subject, body.invitees, actor(p)
     )
-    return meeting_out(meeting, _directory(request, tenant))
+    return meeting_out(meeting, _names(request, tenant))
 
 
 @router.get("/meetings/{meeting_id}", response_model=schemas.MeetingOut)
@@ -236,7 +241,7 @@ def get_meeting(
     """One meeting."""
     meeting = services_of(request).collaboration.get(tenant, "meeting", meeting_id)
     assert isinstance(meeting, Meeting)
-    return meeting_out(meeting, _directory(request, tenant))
+    return meeting_out(meeting, _names(request, tenant))
 
 
 @router.post("/meetings/{meeting_id}/invitees", response_model=schemas.MeetingOut)
@@ -249,7 +254,7 @@ def invite(
 ) -> schemas.MeetingOut:
     """Invite someone more."""
     meeting = services_of(request).collaboration.invite(tenant, meeting_id, body.upn, actor(p))
-    return meeting_out(meeting, _directory(request, tenant))
+    return meeting_out(meeting, _names(request, tenant))
 
 
 @router.post("/meetings/{meeting_id}/join", response_model=schemas.MeetingOut)
@@ -262,7 +267,7 @@ def join(
 ) -> schemas.MeetingOut:
     """An invitee joins."""
     meeting = services_of(request).collaboration.join(tenant, meeting_id, body.upn, actor(p))
-    return meeting_out(meeting, _directory(request, tenant))
+    return meeting_out(meeting, _names(request, tenant))
 
 
 # -- calls -----------------------------------------------------------------------------------
@@ -271,7 +276,7 @@ def list_calls(
     tenant: str, request: Request, _p: Principal = Depends(enforce)
 ) -> list[schemas.CallOut]:
     """Every call."""
-    d = _directory(request, tenant)
+    d = _names(request, tenant)
     return [
         call_out(c, d)
         for c in services_of(request).collaboration.objects(tenant, "call")
@@ -287,7 +292,7 @@ def start_call(
     call = services_of(request).collaboration.start_call(
         tenant, body.sender, body.to, CallKind(body.kind), actor(p), body.meeting_id
     )
-    return call_out(call, _directory(request, tenant))
+    return call_out(call, _names(request, tenant))
 
 
 @router.get("/calls/{call_id}", response_model=schemas.CallOut)
@@ -297,7 +302,7 @@ def get_call(
     """One call."""
     call = services_of(request).collaboration.get(tenant, "call", call_id)
     assert isinstance(call, Call)
-    return call_out(call, _directory(request, tenant))
+    return call_out(call, _names(request, tenant))
 
 
 @router.post("/calls/{call_id}/participants", response_model=schemas.CallOut)
@@ -312,7 +317,7 @@ def add_call_participant(
     call = services_of(request).collaboration.add_call_participant(
         tenant, call_id, body.upn, actor(p)
     )
-    return call_out(call, _directory(request, tenant))
+    return call_out(call, _names(request, tenant))
 
 
 @router.post("/calls/{call_id}/screen-share", response_model=schemas.CallOut)
@@ -325,7 +330,7 @@ def share_screen(
 ) -> schemas.CallOut:
     """Share a screen: the sharer with every other participant."""
     call = services_of(request).collaboration.share_screen(tenant, call_id, body.upn, actor(p))
-    return call_out(call, _directory(request, tenant))
+    return call_out(call, _names(request, tenant))
 
 
 @router.post("/calls/{call_id}/end", response_model=schemas.CallOut)
@@ -334,4 +339,4 @@ def end_call(
 ) -> schemas.CallOut:
     """End a live call."""
     call = services_of(request).collaboration.end_call(tenant, call_id, actor(p))
-    return call_out(call, _directory(request, tenant))
+    return call_out(call, _names(request, tenant))
