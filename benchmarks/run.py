@@ -518,6 +518,9 @@ def time_changes(
                 raise Disagreement(f"{name}: the change was not reflected ({seen} != {expected})")
         out[name] = {
             "count": len(latencies),
+            # The first change after an apply also builds the epoch's segment lookup
+            # tables (core.patch.SegmentMatcher): shown apart, and part of p50/p99.
+            "first_ms": latencies[0],
             "p50_ms": float(np.percentile(latencies, 50)),
             "p99_ms": float(np.percentile(latencies, 99)),
             "max_ms": max(latencies),
@@ -843,7 +846,8 @@ def print_result(r: Json) -> None:
     c = r["change"]["infobarrier"]
     print(
         f"infobarrier directory change (patch_epoch, {c['count']} changes): p50 "
-        f"{c['p50_ms']:.3f} ms, p99 {c['p99_ms']:.3f} ms"
+        f"{c['p50_ms']:.3f} ms, p99 {c['p99_ms']:.3f} ms; the first after the apply "
+        f"(builds the segment lookup tables) {c.get('first_ms', float('nan')):.3f} ms"
     )
     if "search" in r:
         s = r["search"]
@@ -1001,8 +1005,8 @@ def targets(results: list[Json]) -> list[Json]:
         goals.append(
             {
                 "target": f"directory change reflected < 1 ms in-process ({label})",
-                "measured": f"p50 {c['p50_ms']:.3f} ms, p99 {c['p99_ms']:.3f} ms "
-                f"(worst: {where(worst)})",
+                "measured": f"p50 {c['p50_ms']:.3f} ms, p99 {c['p99_ms']:.3f} ms, first "
+                f"{c.get('first_ms', float('nan')):.3f} ms (worst: {where(worst)})",
                 "met": c["p50_ms"] < 1,
             }
         )
