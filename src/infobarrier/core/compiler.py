@@ -178,4 +178,50 @@ def profile_compat(
     return compat
 
 
-__all__ = ["Progress", "compile_epoch", "permits", "segment_relation"]
+def grow_profile_compat(
+    compat: npt.NDArray[np.bool_],
+    profiles: tuple[tuple[int, ...], ...],
+    s_count: int,
+    relation: npt.NDArray[np.bool_],
+    opened: npt.NDArray[np.bool_],
+    conflict: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.bool_]:
+    """:func:`profile_compat` when ``profiles`` extends the profiles of ``compat``.
+
+    A directory change that puts a user in a set of segments no one had adds a profile
+    (§5); only its row and column are new. Recomputing the whole P×P table instead cost
+    65 ms per change at 1M users (issue #6).
+    """
+    old, p_count = compat.shape[0], len(profiles)
+    grown = np.zeros((p_count, p_count), dtype=np.bool_)
+    grown[:old, :old] = compat
+    mutual = relation & relation.T
+    first = s_count + 1
+    multi = profiles[first:]
+    flat = np.fromiter((s for members in multi for s in members), dtype=np.intp)
+    starts = np.cumsum([0] + [len(members) for members in multi[:-1]], dtype=np.intp)
+    for q in range(old, p_count):
+        if conflict[q]:
+            continue  # in conflict: compatible with no one (row and column stay False)
+        members = list(profiles[q])
+        # Segments some member is mutually permitted with.
+        reach: npt.NDArray[np.bool_] = np.logical_or.reduce(mutual[members], axis=0)
+        row = np.empty(p_count, dtype=np.bool_)
+        row[UNSEGMENTED] = not bool((~opened[members]).any())
+        row[1:first] = reach
+        if multi:
+            row[first:] = np.logical_or.reduceat(reach[flat], starts)
+        row &= ~conflict
+        grown[q, :] = row
+        grown[:, q] = row
+    return grown
+
+
+__all__ = [
+    "Progress",
+    "compile_epoch",
+    "grow_profile_compat",
+    "permits",
+    "profile_compat",
+    "segment_relation",
+]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from infobarrier.core.barriers import LIMITS, Mode
-from infobarrier.core.compiler import profile_compat
+from infobarrier.core.compiler import grow_profile_compat
 from infobarrier.core.directory import User, fold
 from infobarrier.core.epoch import Epoch, UserState
 from infobarrier.core.filters.ast import And, Comparison, Expr, Not, Op
@@ -220,9 +220,15 @@ def patch_epoch(epoch: Epoch, changes: Sequence[tuple[User, Sequence[str]]]) -> 
     if len(profiles) == len(epoch.profiles):
         conflict, compat, table = epoch.conflict, epoch.compat, epoch.table
     else:
-        conflict = np.array([len(p) > limit for p in profiles], dtype=np.bool_)
-        compat = profile_compat(
-            tuple(profiles), len(epoch.config.segments), epoch.permits, epoch.open, conflict
+        added = [len(p) > limit for p in profiles[len(epoch.profiles) :]]
+        conflict = np.concatenate([epoch.conflict, np.array(added, dtype=np.bool_)])
+        compat = grow_profile_compat(
+            epoch.compat,
+            tuple(profiles),
+            len(epoch.config.segments),
+            epoch.permits,
+            epoch.open,
+            conflict,
         )
         table = compat.tobytes()
         compat = np.frombuffer(table, dtype=np.bool_).reshape(compat.shape)
