@@ -325,7 +325,8 @@ def epoch_memory(epoch: Epoch, users: Sequence[User]) -> Json:
 
     ``compiled``: the numpy arrays, the hot path's tables and the profiles: what
     ``compile_epoch`` produces. ``decisions``: everything a decision by UPN reads:
-    ``compiled`` plus the UPN index (dict, its folded keys and int values), the
+    ``compiled`` plus the UPN indexes (``upn_index`` and ``upn_keys``: dicts, folded keys
+    that are not the UPN objects themselves, int values), the
     ``upns``/``user_ids`` tuples and the strings in them (shared with the directory, but
     needed), and the explanation cache as it stands.
     """
@@ -345,7 +346,11 @@ def epoch_memory(epoch: Epoch, users: Sequence[User]) -> Json:
     index = epoch.upn_index
     owned_keys = _str_bytes(k for k, i in index.items() if k is not users[i].upn)
     big_ints = sum(sys.getsizeof(i) for i in index.values() if i > 256)
-    index_bytes = sys.getsizeof(index) + owned_keys + big_ints
+    # upn_keys shares index's key strings; its values are one int object per profile.
+    key_ints = sum(sys.getsizeof(k) for k in {*epoch.upn_keys.values()} if k > 256)
+    index_bytes = (
+        sys.getsizeof(index) + owned_keys + big_ints + sys.getsizeof(epoch.upn_keys) + key_ints
+    )
     tuples = sys.getsizeof(epoch.upns) + sys.getsizeof(epoch.user_ids)
     strings = _str_bytes(epoch.upns) + _str_bytes(epoch.user_ids)
     cache = sys.getsizeof(epoch.explanations) + sum(

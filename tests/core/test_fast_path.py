@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from core_builders import allow, tenant, upn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_compiler_properties import UserSpec, build_directory, configs, user_specs
@@ -27,6 +28,7 @@ def test_allowed_and_all_allowed_agree_with_compatibility(
     for u, v in itertools.product(range(n), repeat=2):
         assert epoch.allowed(u, v) is compatibility(epoch, u, v).allowed
         assert epoch.allowed_upn(epoch.upns[u].upper(), epoch.upns[v]) is epoch.allowed(u, v)
+        assert epoch.allowed_upn(f" {epoch.upns[v]}", epoch.upns[u]) is epoch.allowed(v, u)
     for group in groups:
         members = [g % n for g in group]
         expected = all(
@@ -38,3 +40,18 @@ def test_allowed_and_all_allowed_agree_with_compatibility(
 def test_unknown_upn_is_never_a_yes() -> None:
     epoch = compile_epoch(build_directory([]), BarrierConfig())
     assert epoch.allowed_upn("nobody@x.example", "nobody@x.example") is None
+
+
+def test_a_user_is_compatible_with_themself_by_upn_whatever_their_state() -> None:
+    """Disabled, or in a segment whose allow list does not name it (§6)."""
+    t = tenant(
+        {"ann": {"department": "Sales"}, "bob": {"department": "Sales", "enabled": False}},
+        segments={"Sales": "Department -eq 'Sales'", "Other": "Company -eq 'x'"},
+        policies={"Sales": allow("Other")},
+    )
+    sales = t.epoch.key(t.ix("ann"))
+    assert sales >= 0
+    assert not t.epoch.compat[sales, sales]  # the table alone would say no
+    assert t.epoch.allowed_upn("ANN@contoso.com", upn("ann")) is True
+    assert t.epoch.allowed_upn(upn("bob"), " Bob@Contoso.com") is True
+    assert t.epoch.allowed_upn(upn("ann"), upn("bob")) is False

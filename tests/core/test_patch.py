@@ -71,6 +71,8 @@ def test_patch_equals_recompile(
     assert np.array_equal(patched.usable_array(), fresh.usable)
     assert np.array_equal(patched.profile_array() > 0, fresh.profile_of > 0)
     for u, v in itertools.product(range(len(specs)), repeat=2):
+        by_upn = patched.allowed_upn(patched.upns[u].upper(), patched.upns[v])
+        assert by_upn is patched.allowed(u, v) is fresh.allowed(u, v)
         mine, theirs = compatibility(patched, u, v), compatibility(fresh, u, v)
         assert (mine.allowed, mine.code, mine.policy) == (
             theirs.allowed,

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from infobarrier.core.barriers import LIMITS, BarrierConfig, ListKind, Mode
 from infobarrier.core.columns import DirectoryColumns
 from infobarrier.core.directory import Directory, fold
-from infobarrier.core.epoch import UNSEGMENTED, Epoch, fast_tables, is_open, permits
+from infobarrier.core.epoch import UNSEGMENTED, Epoch, fast_tables, is_open, permits, upn_tables
 
 #: ``progress(stage, done, total)``: called as compilation advances.
 Progress = Callable[[str, int, int], None]
@@ -74,11 +74,13 @@ def compile_epoch(
         usable &= ~hidden
     upns = tuple(u.upn for u in users)
     keys, table, compat = fast_tables(usable, profile_of, compat)
+    upn_index, upn_keys = upn_tables(upns, keys, len(profiles))
     return Epoch(
         config=config,
         user_ids=tuple(u.id for u in users),
         upns=upns,
-        upn_index={fold(upn): i for i, upn in enumerate(upns)},
+        upn_index=upn_index,
+        upn_keys=upn_keys,
         enabled=enabled,
         hidden=hidden,
         profile_of=profile_of,

@@ -60,12 +60,18 @@ class Epoch:
     #: ``compat`` as plain ``bytes`` (``compat`` is a numpy view of the same memory):
     #: ``table[k * P + m]`` is plain indexing, without numpy's per-scalar cost.
     table: bytes = field(repr=False, default=b"")
+    #: Folded UPN -> its ``keys`` entry, the ints shared (one object per profile): a decision
+    #: by UPN is then two dict lookups and one ``table`` read, touching neither ``upn_index``'s
+    #: per-user int objects nor ``keys`` (each a cache miss at a million users).
+    upn_keys: dict[str, int] = field(default_factory=dict, repr=False)
     #: Segment names by index, and each segment's Active policy (built once: O(1) lookups).
     names: tuple[str, ...] = ()
     policies: tuple[Policy | None, ...] = ()
     #: Users patched since the arrays above were built: index -> their state. Patching a
     #: user is then O(1) instead of copying every per-user array (``core.patch``).
     overlay: dict[int, UserState] = field(default_factory=dict, repr=False)
+    #: The overlay's keys by folded UPN (``upn_keys`` for the patched users).
+    overlay_keys: dict[str, int] = field(default_factory=dict, repr=False)
     #: Arrays with the overlay applied, and other derived data, built on first use.
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
     #: Cache of explanations per profile pair (see ``core.decisions``); not part of the value.
@@ -142,17 +148,30 @@ class Epoch:
         return bool(k >= 0 and m >= 0 and self.table[k * len(self.profiles) + m] == 1)
 
     def allowed_upn(self, a: str, b: str) -> bool | None:
-        """:meth:`allowed` for two UPNs; ``None`` when either is unknown (never a yes)."""
-        index = self.upn_index
-        u = index.get(a)  # most callers send UPNs as stored: skip folding then
-        if u is None:
-            u = index.get(fold(a.strip()))
-        v = index.get(b)
-        if v is None:
-            v = index.get(fold(b.strip()))
-        if u is None or v is None:
-            return None
-        return self.allowed(u, v)
+        """:meth:`allowed` for two UPNs; ``None`` when either is unknown (never a yes).
+
+        Reads ``upn_keys`` (a UPN given as stored skips folding): the hot path by UPN.
+        """
+        keys = self.upn_keys
+        k = keys.get(a)
+        if k is None:
+            a = fold(a.strip())
+            k = keys.get(a)
+            if k is None:
+                return None
+        m = keys.get(b)
+        if m is None:
+            b = fold(b.strip())
+            m = keys.get(b)
+            if m is None:
+                return None
+        changed = self.overlay_keys
+        if changed:
+            k = changed.get(a, k)
+            m = changed.get(b, m)
+        if k >= 0 and m >= 0 and self.table[k * len(self.profiles) + m] == 1:
+            return True
+        return a == b  # both folded here; a user is always compatible with themself (§6)
 
     def all_allowed(self, users: Sequence[int]) -> bool:
         """Every pair among ``users`` compatible (a group chat, call or meeting).
@@ -233,6 +252,27 @@ def permits(policy: Policy | None, target: str) -> bool:
 def is_open(policy: Policy | None, mode: Mode) -> bool:
     """``open(s)`` of §6: may members of ``s`` reach users in no segment?"""
     return policy is None or policy.kind is ListKind.BLOCK or mode is not Mode.LEGACY
+
+
+def upn_tables(
+    upns: Sequence[str], keys: array[int], profiles: int
+) -> tuple[dict[str, int], dict[str, int]]:
+    """``upn_index`` and ``upn_keys`` of an epoch.
+
+    A UPN that is already folded is its own key (no second string per user); the key ints
+    are shared, one object per profile, so that the index of keys costs only its table.
+    """
+    index: dict[str, int] = {}
+    for i, upn in enumerate(upns):
+        folded = fold(upn)
+        index[upn if folded == upn else folded] = i
+    return index, keys_by_upn(index, keys, profiles)
+
+
+def keys_by_upn(upn_index: dict[str, int], keys: array[int], profiles: int) -> dict[str, int]:
+    """``upn_keys``: each folded UPN's entry of ``keys``, one shared int per profile."""
+    shared = list(range(-1, profiles))
+    return {upn: shared[keys[i] + 1] for upn, i in upn_index.items()}
 
 
 def fast_tables(

@@ -17,7 +17,7 @@ import numpy as np
 from infobarrier.core.barriers import LIMITS, Mode
 from infobarrier.core.compiler import grow_profile_compat
 from infobarrier.core.directory import User, fold
-from infobarrier.core.epoch import Epoch, UserState
+from infobarrier.core.epoch import Epoch, UserState, keys_by_upn
 from infobarrier.core.filters.ast import And, Comparison, Expr, Not, Op
 from infobarrier.core.filters.evaluate import matches
 
@@ -202,8 +202,10 @@ def patch_epoch(epoch: Epoch, changes: Sequence[tuple[User, Sequence[str]]]) -> 
     limit = LIMITS[epoch.mode].max_segments_per_user
     legacy = epoch.mode is Mode.LEGACY
     overlay = dict(epoch.overlay)
+    overlay_keys = dict(epoch.overlay_keys)
     for user, member_of in changes:
-        index = epoch.upn_index.get(fold(user.upn))
+        folded = fold(user.upn)
+        index = epoch.upn_index.get(folded)
         if index is None or epoch.user_ids[index] != user.id:
             return None
         segments = segments_of_user(epoch, user, member_of)
@@ -214,9 +216,9 @@ def patch_epoch(epoch: Epoch, changes: Sequence[tuple[User, Sequence[str]]]) -> 
             profile = known[segments] = len(profiles)
             profiles.append(segments)
         usable = user.account_enabled and len(segments) <= limit and not (legacy and user.is_hidden)
-        overlay[index] = UserState(
-            profile, user.account_enabled, user.is_hidden, profile if usable else -1
-        )
+        key = profile if usable else -1
+        overlay[index] = UserState(profile, user.account_enabled, user.is_hidden, key)
+        overlay_keys[folded] = key
     if len(profiles) == len(epoch.profiles):
         conflict, compat, table = epoch.conflict, epoch.compat, epoch.table
     else:
@@ -241,6 +243,7 @@ def patch_epoch(epoch: Epoch, changes: Sequence[tuple[User, Sequence[str]]]) -> 
         compat=compat,
         table=table,
         overlay=overlay,
+        overlay_keys=overlay_keys,
         derived=shared,
         explanations=epoch.explanations,  # profile numbers keep their meaning
     )
@@ -265,6 +268,8 @@ def _folded(epoch: Epoch) -> Epoch:
         enabled=enabled,
         hidden=hidden,
         keys=keys,
+        upn_keys=keys_by_upn(epoch.upn_index, keys, len(epoch.profiles)),
         overlay={},
+        overlay_keys={},
         derived={k: v for k, v in epoch.derived.items() if k in SHARED},
     )
