@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from scim2_models import (
@@ -45,10 +46,10 @@ from scim2_models import (
     User,
 )
 
-from infobarrier.core.directory import Directory, UserKind, UserType, fold, make_user
 from infobarrier.core.directory import Group as DirectoryGroup
 from infobarrier.core.directory import User as DirectoryUser
-from infobarrier.core.errors import InvalidInput, NotFound
+from infobarrier.core.directory import UserKind, UserType, fold, make_user
+from infobarrier.core.errors import InvalidInput
 from infobarrier.scim.schemas import InfobarrierUser, ScimUser
 from infobarrier.service.provisioning import ResourceKind, user_facts
 from infobarrier.store.scim_repository import ScimRecord
@@ -196,38 +197,44 @@ def user_from_scim(
         raise InvalidInput(str(exc)) from None
 
 
+class MemberLookup(Protocol):
+    """Tells which ids are users and which are groups of the tenant, in one query each
+    (a :class:`~infobarrier.service.provisioning.ProvisioningSession`)."""
+
+    def users_among(self, ids: Collection[str]) -> set[str]:
+        """Which of these ids are users."""
+        ...
+
+    def groups_among(self, ids: Collection[str]) -> set[str]:
+        """Which of these ids are groups."""
+        ...
+
+
 def group_from_scim(
-    resource: Group, *, id: str, directory: Directory, base: DirectoryGroup | None = None
+    resource: Group, *, id: str, members: MemberLookup, base: DirectoryGroup | None = None
 ) -> DirectoryGroup:
     """The directory group a SCIM group stands for: its name and exactly its members.
 
     Members are users, by their id (the SCIM id of a user); nested groups are refused.
+    The members are looked up all at once; the first member at fault names the error.
     """
     name = (resource.display_name or "").strip()
     if not name:
         raise InvalidInput("a group needs a displayName")
-    members: set[str] = set()
-    for member in resource.members or []:
-        value = (member.value or "").strip()
+    entries = [((m.value or "").strip(), fold(m.type or "user")) for m in resource.members or []]
+    values = {value for value, _kind in entries if value}
+    users = members.users_among(values) if values else set()
+    groups = members.groups_among(values) if values else set()
+    found: set[str] = set()
+    for value, kind in entries:
         if not value:
             raise InvalidInput("every member needs a value: the id of a user")
-        kind = fold(member.type or "user")
-        if kind == "group" or _is_group(directory, value):
+        if kind == "group" or value in groups:
             raise InvalidInput(f"member {value!r} is a group: nested groups are not supported")
-        try:
-            directory.user(value)
-        except NotFound:
-            raise InvalidInput(f"member {value!r} is not a user of this tenant") from None
-        members.add(value)
-    return DirectoryGroup(id, name, base.mail if base is not None else "", frozenset(members))
-
-
-def _is_group(directory: Directory, value: str) -> bool:
-    try:
-        directory.group(value)
-    except NotFound:
-        return False
-    return True
+        if value not in users:
+            raise InvalidInput(f"member {value!r} is not a user of this tenant")
+        found.add(value)
+    return DirectoryGroup(id, name, base.mail if base is not None else "", frozenset(found))
 
 
 def kept(resource: Resource[Any]) -> dict[str, Any]:
@@ -381,8 +388,14 @@ def _meta(resource: Resource[Any], kind: ResourceKind, record: ScimRecord | None
     )
 
 
-def render_user(user: DirectoryUser, record: ScimRecord | None, directory: Directory) -> User[Any]:
-    """The SCIM user of a directory user: what SCIM last wrote, with the directory laid over it."""
+def render_user(
+    user: DirectoryUser, record: ScimRecord | None, groups: Sequence[DirectoryGroup]
+) -> User[Any]:
+    """The SCIM user of a directory user: what SCIM last wrote, with the directory laid over it.
+
+    ``groups``: the groups the user is a direct member of, in the order to show them
+    (``Directory.groups_of``'s: by id); their members are not read.
+    """
     resource: User[Any] = ScimUser(user_name=user.upn)
     written: dict[str, Any] = {}
     if record is not None:
@@ -398,7 +411,6 @@ def render_user(user: DirectoryUser, record: ScimRecord | None, directory: Direc
     resource.id = user.id
     resource.external_id = record.external_id if record is not None else None
     resource.password = None
-    groups = directory.groups_of(user.id)
     resource.groups = [
         GroupMembership(
             value=g.id, ref=_ref(f"Groups/{g.id}"), display=g.display_name, type="direct"
@@ -410,11 +422,16 @@ def render_user(user: DirectoryUser, record: ScimRecord | None, directory: Direc
     return resource
 
 
-def render_group(group: DirectoryGroup, record: ScimRecord | None, directory: Directory) -> Group:
+def render_group(
+    group: DirectoryGroup,
+    record: ScimRecord | None,
+    users: Callable[[Collection[str]], Mapping[str, DirectoryUser]],
+) -> Group:
     """The SCIM group of a directory group: what SCIM last wrote, with the directory laid over it.
 
     Members are the directory's; those SCIM wrote keep the entry as written (``display``,
-    ``$ref``), the others get one built from the directory.
+    ``$ref``), the others get one built from the directory: ``users(ids)`` reads those
+    members' users (only theirs, not the directory).
     """
     resource = Group()
     written_name: str | None = None
@@ -433,7 +450,9 @@ def render_group(group: DirectoryGroup, record: ScimRecord | None, directory: Di
         if value in group.members and value not in seen:
             seen.add(value)
             members.append(member)
-    rest = [directory.user(uid) for uid in group.members - seen]
+    others = group.members - seen
+    found = users(others) if others else {}
+    rest = [found[uid] for uid in others]
     for user in sorted(rest, key=lambda u: fold(u.upn)):
         members.append(
             GroupMember(

@@ -9,7 +9,7 @@ audited, then reconciliation when the directory changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any, Union, cast
 
@@ -29,6 +29,7 @@ from scim2_models import InvalidValueException as ScimInvalidValue
 from scim2_models.path import CompareOperator, Comparison
 from scim2_server.storage import ScimStorage, SearchPage
 
+from infobarrier.core.directory import User as DirectoryUser
 from infobarrier.core.directory import new_id
 from infobarrier.core.errors import Conflict, InfobarrierError, NotFound
 from infobarrier.scim import mapping
@@ -64,10 +65,14 @@ class DirectoryStorage(ScimStorage):
         self.actor = actor
         self.write = write
         self._session: ProvisioningSession | None = None
+        #: The version (ETag) of each resource rendered in this operation, by kind and id:
+        #: an update or delete checks the version the protocol read without rendering again.
+        self._versions: dict[tuple[ResourceKind, str], str | None] = {}
 
     @contextmanager
     def operation(self) -> Iterator[None]:
         """One SCIM request: one provisioning session (transaction, audit, reconciliation)."""
+        self._versions.clear()
         try:
             with self.provisioning.session(self.tenant, self.actor, write=self.write) as session:
                 self._session = session
@@ -76,6 +81,7 @@ class DirectoryStorage(ScimStorage):
             raise scim_error(exc) from exc
         finally:
             self._session = None
+            self._versions.clear()
 
     @property
     def session(self) -> ProvisioningSession:
@@ -86,14 +92,33 @@ class DirectoryStorage(ScimStorage):
 
     # -- reads ------------------------------------------------------------------------
     def _render(self, kind: ResourceKind, id: str) -> Resource[Any]:
+        """One resource from its own rows: a user with its groups, or a group with the
+        users of its members; never the whole directory (docs/scim.md, "Cost")."""
         session = self.session
-        directory = session.directory
+        resource: Resource[Any]
         try:
             if kind is ResourceKind.USER:
-                return mapping.render_user(directory.user(id), session.record(kind, id), directory)
-            return mapping.render_group(directory.group(id), session.record(kind, id), directory)
+                user, groups = session.user_with_groups(id)
+                resource = mapping.render_user(user, session.record(kind, id), groups)
+            else:
+                resource = mapping.render_group(
+                    session.group(id), session.record(kind, id), session.users
+                )
         except NotFound:
             raise NotFoundException(detail=f"{kind.value} {id!r} not found") from None
+        self._versions[(kind, id)] = resource.meta.version if resource.meta is not None else None
+        return resource
+
+    def _version(self, kind: ResourceKind, id: str) -> str | None:
+        """The resource's version: as rendered earlier in this operation, else rendered now.
+
+        The operation's transaction holds the tenant's write lock, so what was rendered
+        earlier in it is still what is stored.
+        """
+        if (kind, id) in self._versions:
+            return self._versions[(kind, id)]
+        resource = self._render(kind, id)
+        return resource.meta.version if resource.meta is not None else None
 
     def get(
         self,
@@ -134,19 +159,25 @@ class DirectoryStorage(ScimStorage):
     def _candidates(
         self, kind: ResourceKind, scim_filter: ScimFilter[Any] | None
     ) -> list[Resource[Any]]:
-        """The resources a filter may match: a few for ``eq`` on a key, else all of them."""
+        """The resources a filter may match: a few for ``eq`` on a key, else all of them.
+
+        Only a search without such a key loads the whole directory.
+        """
         session = self.session
-        directory = session.directory
         ids = self._lookup(kind, scim_filter)
         if ids is None:
+            directory = session.directory
             records = session.all_records(kind)
             if kind is ResourceKind.USER:
                 return [
-                    mapping.render_user(u, records.get(u.id), directory) for u in directory.users()
+                    mapping.render_user(u, records.get(u.id), directory.groups_of(u.id))
+                    for u in directory.users()
                 ]
-            return [
-                mapping.render_group(g, records.get(g.id), directory) for g in directory.groups()
-            ]
+
+            def users(ids: Collection[str]) -> dict[str, DirectoryUser]:
+                return {uid: directory.user(uid) for uid in ids}
+
+            return [mapping.render_group(g, records.get(g.id), users) for g in directory.groups()]
         found = []
         for id in dict.fromkeys(ids):
             try:
@@ -178,17 +209,16 @@ class DirectoryStorage(ScimStorage):
             return None
         field = binding.field_name
         value = node.value
-        directory = self.session.directory
         if field == "id":
             return [value]
         if field == "external_id":
             return self.session.with_external_id(kind, value)
         if kind is ResourceKind.USER and field == "user_name":
-            user = directory.find_upn(value)
+            user = self.session.find_upn(value)
             return [user.id] if user is not None else []
         if kind is ResourceKind.GROUP and field == "display_name":
-            group = directory.find_group(value)
-            return [group.id] if group is not None else []
+            group_id = self.session.find_group(value)
+            return [group_id] if group_id is not None else []
         return None
 
     # -- writes -------------------------------------------------------------------------
@@ -200,10 +230,9 @@ class DirectoryStorage(ScimStorage):
             user = mapping.user_from_scim(cast(Any, resource), id=id)
             session.save_user(user, external_id=resource.external_id, data=mapping.kept(resource))
         else:
-            group = mapping.group_from_scim(
-                cast(Group, resource), id=id, directory=session.directory
-            )
+            group = mapping.group_from_scim(cast(Group, resource), id=id, members=session)
             session.save_group(group, external_id=resource.external_id, data=mapping.kept(resource))
+        self._versions.clear()  # a write may change what any resource renders
         return self._render(kind, id)
 
     def update(
@@ -215,18 +244,17 @@ class DirectoryStorage(ScimStorage):
     ) -> Resource[Any]:
         kind = _kind(resource_type)
         id = cast(str, resource.id)
-        current = self._render(kind, id)
-        self._check_version(current, expected_version)
+        self._check_version(self._version(kind, id), expected_version)
         session = self.session
-        directory = session.directory
         if kind is ResourceKind.USER:
-            user = mapping.user_from_scim(cast(Any, resource), id=id, base=directory.user(id))
+            user = mapping.user_from_scim(cast(Any, resource), id=id, base=session.user(id))
             session.save_user(user, external_id=resource.external_id, data=mapping.kept(resource))
         else:
             group = mapping.group_from_scim(
-                cast(Group, resource), id=id, directory=directory, base=directory.group(id)
+                cast(Group, resource), id=id, members=session, base=session.group(id)
             )
             session.save_group(group, external_id=resource.external_id, data=mapping.kept(resource))
+        self._versions.clear()  # a write may change what any resource renders
         return self._render(kind, id)
 
     def delete(
@@ -237,15 +265,15 @@ class DirectoryStorage(ScimStorage):
         expected_version: str | None = None,
     ) -> None:
         kind = _kind(resource_type)
-        self._check_version(self._render(kind, resource_id), expected_version)
+        self._check_version(self._version(kind, resource_id), expected_version)
         remove: Callable[[str], None] = (
             self.session.delete_user if kind is ResourceKind.USER else self.session.delete_group
         )
+        self._versions.clear()
         remove(resource_id)
 
     @staticmethod
-    def _check_version(current: Resource[Any], expected_version: str | None) -> None:
-        version = current.meta.version if current.meta is not None else None
+    def _check_version(version: str | None, expected_version: str | None) -> None:
         if expected_version is not None and version != expected_version:
             raise PreconditionFailedException
 

@@ -16,7 +16,7 @@ turns resources into core users and groups and calls a :class:`ProvisioningSessi
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -78,6 +78,9 @@ class ProvisioningSession:
         self.now = now
         self.records = ScimRepository(tx.repo.session)
         self._directory: Directory | None = None
+        #: Users read by id in this session, until it writes (the tenant is locked for
+        #: writers, so nobody else changes them meanwhile).
+        self._users: dict[str, User] = {}
         #: True once the directory itself changed (reconciliation then runs).
         self.directory_changed = False
 
@@ -89,10 +92,56 @@ class ProvisioningSession:
 
     @property
     def directory(self) -> Directory:
-        """The tenant's directory, as this transaction sees it (changes included)."""
+        """The tenant's whole directory, as this transaction sees it (changes included).
+
+        Loads every user, group and membership: only for what needs them all (a search
+        without a key filter). One user or group is read with :meth:`user`,
+        :meth:`user_with_groups`, :meth:`group` and the lookups below, whose cost does
+        not grow with the tenant.
+        """
         if self._directory is None:
             self._directory = self.tx.repo.load_directory(self.tx.tenant)
         return self._directory
+
+    def user(self, id: str) -> User:
+        """One user by id, or :class:`NotFound`."""
+        found = self._user_or_none(id)
+        if found is None:
+            raise NotFound(f"no user with id {id}")
+        return found
+
+    def user_with_groups(self, id: str) -> tuple[User, list[Group]]:
+        """One user and the groups it is a direct member of (by group id, without their
+        members), or :class:`NotFound`."""
+        user = self.user(id)
+        return user, self.tx.repo.groups_of_user(self.tx.tenant, id)
+
+    def users(self, ids: Iterable[str]) -> dict[str, User]:
+        """The users of these ids that exist (a group's members, to render it)."""
+        return self.tx.repo.users_by_id(self.tx.tenant, ids)
+
+    def find_upn(self, upn: str) -> User | None:
+        """The user with this UPN (case-insensitive), or ``None``."""
+        return self.tx.repo.find_user(self.tx.tenant, upn)
+
+    def group(self, id: str) -> Group:
+        """One group by id with its members, or :class:`NotFound`."""
+        found = self.tx.repo.load_group(self.tx.tenant, id)
+        if found is None:
+            raise NotFound(f"no group with id {id}")
+        return found
+
+    def find_group(self, name_or_mail: str) -> str | None:
+        """The id of a group by id, display name or mail (case-insensitive), or ``None``."""
+        return self.tx.repo.find_group_id(self.tx.tenant, name_or_mail)
+
+    def users_among(self, ids: Collection[str]) -> set[str]:
+        """Which of these ids are users of the tenant."""
+        return self.tx.repo.existing_user_ids(self.tx.tenant, ids)
+
+    def groups_among(self, ids: Collection[str]) -> set[str]:
+        """Which of these ids are groups of the tenant."""
+        return self.tx.repo.existing_group_ids(self.tx.tenant, ids)
 
     def record(self, kind: ResourceKind, id: str) -> ScimRecord | None:
         """The SCIM record of a user or group, or ``None`` (not provisioned through SCIM)."""
@@ -110,19 +159,24 @@ class ProvisioningSession:
     def save_user(
         self, user: User, *, external_id: str | None, data: Mapping[str, Any]
     ) -> ScimRecord:
-        """Create a user (new id) or replace one (same id), with its SCIM record."""
+        """Create a user (new id) or replace one (same id), with its SCIM record.
+
+        Reads and writes this user's rows only: the UPN's uniqueness is one indexed query.
+        """
         self._writable()
-        directory = self.directory
-        holder = directory.find_upn(user.upn)
+        known = self._users.get(user.id)
+        if known is not None and fold(known.upn) == fold(user.upn.strip()):
+            holder: User | None = known  # the UPN is unique: nobody else holds it
+        else:
+            holder = self.find_upn(user.upn)
         if holder is not None and holder.id != user.id:
             raise Conflict(
                 f"userName {user.upn!r} is already used by another user", code="user_exists"
             )
-        old = self._user_or_none(user.id)
+        old = holder if holder is not None else self._user_or_none(user.id)
         if old is None or old != user:
-            directory.put_user(user)
             self.tx.repo.save_users(self.tx.tenant, [user])
-            self.directory_changed = True
+            self._changed()
         record = self._save_record(ResourceKind.USER, user.id, external_id, data)
         if old is None:
             self.tx.audit(
@@ -145,38 +199,37 @@ class ProvisioningSession:
     def delete_user(self, id: str) -> None:
         """Delete a user (memberships and licenses go with it) and its SCIM record."""
         self._writable()
-        user = self.directory.user(id)
+        user = self.user(id)
         self.tx.repo.delete_users(self.tx.tenant, [id])
-        self.directory.remove_user(id)
         self.records.delete(self.tx.tenant, ResourceKind.USER.value, [id])
-        self.directory_changed = True
+        self._changed()
         self.tx.audit("scim.user_deleted", id=id, upn=user.upn)
 
     # -- groups -----------------------------------------------------------------------
     def save_group(
         self, group: Group, *, external_id: str | None, data: Mapping[str, Any]
     ) -> ScimRecord:
-        """Create a group (new id) or replace one (same id): name and exact members."""
+        """Create a group (new id) or replace one (same id): name and exact members.
+
+        Names are checked by key and members by id, in queries: the directory is not loaded.
+        """
         self._writable()
-        directory = self.directory
         if not group.display_name.strip():
             raise InvalidInput("a group needs a displayName")
         for key in {fold(group.display_name), fold(group.mail)} - {""}:
-            holder = directory.find_group(key)
-            if holder is not None and holder.id != group.id:
+            holder = self.find_group(key)
+            if holder is not None and holder != group.id:
                 raise Conflict(
                     f"a group named {group.display_name!r} already exists", code="group_exists"
                 )
+        known = self.users_among(group.members)
         for uid in group.members:
-            try:
-                directory.user(uid)
-            except NotFound:
-                raise InvalidInput(f"member {uid!r} is not a user of this tenant") from None
+            if uid not in known:
+                raise InvalidInput(f"member {uid!r} is not a user of this tenant")
         old = self._group_or_none(group.id)
         if old is None or old != group:
-            directory.put_group(group)
             self.tx.repo.save_groups(self.tx.tenant, [group])
-            self.directory_changed = True
+            self._changed()
         record = self._save_record(ResourceKind.GROUP, group.id, external_id, data)
         before = old.members if old is not None else frozenset()
         detail: dict[str, Any] = {
@@ -196,11 +249,10 @@ class ProvisioningSession:
     def delete_group(self, id: str) -> None:
         """Delete a group (its members stay) and its SCIM record."""
         self._writable()
-        group = self.directory.group(id)
+        group = self.group(id)
         self.tx.repo.delete_groups(self.tx.tenant, [id])
-        self.directory.remove_group(id)
         self.records.delete(self.tx.tenant, ResourceKind.GROUP.value, [id])
-        self.directory_changed = True
+        self._changed()
         self.tx.audit("scim.group_deleted", id=id, group=group.display_name)
 
     # -- helpers -----------------------------------------------------------------------
@@ -208,23 +260,27 @@ class ProvisioningSession:
         if not self.tx.write:
             raise RuntimeError("a read-only provisioning session cannot change the directory")
 
+    def _changed(self) -> None:
+        """The directory changed: reconciliation will run; a loaded directory is stale."""
+        self.directory_changed = True
+        self._directory = None
+        self._users.clear()
+
     def _user_or_none(self, id: str) -> User | None:
-        try:
-            return self.directory.user(id)
-        except NotFound:
-            return None
+        if id not in self._users:
+            found = self.tx.repo.users_by_id(self.tx.tenant, [id]).get(id)
+            if found is None:
+                return None
+            self._users[id] = found
+        return self._users[id]
 
     def _group_or_none(self, id: str) -> Group | None:
-        try:
-            return self.directory.group(id)
-        except NotFound:
-            return None
+        return self.tx.repo.load_group(self.tx.tenant, id)
 
     def _upns(self, ids: frozenset[str]) -> list[str]:
-        upns = []
-        for uid in ids:
-            user = self._user_or_none(uid)
-            upns.append(user.upn if user is not None else uid)
+        """The UPNs of these users (an id when the user is gone), in order."""
+        found = self.users(ids)
+        upns = [found[uid].upn if uid in found else uid for uid in ids]
         return sorted(upns, key=fold)
 
     def _save_record(

@@ -146,6 +146,17 @@ def _user(r: UserRow) -> User:
     )
 
 
+#: Ids per ``IN (...)`` list: under the 999 bound parameters of older SQLite builds.
+_CHUNK = 500
+
+
+def _chunks(ids: Iterable[str]) -> Iterator[list[str]]:
+    """Distinct ids in sorted lists of at most ``_CHUNK``."""
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), _CHUNK):
+        yield wanted[start : start + _CHUNK]
+
+
 #: The PostgreSQL channel on which commits announce ``tenant_id:version``.
 NOTIFY_CHANNEL = "infobarrier_changes"
 #: How many change records a tenant keeps (a replica further behind recompiles).
@@ -381,6 +392,116 @@ class Repository:
             )
         ]
         return Directory(users, groups)
+
+    # One user or group by its key, without loading the directory: what a SCIM request
+    # (``service/provisioning.py``) reads and checks, in indexed lookups only.
+    def users_by_id(self, tenant: Tenant, ids: Iterable[str]) -> dict[str, User]:
+        """The users of these ids that exist, without their groups."""
+        found: dict[str, User] = {}
+        for chunk in _chunks(ids):
+            for r in self.session.scalars(
+                select(UserRow).where(UserRow.tenant_id == tenant.id, UserRow.id.in_(chunk))
+            ):
+                found[r.id] = _user(r)
+        return found
+
+    def groups_of_user(self, tenant: Tenant, user_id: str) -> list[Group]:
+        """The groups a user is a direct member of, by id, without their members.
+
+        Without statistics SQLite plans ``tenant_id = ? AND user_id = ?`` over the primary
+        key's ``tenant_id`` prefix: a scan of every membership of the tenant (15-20 ms at
+        100k users). On SQLite the query names ``ix_memberships_user``; elsewhere the
+        planner is trusted.
+        """
+        self.session.flush()  # a textual query does not autoflush
+        if self.session.get_bind().dialect.name == "sqlite":
+            gids = list(
+                self.session.scalars(
+                    text(
+                        "SELECT group_id FROM memberships INDEXED BY ix_memberships_user"
+                        " WHERE tenant_id = :tenant AND user_id = :user"
+                    ),
+                    {"tenant": tenant.id, "user": user_id},
+                )
+            )
+        else:
+            gids = list(
+                self.session.scalars(
+                    select(MembershipRow.group_id).where(
+                        MembershipRow.tenant_id == tenant.id, MembershipRow.user_id == user_id
+                    )
+                )
+            )
+        groups = [
+            Group(g.id, g.display_name, g.mail, frozenset())
+            for chunk in _chunks(gids)
+            for g in self.session.scalars(
+                select(GroupRow).where(GroupRow.tenant_id == tenant.id, GroupRow.id.in_(chunk))
+            )
+        ]
+        return sorted(groups, key=lambda g: g.id)
+
+    def existing_user_ids(self, tenant: Tenant, ids: Iterable[str]) -> set[str]:
+        """Which of these ids are users of the tenant (a group's members are checked so)."""
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            found.update(
+                self.session.scalars(
+                    select(UserRow.id).where(UserRow.tenant_id == tenant.id, UserRow.id.in_(chunk))
+                )
+            )
+        return found
+
+    def existing_group_ids(self, tenant: Tenant, ids: Iterable[str]) -> set[str]:
+        """Which of these ids are groups of the tenant."""
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            found.update(
+                self.session.scalars(
+                    select(GroupRow.id).where(
+                        GroupRow.tenant_id == tenant.id, GroupRow.id.in_(chunk)
+                    )
+                )
+            )
+        return found
+
+    def load_group(self, tenant: Tenant, id: str) -> Group | None:
+        """One group by id with its members (their ids), or ``None``."""
+        row = self.session.scalar(
+            select(GroupRow).where(GroupRow.tenant_id == tenant.id, GroupRow.id == id)
+        )
+        if row is None:
+            return None
+        members = self.session.scalars(
+            select(MembershipRow.user_id).where(
+                MembershipRow.tenant_id == tenant.id, MembershipRow.group_id == id
+            )
+        )
+        return Group(row.id, row.display_name, row.mail, frozenset(members))
+
+    def find_group_id(self, tenant: Tenant, name_or_mail: str) -> str | None:
+        """The id of a group by id, else by display name or mail (case-insensitive).
+
+        The same answer as ``Directory.find_group``. Mails have no folded column, so the
+        groups that have a mail are compared here (groups only, never users).
+        """
+        row = self.session.scalar(
+            select(GroupRow.id).where(GroupRow.tenant_id == tenant.id, GroupRow.id == name_or_mail)
+        )
+        if row is not None:
+            return row
+        key = fold(name_or_mail.strip())
+        row = self.session.scalar(
+            select(GroupRow.id).where(GroupRow.tenant_id == tenant.id, GroupRow.name_key == key)
+        )
+        if row is not None or not key:
+            return row
+        mails = self.session.execute(
+            select(GroupRow.id, GroupRow.mail).where(
+                GroupRow.tenant_id == tenant.id, GroupRow.mail != ""
+            )
+        )
+        return next((gid for gid, mail in mails if fold(mail) == key), None)
 
     def save_users(self, tenant: Tenant, users: Iterable[User]) -> None:
         """Insert or update users (by id)."""
