@@ -145,6 +145,10 @@ class DecisionHandler:
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             return tx.tenant.people_search_restriction
 
+    def in_force(self, tenant: str) -> tuple[Epoch, bool]:
+        """The epoch in force and the live PeopleSearchRestriction, in one read."""
+        return self._epoch(tenant)
+
     def _epoch(self, tenant: str) -> tuple[Epoch, bool]:
         """The epoch in force and the live PeopleSearchRestriction, in one read."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
