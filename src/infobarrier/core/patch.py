@@ -176,7 +176,7 @@ def segments_of_user(epoch: Epoch, user: User, member_of: Sequence[str]) -> tupl
 #: Derived data a patch keeps: the id index, the matcher, the profile index and the
 #: encoded verdicts per profile pair do not depend on user state (a patch that adds a
 #: profile gives its epoch a new profile index).
-SHARED = ("ids", "matcher", "profiles", "verdict_json")
+SHARED = ("ids", "matcher", "profiles", "verdict_json", "plain_upns")
 
 #: Past this many patched users, the per-user arrays are rebuilt and the overlay emptied.
 OVERLAY_LIMIT = 4096

@@ -60,7 +60,7 @@ def parse_checks(body: bytes) -> list[Check] | None:
             or not 0 < len(sender) <= MAX_UPN
             or type(to) is not list
             or len(to) > MAX_TO
-            or not all(type(upn) is str for upn in to)
+            or not ((len(to) == 1 and type(to[0]) is str) or all(type(x) is str for x in to))
         ):
             return None
         checks.append((action, sender, to))
@@ -82,22 +82,33 @@ def _fragments(epoch: Epoch, k: int, m: int) -> tuple[str, str]:
     return head[:-1] + ',"pair":[', "]," + tail[1:]
 
 
+def _plain_upns(epoch: Epoch) -> bool:
+    """Whether every UPN of the epoch is its own JSON string body (checked once per epoch;
+    patches keep UPNs, so they share the answer)."""
+    found: bool | None = epoch.derived.get("plain_upns")
+    if found is None:
+        text = "".join(epoch.upns)
+        found = text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+        epoch.derived["plain_upns"] = found
+    return found
+
+
 def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restriction: bool) -> bytes:
     """``{"results": [...]}`` for these checks against one epoch, in order."""
     cache: dict[int, tuple[str, str]] | None = epoch.derived.get("verdict_json")
     if cache is None:
         cache = epoch.derived["verdict_json"] = {}
+    quote = (lambda upn: '"' + upn + '"') if _plain_upns(epoch) else _string
     index, fold_index = epoch.upn_index.get, epoch.index_of
-    key, upns, width = epoch.key, epoch.upns, len(epoch.profiles)
+    upns, width = epoch.upns, len(epoch.profiles)
+    keys = epoch.keys if not epoch.overlay else None
+    key = epoch.key
+    search_ok = people_search_restriction
     parts: list[str] = []
     append = parts.append
     for action_text, sender, to in checks:
         action = _ONE_PAIR.get(action_text)
-        if (
-            action is not None
-            and len(to) == 1
-            and (people_search_restriction or action is not Action.SEARCH)
-        ):
+        if action is not None and len(to) == 1 and (search_ok or action is not Action.SEARCH):
             u = index(sender)
             if u is None:
                 u = fold_index(sender)
@@ -105,7 +116,10 @@ def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restrict
             if v is None:
                 v = fold_index(to[0])
             if u is not None and v is not None and u != v:
-                k, m = key(u), key(v)
+                if keys is not None:
+                    k, m = keys[u], keys[v]
+                else:
+                    k, m = key(u), key(v)
                 if k >= 0 and m >= 0:
                     pair = k * width + m
                     found = cache.get(pair)
@@ -113,7 +127,7 @@ def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restrict
                         found = _fragments(epoch, k, m)
                         if len(cache) < CACHE_LIMIT:
                             cache[pair] = found
-                    append(found[0] + _string(upns[u]) + "," + _string(upns[v]) + found[1])
+                    append(found[0] + quote(upns[u]) + "," + quote(upns[v]) + found[1])
                     continue
         answer = answer_in(
             epoch,
