@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import text
 
@@ -10,7 +12,7 @@ from infobarrier.core.barriers import BarrierConfig, Mode, PolicyState
 from infobarrier.core.directory import Group, UserKind, UserType, make_user, new_id
 from infobarrier.core.errors import Conflict, InvalidInput
 from infobarrier.core.licenses import LicenseBook
-from infobarrier.store.repository import Store
+from infobarrier.store.repository import ReadOnlyViolation, Store
 
 
 def _tenant(store: Store, name: str = "t1") -> None:
@@ -234,3 +236,31 @@ def test_delete_tenant_data_removes_everything(store: Store) -> None:
     with store.transaction() as repo:
         assert repo.find_tenant("t1") is None
     _tenant(store)  # the name is free again
+
+
+def test_a_read_transaction_refuses_writes_and_writes_nothing(store: Store) -> None:
+    _tenant(store, "alpha")
+    with pytest.raises(ReadOnlyViolation), store.transaction(write=False) as repo:
+        repo.create_tenant("beta")
+    with store.transaction(write=False) as repo:
+        assert [t.name for t in repo.tenants()] == ["alpha"]
+
+
+def test_a_read_transaction_does_not_hold_writers_back(store: Store) -> None:
+    """A reader sees its snapshot while a writer commits (on SQLite: no write lock)."""
+    _tenant(store, "alpha")
+    done: list[str] = []
+
+    def write() -> None:
+        with store.transaction() as repo:
+            repo.create_tenant("beta")
+        done.append("beta")
+
+    with store.transaction(write=False) as repo:
+        assert [t.name for t in repo.tenants()] == ["alpha"]
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(timeout=10)
+        assert done == ["beta"]  # committed while the read was open
+    with store.transaction(write=False) as repo:
+        assert [t.name for t in repo.tenants()] == ["alpha", "beta"]

@@ -34,7 +34,7 @@ class Context:
     @contextmanager
     def tenant_tx(self, tenant: str, actor: str, *, write: bool = True) -> Iterator[TenantTx]:
         """Open a transaction on a tenant (locked for writers), or raise NotFound."""
-        with self.store.transaction() as repo:
+        with self.store.transaction(write=write) as repo:
             found = repo.tenant(tenant)
             if write:
                 repo.lock_tenant(found)

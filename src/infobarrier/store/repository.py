@@ -174,11 +174,19 @@ class Store:
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         upgrade(self.engine)
+        self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        _refuse_writes_in_reads(self.engine)
 
     @contextmanager
-    def transaction(self) -> Iterator[Repository]:
-        """One use case: commit on success, roll back everything on error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+    def transaction(self, *, write: bool = True) -> Iterator[Repository]:
+        """One use case: commit on success, roll back everything on error.
+
+        ``write=False`` is a read: on SQLite it takes no write lock (a plain ``BEGIN``
+        on WAL reads a snapshot while a writer works), and any statement that would
+        change data raises instead of running.
+        """
+        engine = self.engine if write else self._reader
+        with Session(engine, expire_on_commit=False) as session, session.begin():
             yield Repository(session)
 
     def dispose(self) -> None:
@@ -199,7 +207,29 @@ def _sqlite_serialisable(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+#: Execution option of :meth:`Store.transaction` reads.
+READ_ONLY = "infobarrier_read_only"
+_WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter")
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A statement that changes data was sent inside a read transaction (a bug)."""
+
+
+def _refuse_writes_in_reads(engine: Engine) -> None:
+    """A read transaction is not locked for writers: writing in it would race them."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(
+        connection: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        if reading and statement.lstrip()[:7].lower().startswith(_WRITES):
+            raise ReadOnlyViolation(f"write in a read transaction: {statement[:80]!r}")
 
 
 class Repository:
