@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from infobarrier.core.audit import first_broken
@@ -13,6 +16,7 @@ from infobarrier.core.directory import Group, UserKind, UserType, make_user, new
 from infobarrier.core.errors import Conflict, InvalidInput
 from infobarrier.core.licenses import LicenseBook
 from infobarrier.store.repository import ReadOnlyViolation, Store
+from infobarrier.store.schema import Base
 
 
 def _tenant(store: Store, name: str = "t1") -> None:
@@ -264,3 +268,22 @@ def test_a_read_transaction_does_not_hold_writers_back(store: Store) -> None:
         assert done == ["beta"]  # committed while the read was open
     with store.transaction(write=False) as repo:
         assert [t.name for t in repo.tenants()] == ["alpha", "beta"]
+
+
+def test_the_migrated_schema_is_the_models_schema(store: Store) -> None:
+    """Alembic's migrations and ``store.schema`` describe the same tables and indexes."""
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_memberships_by_user_are_an_index_search_on_sqlite(tmp_path: Path) -> None:
+    """Not a scan of the tenant's memberships, even without statistics (migration 0004)."""
+    store = Store(f"sqlite:///{tmp_path / 'plan.db'}")
+    with store.engine.connect() as connection:
+        plan = connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT user_id, group_id FROM memberships"
+            " WHERE tenant_id = 1 AND user_id IN ('a', 'b')"
+        ).all()
+    store.dispose()
+    assert "ix_memberships_user (tenant_id=? AND user_id=?)" in str(plan)

@@ -351,7 +351,8 @@ class Repository:
         }
         groups: dict[str, list[Group]] = {uid: [] for uid in users}
         # Two indexed lookups rather than a join: without statistics, SQLite plans the join
-        # as a scan of every membership of the tenant.
+        # as a scan of every membership of the tenant. The membership lookup is a covering
+        # search of ix_memberships_user (migration 0004).
         pairs = self.session.execute(
             select(MembershipRow.user_id, MembershipRow.group_id).where(
                 MembershipRow.tenant_id == tenant.id, MembershipRow.user_id.in_(list(users))

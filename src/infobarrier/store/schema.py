@@ -101,7 +101,8 @@ class MembershipRow(Base):
         ForeignKeyConstraint(
             ["tenant_id", "user_id"], ["users.tenant_id", "users.id"], ondelete="CASCADE"
         ),
-        Index("ix_memberships_user", "tenant_id", "user_id"),
+        # Covering (group_id last): SQLite then plans lookups by user on it (migration 0004).
+        Index("ix_memberships_user", "tenant_id", "user_id", "group_id"),
     )
     tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     group_id: Mapped[str] = mapped_column(String(36), primary_key=True)
