@@ -60,3 +60,34 @@ def test_cache_patches_user_changes_and_rebuilds_on_apply(
     services.applications.apply(tenant, ACTOR)
     assert chat()
     assert len(compiles) > compiled  # an apply rebuilds
+
+
+def test_writes_in_a_row_reconcile_from_the_patched_cache(
+    services: Services, make_tenant: MakeTenant, compiles: list[str]
+) -> None:
+    """With conversations to reconcile, each write patches the cached epoch, even when
+    other writes came in since it was filled and no read caught it up in between."""
+    people = {"a@x.example": "Sales", "b@x.example": "Sales", "c@x.example": "Sales"}
+    tenant = make_tenant("t", people)
+    services.barriers.new_segment(tenant, "Sales", "Department -eq 'Sales'", ACTOR)
+    services.barriers.new_segment(tenant, "Research", "Department -eq 'Research'", ACTOR)
+    services.barriers.new_policy(
+        tenant, "S-R", "Sales", ACTOR, blocked=["Research"], state=PolicyState.ACTIVE
+    )
+    services.applications.apply(tenant, ACTOR)
+    services.directory.purchase(tenant, "SPE_E5", 10, ACTOR)
+    for upn in people:
+        services.directory.assign(tenant, upn, "SPE_E5", ACTOR)
+    first = services.collaboration.create_chat(tenant, "a@x.example", ["b@x.example"], ACTOR)
+    second = services.collaboration.create_chat(tenant, "a@x.example", ["c@x.example"], ACTOR)
+    services.decisions.check(tenant, CheckRequest("chat", "a@x.example", ["b@x.example"]))
+    compiled = len(compiles)
+
+    services.directory.update_user(tenant, "b@x.example", ACTOR, Department="Research")
+    services.directory.update_user(tenant, "c@x.example", ACTOR, Department="Research")
+
+    assert len(compiles) == compiled  # both reconciled from the patched cache
+    for chat in (first, second):
+        found = services.collaboration.get(tenant, "chat", chat.id)
+        assert found is not None
+        assert found.read_only  # type: ignore[union-attr]

@@ -97,15 +97,21 @@ class EpochProvider:
     def epoch_after_writes(self, tx: TenantTx) -> Epoch:
         """The epoch as it will be once ``tx`` commits, for reconciliation inside ``tx``.
 
-        Patched from the cached epoch with the users this transaction changed (read back
-        from its own change records), or compiled afresh when that is not possible. The
-        cache is not touched: ``tx`` may still roll back.
+        Patched from the cached epoch with the users changed since it (read back from the
+        change records, this transaction's own included), or compiled afresh when that is
+        not possible. The cache is not touched: ``tx`` may still roll back.
         """
         with self._lock:
             hit = self._cache.get(tx.tenant.id)
-        if hit is not None and hit[0] == tx.tenant.version:
+        # Behind is fine (other writers committed since the cache was filled, with no read
+        # in between): their users are patched too, if the change records are all there.
+        changes = [] if hit is None else tx.repo.changes_since(tx.tenant, hit[0])
+        contiguous = hit is not None and [v for v, _ in changes] == list(
+            range(hit[0] + 1, hit[0] + 1 + len(changes))
+        )
+        if hit is not None and hit[0] <= tx.tenant.version and contiguous:
             ids: set[str] = set()
-            for _version, users in tx.repo.changes_since(tx.tenant, tx.tenant.version):
+            for _version, users in changes:
                 if users is None:
                     ids = set()
                     break
