@@ -43,8 +43,10 @@ class LiveServer:
         )
 
 
-def start_server(db_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``infobarrier serve`` and wait until it answers."""
+def start_server(
+    db_url: str, log: Path, *, workers: int = 1
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``infobarrier serve [--workers N]`` and wait until it answers."""
     port = free_port()
     out = log.open("wb")
     process = subprocess.Popen(
@@ -59,6 +61,8 @@ def start_server(db_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
             "127.0.0.1",
             "--port",
             str(port),
+            "--workers",
+            str(workers),
         ],
         stdout=out,
         stderr=subprocess.STDOUT,

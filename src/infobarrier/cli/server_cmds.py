@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from infobarrier.cli.output import console, print_json, table
@@ -70,11 +72,19 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
     demo: bool = typer.Option(False, "--demo", help="Load the Company ABC demo tenant first"),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        max=64,
+        help="Server processes sharing the port, each with its own cached epochs "
+        "(kept current like replicas: docs/replicas.md)",
+    ),
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs) with uvicorn."""
     import uvicorn
 
-    from infobarrier.http.app import create_app
+    from infobarrier.http.app import DB_VARIABLE, create_app
 
     services = STATE.services
     if demo:
@@ -98,7 +108,20 @@ def serve(
             f'"{base}/v1/tenants/{abc.TENANT}/relationship?a=v1-ra1@abc.example&b=se2a@abc.example"',
             markup=False,
         )
-    uvicorn.run(create_app(services, feed=True), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(services, feed=True), host=host, port=port, log_level="info")
+        return
+    # Each worker process builds its own services from the same database (environment).
+    services.store.dispose()
+    os.environ[DB_VARIABLE] = STATE.db
+    uvicorn.run(
+        "infobarrier.http.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level="info",
+    )
 
 
 def register(app: typer.Typer) -> None:

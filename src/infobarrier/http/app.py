@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,7 +13,7 @@ from infobarrier import __version__, web
 from infobarrier.http import errors, schemas
 from infobarrier.http.routes import audit, barriers, collaboration, decisions, directory, insight
 from infobarrier.scim import routes as scim_routes
-from infobarrier.service.wiring import Services
+from infobarrier.service.wiring import DEFAULT_DB, Services, build
 
 
 def create_app(services: Services, *, feed: bool = False) -> FastAPI:
@@ -63,9 +64,19 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
     app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", tags=["service"])
-    def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+    def healthz() -> dict[str, str | int]:
+        """Liveness: the process answers (``worker``: its process id, under ``--workers``)."""
+        return {"status": "ok", "worker": os.getpid()}
 
     web.install(app)
     return app
+
+
+#: Where ``app_from_environment`` finds the database URL (the CLI's ``--db`` variable).
+DB_VARIABLE = "INFOBARRIER_DB"
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one ``serve --workers N`` process: its own services over the database
+    named by ``INFOBARRIER_DB``, with the change feed (each worker is a replica)."""
+    return create_app(build(os.environ.get(DB_VARIABLE, DEFAULT_DB)), feed=True)

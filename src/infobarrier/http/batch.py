@@ -98,7 +98,7 @@ def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restrict
     cache: dict[int, tuple[str, str]] | None = epoch.derived.get("verdict_json")
     if cache is None:
         cache = epoch.derived["verdict_json"] = {}
-    quote = (lambda upn: '"' + upn + '"') if _plain_upns(epoch) else _string
+    plain = _plain_upns(epoch)
     index, fold_index = epoch.upn_index.get, epoch.index_of
     upns, width = epoch.upns, len(epoch.profiles)
     keys = epoch.keys if not epoch.overlay else None
@@ -127,7 +127,10 @@ def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restrict
                         found = _fragments(epoch, k, m)
                         if len(cache) < CACHE_LIMIT:
                             cache[pair] = found
-                    append(found[0] + quote(upns[u]) + "," + quote(upns[v]) + found[1])
+                    if plain:  # one string built in one go: the head, "a","b", the tail
+                        append(f'{found[0]}"{upns[u]}","{upns[v]}"{found[1]}')
+                    else:
+                        append(f"{found[0]}{_string(upns[u])},{_string(upns[v])}{found[1]}")
                     continue
         answer = answer_in(
             epoch,
