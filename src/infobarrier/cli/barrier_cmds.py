@@ -236,10 +236,15 @@ def print_application(app: Application, *, details: bool = True) -> None:
         console.print(f"  licensing: {finding}", markup=False)
     changes = report.get("changes", {})
     if changes:
+        totals = changes.get("totals", {})
+
+        def count(name: str) -> int:
+            return int(totals.get(name, len(changes.get(name, []))))
+
         console.print(
-            f"  changes: {len(changes.get('users_changed', []))} users changed segments, "
-            f"{len(changes.get('pairs_blocked', []))} segment pairs newly blocked, "
-            f"{len(changes.get('pairs_allowed', []))} newly allowed",
+            f"  changes: {count('users_changed')} users changed segments, "
+            f"{count('pairs_blocked')} segment pairs newly blocked, "
+            f"{count('pairs_allowed')} newly allowed",
             markup=False,
         )
 
@@ -306,6 +311,16 @@ def _print_preview(preview: Any) -> None:
         console.print(f"  new IBPolicyConflict: {upn} in {', '.join(segs)}", markup=False)
     for upn in w.resolved_conflicts:
         console.print(f"  conflict resolved: {upn}", markup=False)
+    t = w.totals
+    for name, listed, total in (
+        ("users changed segments", len(w.users_changed), t.users_changed),
+        ("segment pairs newly blocked", len(w.pairs_blocked), t.pairs_blocked),
+        ("segment pairs newly allowed", len(w.pairs_allowed), t.pairs_allowed),
+        ("new conflicts", len(w.new_conflicts), t.new_conflicts),
+        ("conflicts resolved", len(w.resolved_conflicts), t.resolved_conflicts),
+    ):
+        if total > listed:  # core.whatif lists the first LIST_LIMIT of each
+            console.print(f"  ... {total:,} {name} in all ({listed:,} listed)", markup=False)
     for finding in preview.findings:
         console.print(f"  licensing: {finding}", markup=False)
 

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infobarrier.core.barriers import ListKind, Mode
-from infobarrier.core.epoch import UNSEGMENTED, Epoch, is_open, permits
+from infobarrier.core.epoch import UNSEGMENTED, Epoch, is_open
 from infobarrier.core.errors import InvalidInput
 
 
@@ -80,7 +80,7 @@ def _refusal(epoch: Epoch, a: int, b: int) -> tuple[str, str, str]:
     names = epoch.segment_names
     for src, dst in ((a, b), (b, a)):
         policy = epoch.policy_of(src)
-        if not permits(policy, names[dst]):
+        if not epoch.permits[src, dst]:  # permits(policy, names[dst]), computed at compile
             assert policy is not None
             if policy.kind is ListKind.ALLOW:
                 why = f"its allow list does not include {names[dst]!r}"

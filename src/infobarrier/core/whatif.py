@@ -1,6 +1,10 @@
 """What an apply would change: the difference between two epochs over one directory (§5).
 
-Both epochs must be compiled over the same directory, so user indices line up.
+Both epochs must be compiled over the same directory, so user indices line up. Each list
+holds at most :data:`LIST_LIMIT` entries, with the full count beside it: a first apply at a
+million users moves every segmented user and, with 5,000 segments, flips 12.5 million
+segment pairs; explaining and storing all of them took minutes and gigabytes for a preview
+nobody reads line by line (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -34,15 +38,35 @@ class PairChange:
     reason: str
 
 
+#: Entries kept per list of a :class:`WhatIf` (the counts are always complete).
+LIST_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """How many entries each list of a :class:`WhatIf` would have without the limit."""
+
+    users_changed: int = 0
+    pairs_blocked: int = 0
+    pairs_allowed: int = 0
+    new_conflicts: int = 0
+    resolved_conflicts: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class WhatIf:
-    """The preview of an apply; nothing has changed when you read it."""
+    """The preview of an apply; nothing has changed when you read it.
+
+    Each list is the first :data:`LIST_LIMIT` entries (in user or matrix order);
+    ``totals`` counts them all.
+    """
 
     users_changed: list[SegmentChange] = field(default_factory=list)
     pairs_blocked: list[PairChange] = field(default_factory=list)
     pairs_allowed: list[PairChange] = field(default_factory=list)
     new_conflicts: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     resolved_conflicts: list[str] = field(default_factory=list)
+    totals: Totals = field(default_factory=Totals)
 
     @property
     def is_empty(self) -> bool:
@@ -66,16 +90,25 @@ class WhatIf:
             "pairs_allowed": [{"a": p.a, "b": p.b, "reason": p.reason} for p in self.pairs_allowed],
             "new_conflicts": [{"upn": u, "segments": list(s)} for u, s in self.new_conflicts],
             "resolved_conflicts": self.resolved_conflicts,
+            "totals": {
+                "users_changed": self.totals.users_changed,
+                "pairs_blocked": self.totals.pairs_blocked,
+                "pairs_allowed": self.totals.pairs_allowed,
+                "new_conflicts": self.totals.new_conflicts,
+                "resolved_conflicts": self.totals.resolved_conflicts,
+            },
         }
 
 
-def diff(before: Epoch, after: Epoch) -> WhatIf:
-    """Users whose segments change, segment pairs that flip, conflicts that appear or go."""
+def diff(before: Epoch, after: Epoch, *, limit: int = LIST_LIMIT) -> WhatIf:
+    """Users whose segments change, segment pairs that flip, conflicts that appear or go:
+    the first ``limit`` of each, and how many there are."""
     if before.user_ids != after.user_ids:
         raise ValueError("what-if needs two epochs over the same directory")
     users: list[SegmentChange] = []
     new_conflicts: list[tuple[str, tuple[str, ...]]] = []
     resolved: list[str] = []
+    counts = {"users": 0, "new": 0, "resolved": 0}
     if before.segment_names == after.segment_names:
         changed = before.profile_array() != after.profile_array()
         candidates = [int(i) for i in changed.nonzero()[0]]
@@ -84,20 +117,34 @@ def diff(before: Epoch, after: Epoch) -> WhatIf:
     for i in candidates:
         old, new = before.segments_of(i), after.segments_of(i)
         if old != new:
-            users.append(SegmentChange(after.upns[i], old, new))
+            counts["users"] += 1
+            if len(users) < limit:
+                users.append(SegmentChange(after.upns[i], old, new))
         was, now = before.in_conflict(i), after.in_conflict(i)
         if now and not was:
-            new_conflicts.append((after.upns[i], new))
+            counts["new"] += 1
+            if len(new_conflicts) < limit:
+                new_conflicts.append((after.upns[i], new))
         elif was and not now:
-            resolved.append(after.upns[i])
-    blocked: list[PairChange] = []
-    allowed: list[PairChange] = []
-    for a, b, now in _flipped_pairs(before, after):
-        reason = explain_profiles(after, a, b)[2]
-        row = _name(after, a), _name(after, b)
-        target = allowed if now else blocked
-        target.append(PairChange(row[0], row[1], now, reason))
-    return WhatIf(users, blocked, allowed, new_conflicts, resolved)
+            counts["resolved"] += 1
+            if len(resolved) < limit:
+                resolved.append(after.upns[i])
+    a, b, now_allowed = _flipped_pairs(before, after)
+    lists: dict[bool, list[PairChange]] = {True: [], False: []}
+    for verdict in (False, True):
+        chosen = np.flatnonzero(now_allowed == verdict)[:limit]
+        for x, y in zip(a[chosen].tolist(), b[chosen].tolist(), strict=True):
+            reason = explain_profiles(after, x, y)[2]
+            lists[verdict].append(PairChange(_name(after, x), _name(after, y), verdict, reason))
+    allowed_total = int(np.count_nonzero(now_allowed))
+    totals = Totals(
+        users_changed=counts["users"],
+        pairs_blocked=len(now_allowed) - allowed_total,
+        pairs_allowed=allowed_total,
+        new_conflicts=counts["new"],
+        resolved_conflicts=counts["resolved"],
+    )
+    return WhatIf(users, lists[False], lists[True], new_conflicts, resolved, totals)
 
 
 def _rows(epoch: Epoch) -> tuple[list[str], npt.NDArray[np.int64]]:
@@ -112,12 +159,14 @@ def _name(epoch: Epoch, profile: int) -> str:
     return NO_SEGMENT if profile == UNSEGMENTED else epoch.segment_names[profile - 1]
 
 
-def _flipped_pairs(before: Epoch, after: Epoch) -> list[tuple[int, int, bool]]:
-    """Row pairs (as ``after``'s profiles) whose verdict differs, found with numpy.
+def _flipped_pairs(
+    before: Epoch, after: Epoch
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Row pairs (as ``after``'s profiles) whose verdict differs, and the new verdict.
 
-    A pair that did not exist before was not separated by anything: it counts as allowed.
-    Only the pairs that flip are explained, so a what-if over thousands of segments stays
-    a matrix comparison.
+    Found with numpy: a pair that did not exist before was not separated by anything (it
+    counts as allowed). Only the pairs listed are explained, so a what-if over thousands
+    of segments stays a matrix comparison.
     """
     old_names, old_profiles = _rows(before)
     new_names, new_profiles = _rows(after)
@@ -129,5 +178,5 @@ def _flipped_pairs(before: Epoch, after: Epoch) -> list[tuple[int, int, bool]]:
         new_ix = np.array([k[0] for k in kept])
         old_ix = np.array([old_profiles[k[1]] for k in kept])
         was[np.ix_(new_ix, new_ix)] = before.compat[np.ix_(old_ix, old_ix)]
-    flips = np.argwhere(np.triu(now != was))
-    return [(int(new_profiles[i]), int(new_profiles[j]), bool(now[i, j])) for i, j in flips]
+    rows, cols = np.nonzero(np.triu(now != was))
+    return new_profiles[rows], new_profiles[cols], now[rows, cols]

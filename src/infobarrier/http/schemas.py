@@ -234,6 +234,8 @@ class WhatIfOut(BaseModel):
     pairs_allowed: list[dict[str, Any]]
     new_conflicts: list[dict[str, Any]]
     resolved_conflicts: list[str]
+    #: How many entries each list above has in full (each lists at most 1,000).
+    totals: dict[str, int] = Field(default_factory=dict)
     conflicts: list[dict[str, Any]]
     findings: list[str]
     total_recipients: int

@@ -72,6 +72,11 @@
     return document.querySelector(selector);
   }
 
+  /** How many entries a what-if list has in full (the server lists the first 1,000). */
+  function total(changes, name) {
+    return changes.totals && name in changes.totals ? changes.totals[name] : changes[name].length;
+  }
+
   function fill(target, ...children) {
     const el = typeof target === "string" ? $(target) : target;
     el.replaceChildren();
@@ -1215,11 +1220,11 @@
       const chips = h(
         "ul.chips#preview-summary",
         { "aria-label": "Summary" },
-        h("li.chip.chip-block", { text: `${plural(p.pairs_blocked.length, "pair")} blocked` }),
-        h("li.chip.chip-allow", { text: `${plural(p.pairs_allowed.length, "pair")} allowed` }),
-        h("li.chip", { text: plural(p.users_changed.length, "user") + " change segments" }),
+        h("li.chip.chip-block", { text: `${plural(total(p, "pairs_blocked"), "pair")} blocked` }),
+        h("li.chip.chip-allow", { text: `${plural(total(p, "pairs_allowed"), "pair")} allowed` }),
+        h("li.chip", { text: plural(total(p, "users_changed"), "user") + " change segments" }),
         h("li.chip" + (p.new_conflicts.length ? ".chip-block" : ""), {
-          text: plural(p.new_conflicts.length, "new conflict"),
+          text: plural(total(p, "new_conflicts"), "new conflict"),
         }),
         h("li.chip" + (conversations.length ? ".chip-warn" : ""), {
           text: plural(conversations.length, "conversation change"),
@@ -1683,12 +1688,12 @@
     const c = report.changes;
     const parts = [];
     if (c.pairs_blocked && c.pairs_blocked.length) {
-      parts.push(`${plural(c.pairs_blocked.length, "pair")} blocked`);
+      parts.push(`${plural(total(c, "pairs_blocked"), "pair")} blocked`);
     }
     if (c.pairs_allowed && c.pairs_allowed.length) {
-      parts.push(`${plural(c.pairs_allowed.length, "pair")} allowed`);
+      parts.push(`${plural(total(c, "pairs_allowed"), "pair")} allowed`);
     }
-    if (c.users_changed && c.users_changed.length) parts.push(plural(c.users_changed.length, "user") + " moved");
+    if (c.users_changed && c.users_changed.length) parts.push(plural(total(c, "users_changed"), "user") + " moved");
     const actions = report.reconciliation || [];
     if (actions.length) parts.push(plural(actions.length, "conversation change"));
     return parts.join(" · ") || "no change";
