@@ -44,6 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--connection",
+        choices=("keep-alive", "per-request"),
+        default="keep-alive",
+        help="per-request: a new connection for every request, so that the kernel hands "
+        "each one to whichever server worker is free (a kept-alive connection stays with "
+        "the worker that accepted it)",
+    )
     args = parser.parse_args(argv)
     url = urllib.parse.urlsplit(args.base)
     if url.hostname not in ("127.0.0.1", "localhost", "::1"):
@@ -94,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ok = False
                 conn.close()
                 conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+            if args.connection == "per-request":
+                conn.close()
+                conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
             mine.append(time.perf_counter() - t0)
             if not ok:
                 errors[k] += 1
@@ -113,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result: dict[str, Any] = {
         "kind": args.kind,
         "threads": args.threads,
+        "connection": args.connection,
         "batch": per_request,
         "requests": requests,
         "decisions": requests * per_request,

@@ -889,6 +889,7 @@ def print_server(s: Json) -> None:
             f"p50 {ls['p50_ms']:.2f} ms, p99 {ls['p99_ms']:.2f} ms; POST /decisions × "
             f"{lb['batch']:,}: {lb['decisions_per_s']:,.0f} decisions/s, p50 {lb['p50_ms']:.1f} "
             f"ms, p99 {lb['p99_ms']:.1f} ms ({ls['threads']} client threads, "
+            f"{lb.get('connection', 'keep-alive')} connections, "
             f"{ls['errors'] + lb['errors']} errors)"
         )
     print(

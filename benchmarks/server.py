@@ -254,7 +254,13 @@ def http_changes(
 
 
 def run_load(
-    base: str, token: str, pairs_file: Path, kind: str, seconds: float, threads: int
+    base: str,
+    token: str,
+    pairs_file: Path,
+    kind: str,
+    seconds: float,
+    threads: int,
+    connection: str = "keep-alive",
 ) -> Json:
     """``benchmarks.load`` in its own process."""
     command = [
@@ -275,6 +281,8 @@ def run_load(
         str(seconds),
         "--threads",
         str(threads),
+        "--connection",
+        connection,
     ]
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
@@ -382,11 +390,14 @@ def run(
                 raise RuntimeError(f"relationship: {answer.status_code} {answer.text[:300]}")
             warm = warm_up(base, headers[Role.ENFORCER], flip)
             mine: Json = {"cold_first_decision_s": cold, "warm_up_s": warm}
+            # A kept-alive connection stays with the worker that accepted it: with several
+            # workers, each request gets a new one (as a load balancer spreads requests).
+            connection = "keep-alive" if count == 1 else "per-request"
             mine["load_single"] = run_load(
-                base, tokens[Role.ENFORCER], pairs_file, "single", seconds, threads
+                base, tokens[Role.ENFORCER], pairs_file, "single", seconds, threads, connection
             )
             mine["load_batch"] = run_load(
-                base, tokens[Role.ENFORCER], pairs_file, "batch", seconds, threads
+                base, tokens[Role.ENFORCER], pairs_file, "batch", seconds, threads, connection
             )
             figures["workers"][str(count)] = mine
             if count == workers[-1]:  # the last configuration also takes the changes

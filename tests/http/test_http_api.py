@@ -22,6 +22,7 @@ from http_builders import (
 
 from infobarrier.core.barriers import PolicyState
 from infobarrier.http.app import create_app
+from infobarrier.http.routes.decisions import INLINE_CHECKS
 from live_server import AppClient
 
 
@@ -238,6 +239,21 @@ def test_a_bad_check_is_an_error_item_in_its_place(front: Api, tenant: AppClient
     assert results[5]["error"]["code"] == "unknown_user"
     assert results[6]["allowed"] is False
     assert results[6]["pair"] == [r1, s2]
+
+
+def test_a_batch_above_the_inline_size_is_answered_the_same(front: Api, tenant: AppClient) -> None:
+    """Large batches go to the thread pool (routes/decisions.INLINE_CHECKS): same answers."""
+    s1, s2, r1 = upn("s1"), upn("s2"), upn("r1")
+    pattern = [
+        {"action": "chat", "from": s1, "to": [s2]},
+        {"action": "call", "from": s1, "to": [r1]},
+        {"action": "chat", "from": s1, "to": ["nobody@abc.example"]},
+    ]
+    small = json_of(front.post("/decisions", json={"checks": pattern}), 200)["results"]
+    checks = pattern * (INLINE_CHECKS // len(pattern) + 1)
+    assert len(checks) > INLINE_CHECKS
+    results = json_of(front.post("/decisions", json={"checks": checks}), 200)["results"]
+    assert results == small * (len(checks) // len(pattern))
 
 
 def test_relationship(front: Api, tenant: AppClient) -> None:

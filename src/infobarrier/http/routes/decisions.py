@@ -21,6 +21,11 @@ enforce = require(Area.ENFORCE)
 
 _DECISIONS = TypeAdapter(schemas.DecisionsBody)
 
+#: Batches up to this size are answered on the event loop (a few milliseconds: cheaper than
+#: a hand-off to a thread, and a busy worker then leaves new connections to the others under
+#: ``serve --workers``); larger ones in the thread pool, so the worker keeps serving others.
+INLINE_CHECKS = 2_000
+
 
 @router.post(
     "/decisions",
@@ -46,7 +51,11 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
         except ValidationError as exc:
             raise RequestValidationError(exc.errors()) from None
         checks = [(c["action"], c["from"], c["to"]) for c in parsed["checks"]]
-    content = await run_in_threadpool(_answer, services_of(request), tenant, checks)
+    services = services_of(request)
+    if len(checks) <= INLINE_CHECKS:
+        content = _answer(services, tenant, checks)
+    else:
+        content = await run_in_threadpool(_answer, services, tenant, checks)
     return Response(content, media_type="application/json")
 
 
