@@ -150,7 +150,16 @@ class DecisionHandler:
         return self._epoch(tenant)
 
     def _epoch(self, tenant: str) -> tuple[Epoch, bool]:
-        """The epoch in force and the live PeopleSearchRestriction, in one read."""
+        """The epoch in force and the live PeopleSearchRestriction, in one read.
+
+        When the cached epoch is at the tenant's version (the usual case) that is one
+        statement; otherwise a read transaction catches the cache up.
+        """
+        state = self.ctx.store.tenant_state(tenant)
+        if state is not None:
+            hit = self.epochs.cached(state[0], state[1])
+            if hit is not None:
+                return hit.epoch, state[2]
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             return self.epochs.current(tx).epoch, tx.tenant.people_search_restriction
 

@@ -34,7 +34,12 @@ class ChangeFeed:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Start polling, and listening when the store is PostgreSQL."""
+        """Start polling, and listening when the store is PostgreSQL.
+
+        Only a server runs the feed: its compiled epochs are long-lived, so the provider
+        also keeps them out of the garbage collector's way (``EpochProvider.freeze_heap``).
+        """
+        self.epochs.freeze_heap = True
         self._stop.clear()
         targets = [self._poll]
         if self.ctx.store.engine.dialect.name == "postgresql":

@@ -189,6 +189,20 @@ class Store:
         with Session(engine, expire_on_commit=False) as session, session.begin():
             yield Repository(session)
 
+    def tenant_state(self, name: str) -> tuple[int, int, bool] | None:
+        """``(id, version, people_search_restriction)`` of a tenant, or ``None``.
+
+        One statement on a pooled connection, without an ORM session: the check every
+        decision makes that its cached epoch is still the one in force.
+        """
+        with self._reader.connect() as connection:
+            row = connection.execute(
+                select(TenantRow.id, TenantRow.version, TenantRow.people_search_restriction).where(
+                    TenantRow.name == name
+                )
+            ).first()
+        return None if row is None else (int(row[0]), int(row[1]), bool(row[2]))
+
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
