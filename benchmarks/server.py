@@ -294,16 +294,6 @@ def run_load(
     return result
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate a server (and its workers) and wait for it."""
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def warm_up(base: str, headers: dict[str, str], flip: Flip, limit_s: float = 120.0) -> float:
     """Until every worker has its epoch: rounds of 8 concurrent decisions, each on a new
     connection (any worker may take it), until a whole round answers within 0.5 s."""
@@ -338,7 +328,7 @@ def run(
     The server runs once per entry of ``workers`` (``serve --workers N``), each warmed
     up before its load; the directory changes go through the last one.
     """
-    from live_server import start_server  # tests/ is on sys.path (see benchmarks/__init__)
+    from live_server import start_server, stop_server  # tests/ is on sys.path (benchmarks/__init__)
 
     rng = np.random.default_rng(7)
     own_dir = workdir is None
@@ -413,7 +403,7 @@ def run(
                 admin.close()
                 scim.close()
             enforcer.close()
-            stop(process)
+            stop_server(process)
             process = None
         last = figures["workers"][str(workers[-1])]
         figures["server_workers"] = workers[-1]
@@ -424,7 +414,7 @@ def run(
         return figures
     finally:
         if process is not None:
-            stop(process)
+            stop_server(process)
         if own_dir:
             shutil.rmtree(work, ignore_errors=True)
 

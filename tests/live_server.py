@@ -43,6 +43,16 @@ class LiveServer:
         )
 
 
+def stop_server(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
+    """Terminate a server (and its workers), killing it if it does not stop in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 def start_server(
     db_url: str, log: Path, *, workers: int = 1
 ) -> tuple[subprocess.Popen[bytes], str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +10,14 @@ from fastapi.testclient import TestClient
 
 from infobarrier.http.app import create_app
 from infobarrier.service.wiring import Services, build
-from live_server import AppClient, LiveServer, free_port, make_tokens, start_server
+from live_server import (
+    AppClient,
+    LiveServer,
+    free_port,
+    make_tokens,
+    start_server,
+    stop_server,
+)
 
 __all__ = ["AppClient", "LiveServer", "free_port", "make_tokens", "start_server"]
 
@@ -27,11 +33,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     try:
         yield LiveServer(base, db_url, tokens, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process)
 
 
 @pytest.fixture

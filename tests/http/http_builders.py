@@ -6,7 +6,6 @@ exercised through the API. Users are named ``<name>@abc.example``.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from infobarrier.service.wiring import Services, build
 
 # ``conftest`` here is tests/http/conftest.py: pytest imports it just before this directory's
 # test modules, which import this module.
-from live_server import AppClient, LiveServer, make_tokens, start_server
+from live_server import AppClient, LiveServer, make_tokens, start_server, stop_server
 
 ACTOR = "test"
 DOMAIN = "abc.example"
@@ -175,12 +174,7 @@ def running_server(
     try:
         yield LiveServer(base, db_url, tokens, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_server(process)
 
 
 def json_of(response: httpx.Response, status: int) -> Any:

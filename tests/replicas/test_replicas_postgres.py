@@ -7,7 +7,6 @@ second; two applies started at once never interleave.
 from __future__ import annotations
 
 import itertools
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -16,11 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from replica_support import seed_bank
 
 from infobarrier.core.barriers import PolicyState
-from infobarrier.core.directory import make_user
-from infobarrier.service.wiring import build
-from live_server import make_tokens, start_server
+from live_server import start_server, stop_server
 from pg_cluster import Cluster
 
 
@@ -35,19 +33,7 @@ class Replicas:
 @pytest.fixture
 def replicas(pg_cluster: Cluster, tmp_path: Path) -> Iterator[Replicas]:
     url = pg_cluster.database()
-    services = build(url)
-    tokens = make_tokens(services, ["bank"])
-    users = {"analyst@bank.example": "Research", "banker@bank.example": "Sales"}
-    services.directory.put_users(
-        "bank", [make_user(u, Department=d) for u, d in users.items()], "test"
-    )
-    for dept in ("Research", "Sales"):
-        services.barriers.new_segment("bank", dept, f"Department -eq '{dept}'", "test")
-    services.barriers.new_policy(
-        "bank", "wall", "Research", "test", blocked=["Sales"], state=PolicyState.INACTIVE
-    )
-    services.applications.apply("bank", "test")
-    services.store.dispose()
+    tokens = seed_bank(url, wall=PolicyState.INACTIVE)
     started = [start_server(url, tmp_path / f"replica-{n}.log") for n in "ab"]
     headers = {"Authorization": f"Bearer {tokens[('bank', 'admin')]}"}
     clients = [
@@ -60,11 +46,7 @@ def replicas(pg_cluster: Cluster, tmp_path: Path) -> Iterator[Replicas]:
         for client in clients:
             client.close()
         for process, _base in started:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_server(process)
 
 
 def allowed(client: httpx.Client) -> bool:

@@ -6,34 +6,20 @@ a change made through one worker is in the very next answer of either (docs/repl
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import httpx
+from replica_support import ANALYST, BANKER, seed_bank
 
 from infobarrier.core.barriers import PolicyState
-from infobarrier.core.directory import make_user
-from infobarrier.service.wiring import build
-from live_server import make_tokens, start_server
+from live_server import start_server, stop_server
 
-PAIR = {"a": "analyst@bank.example", "b": "banker@bank.example"}
+PAIR = {"a": ANALYST, "b": BANKER}
 
 
 def test_two_workers_answer_every_change_at_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'workers.db'}"
-    services = build(url)
-    tokens = make_tokens(services, ["bank"])
-    users = {PAIR["a"]: "Research", PAIR["b"]: "Sales"}
-    services.directory.put_users(
-        "bank", [make_user(u, Department=d) for u, d in users.items()], "test"
-    )
-    for dept in ("Research", "Sales"):
-        services.barriers.new_segment("bank", dept, f"Department -eq '{dept}'", "test")
-    services.barriers.new_policy(
-        "bank", "wall", "Research", "test", blocked=["Sales"], state=PolicyState.ACTIVE
-    )
-    services.applications.apply("bank", "test")
-    services.store.dispose()
+    tokens = seed_bank(url, wall=PolicyState.ACTIVE)
     process, base = start_server(url, tmp_path / "server.log", workers=2)
     headers = {"Authorization": f"Bearer {tokens[('bank', 'admin')]}"}
     try:
@@ -60,8 +46,4 @@ def test_two_workers_answer_every_change_at_once(tmp_path: Path) -> None:
         assert moved.status_code == 200, moved.text
         assert answers() == {True}  # no request answers from a stale epoch
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process)

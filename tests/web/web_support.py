@@ -27,7 +27,7 @@ import pytest
 
 from infobarrier.service.tokens import Role
 from infobarrier.service.wiring import build
-from live_server import free_port
+from live_server import free_port, stop_server
 
 CHROMIUM = Path(os.environ.get("INFOBARRIER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -152,12 +152,7 @@ def serve_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
         services.store.dispose()
         yield WebServer(base, db_url, tokens)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
 
 
 def chromium_context() -> Iterator[Any]:
