@@ -54,9 +54,9 @@ def stop_server(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
 
 
 def start_server(
-    db_url: str, log: Path, *, workers: int = 1
+    db_url: str, log: Path, *, workers: int = 1, demo: bool = False, timeout: float = 30
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``infobarrier serve [--workers N]`` and wait until it answers."""
+    """Start ``infobarrier serve [--workers N] [--demo]`` and wait until it answers."""
     port = free_port()
     out = log.open("wb")
     process = subprocess.Popen(
@@ -73,13 +73,15 @@ def start_server(
             str(port),
             "--workers",
             str(workers),
+            *(["--demo"] if demo else []),
         ],
         stdout=out,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        # Wide output: ``--demo`` prints its token on one line.
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"},
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text()}")

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +24,7 @@ import pytest
 
 from infobarrier.service.tokens import Role
 from infobarrier.service.wiring import build
-from live_server import free_port, stop_server
+from live_server import start_server, stop_server
 
 CHROMIUM = Path(os.environ.get("INFOBARRIER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -109,41 +106,11 @@ def serve_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     workdir = tmp_path_factory.mktemp("web")
     db_url = f"sqlite:///{workdir / 'web.db'}"
     log = workdir / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "infobarrier.cli.main",
-                "--db",
-                db_url,
-                "serve",
-                "--demo",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port := free_port()),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"},
-        )
-    base = f"http://127.0.0.1:{port}"
+    process, base = start_server(db_url, log, demo=True, timeout=60)
     try:
-        admin = None
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {log.read_text(errors='replace')}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
-            admin = admin or _demo_token(log)
-            try:
-                if admin and httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
+        admin = _demo_token(log)  # printed before the server starts listening
+        if admin is None:
+            raise RuntimeError(f"serve --demo printed no token: {log.read_text(errors='replace')}")
         services = build(db_url)
         tokens = {"admin": admin}
         for role in (Role.AUDITOR, Role.ENFORCER):

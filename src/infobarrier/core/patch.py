@@ -173,10 +173,17 @@ def segments_of_user(epoch: Epoch, user: User, member_of: Sequence[str]) -> tupl
     return SegmentMatcher.of(epoch).segments(user_values(user, member_of))
 
 
-#: Derived data a patch keeps: the id index, the matcher, the profile index and the
-#: encoded verdicts per profile pair do not depend on user state (a patch that adds a
-#: profile gives its epoch a new profile index).
-SHARED = ("ids", "matcher", "profiles", "verdict_json", "plain_upns")
+#: Keys of ``Epoch.derived`` a patch keeps: the id index, the matcher and the profile
+#: index do not depend on user state (a patch that adds a profile gives its epoch a new
+#: profile index). Adapters add their own with :func:`keep_across_patches`.
+SHARED: set[str] = {"ids", "matcher", "profiles"}
+
+
+def keep_across_patches(*names: str) -> None:
+    """Declare ``Epoch.derived`` entries that depend only on profiles, segments and UPNs
+    (which a patch keeps), so patched epochs share them instead of rebuilding them."""
+    SHARED.update(names)
+
 
 #: Past this many patched users, the per-user arrays are rebuilt and the overlay emptied.
 OVERLAY_LIMIT = 4096

@@ -19,6 +19,7 @@ import orjson
 
 from infobarrier.core.decisions import Action, explain_profiles
 from infobarrier.core.epoch import Epoch
+from infobarrier.core.patch import keep_across_patches
 from infobarrier.service.decisions import CheckRequest, answer_in
 
 #: One check as parsed: action, sender, recipients.
@@ -29,6 +30,9 @@ MAX_CHECKS, MAX_ACTION, MAX_UPN, MAX_TO = 100_000, 32, 320, 10_000
 
 #: Profile pairs whose JSON is kept per epoch (bounded like ``core.decisions``' cache).
 CACHE_LIMIT = 100_000
+
+# Both depend only on profile pairs and UPNs, which a patch keeps.
+keep_across_patches("verdict_json", "plain_upns")
 
 _ONE_PAIR = {a.value: a for a in Action if a is not Action.ADD_TEAM_MEMBER}
 
@@ -103,13 +107,16 @@ def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restrict
     upns, width = epoch.upns, len(epoch.profiles)
     keys = epoch.keys if not epoch.overlay else None
     key = epoch.key
-    search_ok = people_search_restriction
     parts: list[str] = []
     append = parts.append
     for action_text, sender, to in checks:
         action = _ONE_PAIR.get(action_text)
-        if action is not None and len(to) == 1 and (search_ok or action is not Action.SEARCH):
-            u = index(sender)
+        if (
+            action is not None
+            and len(to) == 1
+            and (people_search_restriction or action is not Action.SEARCH)
+        ):
+            u = index(sender)  # a UPN given as stored; index_of also folds
             if u is None:
                 u = fold_index(sender)
             v = index(to[0])

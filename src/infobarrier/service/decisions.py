@@ -138,19 +138,15 @@ class DecisionHandler:
 
     def current(self, tenant: str) -> Current:
         """The epoch in force over today's directory."""
-        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return self.epochs.current(tx)
-
-    def _search_restricted(self, tenant: str) -> bool:
-        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return tx.tenant.people_search_restriction
+        return self._read(tenant)[0]
 
     def in_force(self, tenant: str) -> tuple[Epoch, bool]:
         """The epoch in force and the live PeopleSearchRestriction, in one read."""
-        return self._epoch(tenant)
+        current, restricted = self._read(tenant)
+        return current.epoch, restricted
 
-    def _epoch(self, tenant: str) -> tuple[Epoch, bool]:
-        """The epoch in force and the live PeopleSearchRestriction, in one read.
+    def _read(self, tenant: str) -> tuple[Current, bool]:
+        """The epoch in force and PeopleSearchRestriction: every decision starts here.
 
         When the cached epoch is at the tenant's version (the usual case) that is one
         statement; otherwise a read transaction catches the cache up.
@@ -159,20 +155,20 @@ class DecisionHandler:
         if state is not None:
             hit = self.epochs.cached(state[0], state[1])
             if hit is not None:
-                return hit.epoch, state[2]
+                return hit, state[2]
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return self.epochs.current(tx).epoch, tx.tenant.people_search_restriction
+            return self.epochs.current(tx), tx.tenant.people_search_restriction
 
     def check(self, tenant: str, request: CheckRequest) -> Verdict:
         """One check; bad input raises."""
-        epoch, restricted = self._epoch(tenant)
+        epoch, restricted = self.in_force(tenant)
         return check_in(epoch, request, people_search_restriction=restricted)
 
     def check_batch(
         self, tenant: str, requests: Sequence[CheckRequest | CheckError]
     ) -> list[Verdict | CheckError]:
         """Many checks against one epoch; a bad one is answered by an error in its place."""
-        epoch, restricted = self._epoch(tenant)
+        epoch, restricted = self.in_force(tenant)
         results: list[Verdict | CheckError] = []
         for request in requests:
             if isinstance(request, CheckError):
@@ -186,7 +182,7 @@ class DecisionHandler:
 
     def answer_batch(self, tenant: str, requests: Sequence[CheckRequest]) -> list[dict[str, Any]]:
         """Many checks against one epoch, as JSON objects (errors in place): the fast path."""
-        epoch, restricted = self._epoch(tenant)
+        epoch, restricted = self.in_force(tenant)
         return [answer_in(epoch, r, people_search_restriction=restricted) for r in requests]
 
     def recipient(self, tenant: str, upn: str, other: str | None = None) -> RecipientStatus:
@@ -243,7 +239,7 @@ class DecisionHandler:
         out before the limit (§7 ``search``)."""
         if not query.strip():
             raise InvalidInput("the search text is empty")
-        current = self.current(tenant)
+        current, restricted = self._read(tenant)
         epoch = current.epoch
         actor = _index(epoch, as_upn)
         directory = current.directory
@@ -251,9 +247,7 @@ class DecisionHandler:
         def user_at(i: int) -> User:
             return directory.user(epoch.user_ids[i])
 
-        found = current.search().search(
-            epoch, user_at, actor, query, limit, restricted=self._search_restricted(tenant)
-        )
+        found = current.search().search(epoch, user_at, actor, query, limit, restricted=restricted)
         return [user_at(i) for i in found]
 
     def matrix(self, tenant: str) -> tuple[list[str], list[list[Cell]], list[int]]:
