@@ -1,4 +1,6 @@
 # Every target creates .venv and installs what it needs, so a fresh clone needs only `make`.
+# `make test` and `make run` first install the system packages they need when missing
+# (scripts/system-deps: apt-get as root; otherwise it prints the command and stops).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +8,16 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 PORT ?= 8000
 
-.PHONY: run test lint typecheck bench bench-full demo clean
+.PHONY: run test lint typecheck bench bench-full demo clean system-deps-run system-deps-test
+
+# Prerequisites are made in the order written: the system packages before anything runs.
+.NOTPARALLEL:
+
+system-deps-run:
+	PYTHON=$(PYTHON) VENV=$(VENV) scripts/system-deps run
+
+system-deps-test:
+	PYTHON=$(PYTHON) VENV=$(VENV) scripts/system-deps test
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,13 +29,13 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
-run: $(STAMP)
+run: system-deps-run $(STAMP)
 	$(BIN)/infobarrier --db sqlite:///infobarrier.db serve --demo --host 127.0.0.1 --port $(PORT)
 
-demo: $(STAMP)
+demo: system-deps-run $(STAMP)
 	$(BIN)/infobarrier --db sqlite:///infobarrier.db demo
 
-test: $(STAMP) lint
+test: system-deps-test $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

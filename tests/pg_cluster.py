@@ -32,7 +32,8 @@ def _bindir() -> Path:
         return Path(initdb).parent
     raise RuntimeError(
         "PostgreSQL server binaries (initdb, pg_ctl) are not installed: "
-        "`apt-get install postgresql` (.ci/run does this), or set INFOBARRIER_TEST_PG_URL"
+        "`apt-get install -y postgresql` (`make test` does this when run as root), "
+        "or set INFOBARRIER_TEST_PG_URL"
     )
 
 

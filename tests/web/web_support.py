@@ -3,7 +3,7 @@ signing in, screenshots.
 
 No browser is ever downloaded (``playwright install`` is never run): the tests launch the
 system's ``/usr/bin/chromium`` (``INFOBARRIER_CHROMIUM`` overrides the path). When it is
-missing the tests fail, saying how to install it; CI installs it (``.ci/run``).
+missing the tests fail, saying how to install it; ``make test`` installs it (scripts/system-deps).
 
 The fixtures are plain generator functions that the test module turns into fixtures (a
 ``conftest.py`` here would shadow ``tests/http``'s ``from conftest import ...``).
@@ -127,7 +127,7 @@ def chromium_context() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(
             f"the browser tests need Debian's Chromium at {CHROMIUM}: "
-            "install it with `apt-get install -y chromium` (CI's .ci/run does), "
+            "install it with `apt-get install -y chromium` (`make test` does this as root), "
             "or point INFOBARRIER_CHROMIUM at a Chromium binary",
             pytrace=False,
         )
