@@ -7,7 +7,6 @@ checks both against a naive reference.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
@@ -17,14 +16,47 @@ from infobarrier.core.filters.ast import And, Comparison, Expr, Not, Op
 ValuesOf = Callable[[str], Sequence[str]]
 
 
+def glob_match(pattern: str, value: str) -> bool:
+    """Whether ``value`` matches ``pattern``, where ``*`` matches any run of characters.
+
+    Linear time, without backtracking: the pattern is split at ``*`` into literal
+    pieces; the first must start the value, the last must end it, and each piece in
+    between is found by ``str.find`` left to right after the previous one. Taking the
+    leftmost occurrence of each middle piece is always safe (any later occurrence
+    leaves less room for the pieces after it), so one pass decides the match. The
+    cost is one scan of the value per piece, never the exponential blow-up of a
+    backtracking regex such as ``.*a.*b.*c`` on a long value. Both arguments are
+    compared as given (callers fold them).
+    """
+    pieces = pattern.split("*")
+    if len(pieces) == 1:
+        return pattern == value
+    head, *middle, tail = pieces
+    if len(head) + len(tail) > len(value):
+        return False
+    if not value.startswith(head) or not value.endswith(tail):
+        return False
+    position, end = len(head), len(value) - len(tail)
+    for piece in middle:
+        if not piece:
+            continue
+        found = value.find(piece, position, end)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
+
+
 @lru_cache(maxsize=4096)
 def wildcard_matcher(pattern: str) -> Callable[[str], bool]:
-    """A case-insensitive matcher for a ``-like`` pattern; ``*`` is the only wildcard."""
-    regex = ".*".join(re.escape(part) for part in pattern.casefold().split("*"))
-    compiled = re.compile(regex, re.DOTALL)
+    """A case-insensitive matcher for a ``-like`` pattern; ``*`` is the only wildcard.
+
+    Linear in the value's length (:func:`glob_match`); no regular expression is built.
+    """
+    folded = pattern.casefold()
 
     def match(value: str) -> bool:
-        return compiled.fullmatch(value.casefold()) is not None
+        return glob_match(folded, value.casefold())
 
     return match
 
@@ -32,11 +64,12 @@ def wildcard_matcher(pattern: str) -> Callable[[str], bool]:
 @lru_cache(maxsize=4096)
 def folded_matcher(pattern: str) -> Callable[[str], bool]:
     """:func:`wildcard_matcher` for values that are already case-folded (the columns')."""
-    regex = ".*".join(re.escape(part) for part in pattern.casefold().split("*"))
-    fullmatch = re.compile(regex, re.DOTALL).fullmatch
+    folded = pattern.casefold()
+    if "*" not in folded:
+        return folded.__eq__
 
     def match(value: str) -> bool:
-        return fullmatch(value) is not None
+        return glob_match(folded, value)
 
     return match
 
