@@ -1256,7 +1256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if rows:
         print(f"\nGrowth from {rows[0][3]} to {rows[0][4]} users:\n")
         print_rows(rows)
-    print("\nTargets (issue #6):")
+    print("\nTargets (benchmarks/README.md):")
     for goal in goals:
         print(f"  {goal['target']}: {goal['measured']} -> {verdict(goal['met'])}")
     if args.markdown:

@@ -1,6 +1,6 @@
 """A small, obviously-correct reference for semantics §3 and §6, for property tests and benchmarks.
 
-It reads the spec literally, user by user and pair by pair, sharing nothing with the
+It reads docs/semantics.md literally, user by user and pair by pair, sharing nothing with the
 engine but the parsed filter tree and the data classes. It is slow on purpose: clarity
 is its only job.
 """

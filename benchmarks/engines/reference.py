@@ -1,4 +1,4 @@
-"""The naive reference evaluator of ``tests/reference_model.py`` (the spec read literally).
+"""The naive reference evaluator of ``tests/reference_model.py`` (docs/semantics.md read literally).
 
 It keeps nothing: every question recomputes both users' segments from the directory
 (``MemberOf`` by scanning every group). Handles are user ids (the directory's dict finds

@@ -1,5 +1,5 @@
 """CLI behaviour: validation, definitions vs. the epoch in force, apply, status, directory
-changes, all-or-nothing imports, tenants and the audit log (semantics §1-§5, §9; design.md,
+changes, all-or-nothing imports, tenants and the audit log (semantics §1-§5, §9; docs/interfaces.md,
 "Names people will type")."""
 
 from __future__ import annotations
@@ -232,7 +232,7 @@ def test_unknown_names_exit_2(base: Any, template: Template, args: tuple[str, ..
 def test_usage_errors_exit_2_and_save_nothing(
     base: Any, template: Template, args: tuple[str, ...]
 ) -> None:
-    """design.md: exit code 2 for bad input, errors on stderr, no traceback."""
+    """docs/interfaces.md: exit code 2 for bad input, errors on stderr, no traceback."""
     result = run(base, *args)
     assert result.code == 2, (result.out, result.err)
     assert "Traceback" not in result.err

@@ -191,7 +191,7 @@ VERDICT_KEYS = {"allowed", "reason", "code", "pair", "policy", "segment"}
 
 
 def assert_verdict_shape(obj: Any) -> None:
-    """The object of design.md: allowed, reason, code, pair, policy, segment."""
+    """The verdict object of docs/interfaces.md: allowed, reason, code, pair, policy, segment."""
     assert isinstance(obj, dict)
     assert set(obj) == VERDICT_KEYS, obj
     assert isinstance(obj["allowed"], bool)

@@ -1,5 +1,5 @@
 """The HTTP API in-process: bad input, nothing written on failure, decisions, applications,
-search, licensing, recipients, and the OpenAPI document's models (design.md, "HTTP")."""
+search, licensing, recipients, and the OpenAPI document's models (docs/interfaces.md)."""
 
 from __future__ import annotations
 

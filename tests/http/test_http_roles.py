@@ -1,4 +1,4 @@
-"""Tokens and roles over every tenant route of the OpenAPI document (design.md, "HTTP").
+"""Tokens and roles over every tenant route of the OpenAPI document (docs/interfaces.md).
 
 No token: 401; an unknown or revoked token: 401; another tenant's token: 404, as if the
 tenant did not exist; a role that may not use the route: 403. Roles: ``admin`` everything,
@@ -55,7 +55,7 @@ ROUTES = tenant_routes(create_app(cast(Services, None)).openapi())
 
 
 def expected_allowed(role: str, method: str, path: str) -> bool:
-    """The role rules of design.md."""
+    """The role rules of docs/interfaces.md."""
     area = path[len(PREFIX) :].split("/", 1)[0]
     if role == "admin":
         return True

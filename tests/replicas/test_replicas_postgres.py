@@ -1,4 +1,4 @@
-"""Two ``infobarrier serve`` replicas on one PostgreSQL (design.md, "Scale-out").
+"""Two ``infobarrier serve`` replicas on one PostgreSQL (docs/replicas.md).
 
 An apply or a directory change through one replica is answered by the other within a
 second; two applies started at once never interleave.

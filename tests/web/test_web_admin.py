@@ -1,4 +1,4 @@
-"""The web admin page in a real browser (issue 5) against ``infobarrier serve --demo``.
+"""The web admin page in a real browser against ``infobarrier serve --demo``.
 
 The tests of this module share one server; they run in file order and each sets up what it
 needs. Each page is screenshotted into ``docs/screenshots/`` (linked from the README).

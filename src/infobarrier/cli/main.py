@@ -1,6 +1,6 @@
 """Entry point: global ``--db``/``--tenant`` options, sub-commands, exit codes.
 
-Exit codes (design.md): 0 success or allowed, 1 a single check said no, 2 bad input or
+Exit codes (docs/interfaces.md): 0 success or allowed, 1 a single check said no, 2 bad input or
 not found. Errors go to stderr as ``error: <message>``.
 """
 

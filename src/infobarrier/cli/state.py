@@ -11,7 +11,7 @@ from infobarrier.service.wiring import DEFAULT_DB, Services, build
 
 
 def cli_actor() -> str:
-    """Audit actor for the CLI: ``cli:<os user>`` (design.md)."""
+    """Audit actor for the CLI: ``cli:<os user>`` (docs/interfaces.md)."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):

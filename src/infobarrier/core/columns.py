@@ -4,7 +4,7 @@ Each attribute a filter reads becomes a column: single-valued attributes an ``in
 code per user into a vocabulary of case-folded values (code 0 is "missing or empty"),
 multi-valued ones (``ProxyAddresses``, ``MemberOf``) a list of (user, item) pairs. A
 comparison is then evaluated once per *distinct value*, never once per user, and
-combined with numpy boolean masks (design.md, "Performance shape").
+combined with numpy boolean masks (docs/architecture.md, "Performance shape").
 """
 
 from __future__ import annotations

@@ -192,7 +192,7 @@ def grow_profile_compat(
 
     A directory change that puts a user in a set of segments no one had adds a profile
     (§5); only its row and column are new. Recomputing the whole P×P table instead cost
-    65 ms per change at 1M users (issue #6).
+    65 ms per change at 1M users (benchmarks/README.md).
     """
     old, p_count = compat.shape[0], len(profiles)
     grown = np.zeros((p_count, p_count), dtype=np.bool_)

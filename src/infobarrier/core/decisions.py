@@ -59,7 +59,7 @@ class Verdict:
     segment: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        """The JSON object of design.md (``check --json``, decisions API)."""
+        """The verdict object of docs/interfaces.md (``check --json``, decisions API)."""
         return {
             "allowed": self.allowed,
             "reason": self.reason,
@@ -281,7 +281,7 @@ def decide_dict(
     *,
     people_search_restriction: bool = True,
 ) -> dict[str, object]:
-    """:func:`decide` as the JSON object of design.md (the fast path for batches)."""
+    """:func:`decide` as the verdict object of docs/interfaces.md (the fast path for batches)."""
     one_pair = len(others) == 1 and sender != others[0]
     if one_pair and (action is not Action.SEARCH or people_search_restriction):
         return verdict_dict(epoch, sender, others[0])

@@ -1,4 +1,4 @@
-"""Bearer-token authentication and role checks (design.md, "HTTP").
+"""Bearer-token authentication and role checks (docs/interfaces.md, "Tokens and roles").
 
 No token: 401. A token of another tenant: 404, as if the tenant did not exist. A role
 that may not use the route: 403.

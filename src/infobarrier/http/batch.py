@@ -1,7 +1,8 @@
 """``POST /decisions``' hot path: a batch of checks parsed, answered and written as JSON.
 
 A batch of 1,000 one-pair checks is the workload of a chat or calling platform asking
-about many conversations at once (issue #6 asks 200,000 decisions per second over HTTP).
+about many conversations at once (benchmarks/README.md targets 200,000 decisions per
+second over HTTP).
 Building a request object, a verdict dict and its JSON per check cost ~18 µs; here a
 valid body is parsed by ``orjson`` and checked by hand against the same shape as
 :class:`~infobarrier.http.schemas.DecisionsBody`, and each one-pair answer is two cached

@@ -100,7 +100,7 @@ def application_out(app: Application) -> schemas.ApplicationOut:
 
 
 def verdict_out(verdict: Verdict) -> schemas.VerdictOut:
-    """A verdict as design.md shapes it."""
+    """A verdict as docs/interfaces.md shapes it."""
     return schemas.VerdictOut.model_validate(verdict.as_dict())
 
 

@@ -1,4 +1,4 @@
-"""Request and response models. Requests forbid unknown fields (issue 3, "Bad input")."""
+"""Request and response models. Requests forbid unknown fields: bad input is refused."""
 
 from __future__ import annotations
 
@@ -285,7 +285,7 @@ def request_models_schemas() -> dict[str, Any]:
 
 
 class VerdictOut(BaseModel):
-    """A verdict and why (design.md)."""
+    """A verdict and why (docs/interfaces.md, semantics §10)."""
 
     allowed: bool
     reason: str

@@ -1,4 +1,4 @@
-"""SCIM 2.0 (RFC 7643/7644) at ``/scim/v2/{tenant}/`` (design.md, "HTTP"; docs/scim.md).
+"""SCIM 2.0 (RFC 7643/7644) at ``/scim/v2/{tenant}/`` (docs/scim.md).
 
 One FastAPI route takes every SCIM request of a tenant, authenticates its bearer token
 (``admin`` or ``provisioner`` of that tenant; another tenant's token: 404), and hands it

@@ -48,7 +48,7 @@ class CheckError:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
-        """``{"error": {"code": ..., "message": ...}}`` of design.md."""
+        """``{"error": {"code": ..., "message": ...}}`` of docs/interfaces.md."""
         return {"error": {"code": self.code, "message": self.message}}
 
 

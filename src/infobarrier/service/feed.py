@@ -1,4 +1,4 @@
-"""How a replica hears of changes made by others (design.md, "Scale-out").
+"""How a replica hears of changes made by others (docs/replicas.md).
 
 Correctness does not depend on this: every request compares the tenant's version in the
 database with the cached epoch's and catches up first (``EpochProvider``). The feed

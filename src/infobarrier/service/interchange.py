@@ -1,4 +1,4 @@
-"""PowerShell cmdlet scripts in and out (design.md, "PowerShell import" / "export").
+"""PowerShell cmdlet scripts in and out (docs/interfaces.md, "PowerShell scripts").
 
 An import is one transaction: if any line fails, nothing of the script stays, including
 applications started earlier in the same script.

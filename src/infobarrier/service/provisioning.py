@@ -1,4 +1,4 @@
-"""Provisioning: directory changes made by an identity provider (SCIM 2.0, design.md "HTTP").
+"""Provisioning: directory changes made by an identity provider (SCIM 2.0, docs/scim.md).
 
 A provisioning change is a directory change like any other (semantics §2, §5): it runs in
 one transaction of the tenant, keeps the directory's invariants, is audited with the

@@ -1,4 +1,4 @@
-"""Bearer tokens: each bound to one tenant and one role (design.md, "HTTP").
+"""Bearer tokens: each bound to one tenant and one role (docs/interfaces.md, "Tokens and roles").
 
 A token reads ``ib_<id>_<secret>``; only a SHA-256 of the whole token is stored, so a
 leaked database does not leak working tokens. Comparison is constant-time.

@@ -2,7 +2,7 @@
 
 Every use case runs in exactly one transaction (``with store.transaction() as repo``):
 it commits when the block ends and rolls back on any error, so a failing command leaves
-the store exactly as it was (design.md, "store").
+the store exactly as it was (docs/architecture.md, "Transactions").
 """
 
 from __future__ import annotations

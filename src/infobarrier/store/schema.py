@@ -279,7 +279,7 @@ class ChangeRow(Base):
     """What each tenant version changed: the users concerned, or everything (``None``).
 
     Replicas and caches that hold version ``v`` catch up to ``v + k`` by patching just
-    these users into their epoch, instead of recompiling (design.md, "Scale-out").
+    these users into their epoch, instead of recompiling (docs/replicas.md).
     """
 
     __tablename__ = "tenant_changes"

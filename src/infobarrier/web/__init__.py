@@ -1,4 +1,4 @@
-"""The web admin page (issue 5), served by ``infobarrier serve`` at ``/``.
+"""The web admin page, served by ``infobarrier serve`` at ``/``.
 
 Server-rendered page shells (Jinja2) and one small script that calls the JSON API with
 ``Authorization: Bearer <token>``. The token is typed at sign-in and kept in the browser's

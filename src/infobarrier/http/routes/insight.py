@@ -1,4 +1,4 @@
-"""What the web admin page reads (issue 5): overview, matrix, draft what-if, explain, lookup.
+"""What the web admin page reads: overview, matrix, draft what-if, explain, lookup.
 
 Every route is under ``/v1/tenants/{tenant}/`` with the admin area's role rules (admins
 everything, auditors every GET). Nothing here changes anything: ``POST /what-if``
