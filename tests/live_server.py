@@ -54,16 +54,23 @@ def stop_server(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
 
 
 def start_server(
-    db_url: str, log: Path, *, workers: int = 1, demo: bool = False, timeout: float = 30
+    db_url: str,
+    log: Path,
+    *,
+    workers: int = 1,
+    demo: bool = False,
+    timeout: float = 30,
+    command: list[str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``infobarrier serve [--workers N] [--demo]`` and wait until it answers."""
+    """Start ``infobarrier serve [--workers N] [--demo]`` and wait until it answers.
+
+    ``command`` is the ``infobarrier`` to run (default: this interpreter's package).
+    """
     port = free_port()
     out = log.open("wb")
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "infobarrier.cli.main",
+            *(command or [sys.executable, "-m", "infobarrier.cli.main"]),
             "--db",
             db_url,
             "serve",
