@@ -47,7 +47,8 @@ from benchmarks import ROOT
 from benchmarks.engines import Engine, registry
 from benchmarks.generate import Tenant, TenantSpec, generate
 from infobarrier.core.barriers import Mode
-from infobarrier.core.decisions import Action, compatibility, decide
+from infobarrier.core.contract import Action
+from infobarrier.core.decisions import compatibility, decide
 from infobarrier.core.directory import User
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.search import SearchIndex

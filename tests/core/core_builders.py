@@ -19,7 +19,8 @@ import numpy as np
 import reference_model
 from infobarrier.core.barriers import BarrierConfig, ListKind, Mode, PolicyState
 from infobarrier.core.compiler import compile_epoch
-from infobarrier.core.decisions import Verdict, compatibility, compatible_many
+from infobarrier.core.contract import Verdict
+from infobarrier.core.decisions import compatibility, compatible_many
 from infobarrier.core.directory import Directory, Group, User, make_user
 from infobarrier.core.epoch import Epoch
 

@@ -14,14 +14,8 @@ from core_builders import Tenant, allow, block, make_config, make_directory, ten
 
 from infobarrier.core.barriers import Mode, PolicyState
 from infobarrier.core.compiler import compile_epoch
-from infobarrier.core.decisions import (
-    Action,
-    compatibility,
-    compatible_many,
-    decide,
-    pairs_for,
-    parse_action,
-)
+from infobarrier.core.contract import Action, parse_action
+from infobarrier.core.decisions import compatibility, compatible_many, decide, pairs_for
 from infobarrier.core.errors import InvalidInput
 
 ALL_MODES = list(Mode)

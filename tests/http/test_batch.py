@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from typing import Annotated
 
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
+from typing_extensions import TypedDict
 
 from infobarrier.core.barriers import BarrierConfig, PolicyState
+from infobarrier.core.codes import ErrorCode, VerdictCode
 from infobarrier.core.compiler import compile_epoch
+from infobarrier.core.contract import Check, Verdict, make_check, read_body
+from infobarrier.core.decisions import answer
 from infobarrier.core.directory import Directory, make_user
 from infobarrier.core.epoch import Epoch
+from infobarrier.core.errors import InvalidInput
 from infobarrier.core.patch import patch_epoch
-from infobarrier.http.batch import answer_json, parse_checks
-from infobarrier.http.routes.decisions import _DECISIONS
-from infobarrier.service.decisions import CheckRequest, answer_in
+from infobarrier.http.batch import answer_json, fragments
 
 #: Short name -> (department, company, enabled, guest): blocked pairs, an allow list,
 #: someone in two segments (conflict), disabled, unsegmented, a hidden guest, and UPNs that
@@ -79,11 +84,10 @@ actions = st.sampled_from([*ACTIONS, "add-team-member", "CHAT", " call", "telepo
 checks = st.tuples(actions, upns, st.lists(upns, max_size=3))
 
 
-def general(epoch: Epoch, batch: list[tuple[str, str, list[str]]], restricted: bool) -> object:
+def general(epoch: Epoch, batch: list[Check], restricted: bool) -> object:
     """What the general path answers, through a JSON round trip."""
     answers = [
-        answer_in(epoch, CheckRequest(*check), people_search_restriction=restricted)
-        for check in batch
+        answer(epoch, check, people_search_restriction=restricted).as_dict() for check in batch
     ]
     return json.loads(json.dumps({"results": answers}, ensure_ascii=False))
 
@@ -108,15 +112,19 @@ def test_fast_answers_equal_the_general_path(
         found = patch_epoch(epoch, [(moved, []), (off, [])])
         assert found is not None
         epoch = found
+    checks = [make_check(*check) for check in batch]
     for _ in range(2):  # the second time from the cached fragments
-        fast = orjson.loads(answer_json(epoch, batch, people_search_restriction=restricted))
-        assert fast == general(epoch, batch, restricted)
+        fast = orjson.loads(answer_json(epoch, checks, people_search_restriction=restricted))
+        assert fast == general(epoch, checks, restricted)
 
 
 def test_a_blocked_pair_names_its_policy_and_escapes_upns() -> None:
     body = answer_json(
         EPOCH,
-        [("chat", _upn("ann"), [_upn('zoë"q')]), ("chat", _upn("ann"), [_upn("cyd")])],
+        [
+            make_check("chat", _upn("ann"), [_upn('zoë"q')]),
+            make_check("chat", _upn("ann"), [_upn("cyd")]),
+        ],
         people_search_restriction=True,
     )
     first, second = orjson.loads(body)["results"]
@@ -126,6 +134,48 @@ def test_a_blocked_pair_names_its_policy_and_escapes_upns() -> None:
     assert second["allowed"] is True
     assert second["pair"] == [_upn("ann"), _upn("cyd")]
 
+
+texts = st.text(st.characters(codec="utf-8"), max_size=12) | st.sampled_from(
+    ['"pair":null', '\\"', "policy 'P' of segment \"S\"", "ü€𝄞", ""]
+)
+verdicts = st.builds(
+    Verdict,
+    allowed=st.booleans(),
+    code=st.sampled_from(list(VerdictCode)),
+    reason=texts,
+    policy=st.none() | texts,
+    segment=st.none() | texts,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(verdict=verdicts, a=texts, b=texts)
+def test_fragments_around_a_pair_are_the_verdicts_own_json(
+    verdict: Verdict, a: str, b: str
+) -> None:
+    head, tail = fragments(verdict)
+    text = head + orjson.dumps(a).decode() + "," + orjson.dumps(b).decode() + tail
+    assert json.loads(text) == replace(verdict, pair=(a, b)).as_dict()
+
+
+# A small reference for the body parser: pydantic validating the documented shape.
+Reference = TypedDict(
+    "Reference",
+    {
+        "action": Annotated[str, Field(min_length=1, max_length=32)],
+        "from": Annotated[str, Field(min_length=1, max_length=320)],
+        "to": Annotated[list[str], Field(max_length=10_000)],
+    },
+)
+Reference = with_config(ConfigDict(extra="forbid", strict=True))(Reference)  # type: ignore[misc]
+
+
+@with_config(ConfigDict(extra="forbid", strict=True))
+class ReferenceBody(TypedDict):
+    checks: Annotated[list[Reference], Field(max_length=100)]
+
+
+REFERENCE = TypeAdapter(ReferenceBody)
 
 KEYS = ["checks", "action", "from", "to", "extra"]
 scalars = st.none() | st.booleans() | st.integers(-2, 2) | st.sampled_from(["", "chat", "a@b"])
@@ -140,16 +190,16 @@ bodies = st.recursive(
 
 @settings(max_examples=500, deadline=None)
 @given(data=bodies)
-def test_the_parser_accepts_only_what_pydantic_accepts(data: object) -> None:
+def test_the_parser_accepts_exactly_what_the_reference_accepts(data: object) -> None:
     body = json.dumps(data).encode()
-    mine = parse_checks(body)
     try:
-        parsed = _DECISIONS.validate_json(body)
+        parsed = REFERENCE.validate_json(body)
     except ValidationError:
-        assert mine is None
+        with pytest.raises(InvalidInput) as caught:
+            read_body(body, max_checks=100)
+        assert caught.value.code in (ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_CHECK)
         return
-    if mine is not None:
-        assert mine == [(c["action"], c["from"], c["to"]) for c in parsed["checks"]]
+    assert read_body(body, max_checks=100) == parsed["checks"]
 
 
 @pytest.mark.parametrize(
@@ -161,22 +211,39 @@ def test_the_parser_accepts_only_what_pydantic_accepts(data: object) -> None:
     ],
 )
 def test_the_parser_takes_well_formed_bodies(body: bytes) -> None:
-    parsed = _DECISIONS.validate_json(body)
-    assert parse_checks(body) == [(c["action"], c["from"], c["to"]) for c in parsed["checks"]]
+    parsed = REFERENCE.validate_json(body)
+    assert read_body(body, max_checks=100) == parsed["checks"]
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "code", "words"),
     [
-        b"not json",
-        b'{"checks":[{"action":"chat","from":"a@b","to":["c@d"],"x":1}]}',
-        b'{"checks":[{"action":"","from":"a@b","to":[]}]}',
-        b'{"checks":[{"action":"chat","from":"a@b","to":"c@d"}]}',
-        b'{"checks":[],"more":1}',
-        b'{"checks":[{"action":"chat","from":1,"to":[]}]}',
+        (b"not json", ErrorCode.INVALID_JSON, "not JSON"),
+        (b"[]", ErrorCode.INVALID_REQUEST, '{"checks"'),
+        (b'{"checks":[],"more":1}', ErrorCode.INVALID_REQUEST, "not permitted: more"),
+        (b'{"checks":"chat"}', ErrorCode.INVALID_REQUEST, "'checks' must be a list"),
+        (
+            b'{"checks":[{"action":"chat","from":"a@b","to":["c@d"],"x":1}]}',
+            ErrorCode.INVALID_CHECK,
+            "checks[0]: field(s) not permitted: x",
+        ),
+        (
+            b'{"checks":[{"action":"chat","from":"a@b","to":[]},{"action":"","from":"a","to":[]}]}',
+            ErrorCode.INVALID_CHECK,
+            "checks[1]: 'action'",
+        ),
+        (
+            b'{"checks":[{"action":"chat","from":"a@b","to":"c@d"}]}',
+            ErrorCode.INVALID_CHECK,
+            "'to' must be a list",
+        ),
+        (b'{"checks":[{"action":"chat","to":[]}]}', ErrorCode.INVALID_CHECK, "missing field"),
+        (b'{"checks":[{"action":"chat","from":1,"to":[]}]}', ErrorCode.INVALID_CHECK, "'from'"),
+        (b'{"checks":[{}, {}, {}]}', ErrorCode.TOO_MANY_CHECKS, "at most 2"),
     ],
 )
-def test_the_parser_leaves_malformed_bodies_to_pydantic(body: bytes) -> None:
-    assert parse_checks(body) is None
-    with pytest.raises(ValidationError):
-        _DECISIONS.validate_json(body)
+def test_the_parser_names_what_is_wrong(body: bytes, code: ErrorCode, words: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        read_body(body, max_checks=2)
+    assert caught.value.code is code
+    assert words in caught.value.message

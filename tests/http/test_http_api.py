@@ -198,20 +198,26 @@ def test_failed_requests_write_nothing(admin: Api, tenant: AppClient) -> None:
 
 # -- decisions ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "body",
+    ("body", "code"),
     [
-        {},
-        {"checks": "chat"},
-        {"checks": [{"action": "chat", "from": "s1@abc.example"}]},  # no "to"
-        {"checks": [{"action": "chat", "from": "s1@abc.example", "to": "s2@abc.example"}]},
-        {"checks": [{"action": "chat", "from": "s1@abc.example", "to": [], "why": 1}]},
-        {"checks": [{"action": "chat", "to": ["s2@abc.example"]}]},
+        ({}, "invalid_request"),
+        ({"checks": "chat"}, "invalid_request"),
+        ({"checks": [{"action": "chat", "from": "s1@abc.example"}]}, "invalid_check"),  # no "to"
+        (
+            {"checks": [{"action": "chat", "from": "s1@abc.example", "to": "s2@abc.example"}]},
+            "invalid_check",
+        ),
+        (
+            {"checks": [{"action": "chat", "from": "s1@abc.example", "to": [], "why": 1}]},
+            "invalid_check",
+        ),
+        ({"checks": [{"action": "chat", "to": ["s2@abc.example"]}]}, "invalid_check"),
     ],
 )
 def test_a_malformed_decisions_body_is_422_as_a_whole(
-    front: Api, tenant: AppClient, body: dict[str, Any]
+    front: Api, tenant: AppClient, body: dict[str, Any], code: str
 ) -> None:
-    error(front.post("/decisions", json=body), 422, "invalid_request")
+    error(front.post("/decisions", json=body), 422, code)
 
 
 def test_a_bad_check_is_an_error_item_in_its_place(front: Api, tenant: AppClient) -> None:

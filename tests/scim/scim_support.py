@@ -12,9 +12,8 @@ from scim2_client import BaseSyncSCIMClient
 from scim2_models import ScimProvider
 
 from infobarrier.core.barriers import PolicyState
-from infobarrier.core.decisions import Verdict
+from infobarrier.core.contract import Verdict, make_check
 from infobarrier.core.directory import make_user
-from infobarrier.service.decisions import CheckRequest
 from infobarrier.service.wiring import Services
 
 ADMIN = "test"
@@ -121,7 +120,7 @@ def build_wall(services: Services, tenant: str, domain: str) -> None:
 
 def chat(services: Services, tenant: str, a: str, b: str) -> Verdict:
     """The barrier's verdict on a 1:1 chat between two users."""
-    return services.decisions.check(tenant, CheckRequest("chat", a, [b]))
+    return services.decisions.check(tenant, make_check("chat", a, [b]))
 
 
 def segments_of(services: Services, tenant: str, upn: str) -> list[str]:

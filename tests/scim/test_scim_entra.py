@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from scim_support import CORE_GROUP, CORE_USER, ENTERPRISE, PATCH_OP, Scim, build_wall, chat
 
+from infobarrier.core.contract import make_check
 from infobarrier.core.errors import NotFound
-from infobarrier.service.decisions import CheckRequest
 
 ADSCIM_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/Group"
 PAT = "pat@contoso.com"
@@ -190,7 +190,7 @@ def test_entra_sequence_moves_the_barrier(scim: Scim, dialect: str) -> None:
         ("share-file", PAT, [IVAN]),
         ("search", IVAN, [PAT]),
     ):
-        verdict = services.decisions.check(tenant, CheckRequest(action, sender, to))
+        verdict = services.decisions.check(tenant, make_check(action, sender, to))
         assert (verdict.allowed, verdict.code) == (False, "account_disabled"), action
     assert chat(services, tenant, RITA, IVAN).allowed  # nobody else moved
 

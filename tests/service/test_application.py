@@ -9,9 +9,9 @@ import pytest
 from service_builders import ACTOR, MakeTenant
 
 from infobarrier.core.barriers import PolicyState
+from infobarrier.core.contract import make_check
 from infobarrier.core.directory import new_id
 from infobarrier.core.errors import Conflict
-from infobarrier.service.decisions import CheckRequest
 from infobarrier.service.wiring import Services
 
 USERS = {
@@ -23,7 +23,7 @@ USERS = {
 
 
 def chat(services: Services, tenant: str, a: str, b: str) -> bool:
-    return services.decisions.check(tenant, CheckRequest("chat", a, [b])).allowed
+    return services.decisions.check(tenant, make_check("chat", a, [b])).allowed
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ def test_conflict_fails_closed_and_is_reported(services: Services, tenant: str) 
     assert conflict["hr@x.example"] == ["HR", "Everyone"]
     assert not chat(services, tenant, "hr@x.example", "none@x.example")
     verdict = services.decisions.check(
-        tenant, CheckRequest("chat", "hr@x.example", ["none@x.example"])
+        tenant, make_check("chat", "hr@x.example", ["none@x.example"])
     )
     assert verdict.code == "policy_conflict"
 
@@ -89,7 +89,7 @@ def test_directory_change_takes_effect_without_reapply(services: Services, tenan
     assert not chat(services, tenant, "hr@x.example", "research@x.example")
     services.directory.update_user(tenant, "hr@x.example", ACTOR, account_enabled=False)
     verdict = services.decisions.check(
-        tenant, CheckRequest("chat", "hr@x.example", ["none@x.example"])
+        tenant, make_check("chat", "hr@x.example", ["none@x.example"])
     )
     assert (verdict.allowed, verdict.code) == (False, "account_disabled")
 

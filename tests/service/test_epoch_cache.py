@@ -6,7 +6,7 @@ import pytest
 from service_builders import ACTOR, MakeTenant
 
 from infobarrier.core.barriers import PolicyState
-from infobarrier.service.decisions import CheckRequest
+from infobarrier.core.contract import make_check
 from infobarrier.service.epochs import EpochProvider
 from infobarrier.service.wiring import Services
 
@@ -38,7 +38,7 @@ def test_cache_patches_user_changes_and_rebuilds_on_apply(
     services.applications.apply(tenant, ACTOR)
 
     def chat() -> bool:
-        request = CheckRequest("chat", "a@x.example", ["b@x.example"])
+        request = make_check("chat", "a@x.example", ["b@x.example"])
         return services.decisions.check(tenant, request).allowed
 
     assert not chat()
@@ -80,7 +80,7 @@ def test_writes_in_a_row_reconcile_from_the_patched_cache(
         services.directory.assign(tenant, upn, "SPE_E5", ACTOR)
     first = services.collaboration.create_chat(tenant, "a@x.example", ["b@x.example"], ACTOR)
     second = services.collaboration.create_chat(tenant, "a@x.example", ["c@x.example"], ACTOR)
-    services.decisions.check(tenant, CheckRequest("chat", "a@x.example", ["b@x.example"]))
+    services.decisions.check(tenant, make_check("chat", "a@x.example", ["b@x.example"]))
     compiled = len(compiles)
 
     services.directory.update_user(tenant, "b@x.example", ACTOR, Department="Research")

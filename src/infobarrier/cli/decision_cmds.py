@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,9 +10,9 @@ import typer
 
 from infobarrier.cli.output import console, print_csv, print_json
 from infobarrier.cli.state import STATE
-from infobarrier.core.decisions import Verdict
+from infobarrier.core.contract import Verdict, make_check, read_lines
 from infobarrier.core.errors import InvalidInput
-from infobarrier.service.decisions import CheckError, CheckRequest, RecipientStatus
+from infobarrier.service.decisions import RecipientStatus
 
 
 def print_check(verdict: Verdict, indent: str = "") -> None:
@@ -25,31 +24,13 @@ def print_check(verdict: Verdict, indent: str = "") -> None:
     console.print(verdict.reason, markup=False)
 
 
-def _parse_line(line: str, number: int) -> CheckRequest | CheckError:
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return CheckError("invalid_json", f"line {number}, column {exc.colno}: {exc.msg}")
-    if not isinstance(data, dict):
-        return CheckError("invalid_input", f"line {number}: expected a JSON object")
-    unknown = set(data) - {"action", "from", "to"}
-    if unknown:
-        return CheckError(
-            "invalid_input", f"line {number}: unknown field(s) {', '.join(sorted(unknown))}"
-        )
-    action, sender, to = data.get("action"), data.get("from"), data.get("to")
-    if not isinstance(action, str) or not isinstance(sender, str):
-        return CheckError("invalid_input", f"line {number}: 'action' and 'from' must be strings")
-    if not isinstance(to, list) or not all(isinstance(t, str) for t in to):
-        return CheckError("invalid_input", f"line {number}: 'to' must be a list of UPNs")
-    return CheckRequest(action, sender, to)
-
-
 def check(
     upns: list[str] = typer.Argument(None, help="FROM TO [TO ...]"),
     action: str | None = typer.Option(None, "--action", help="search, chat, group-chat, ..."),
     as_json: bool = typer.Option(False, "--json"),
-    batch: Path | None = typer.Option(None, "--batch", help="JSONL file; '-' for stdin"),
+    batch: Path | None = typer.Option(
+        None, "--batch", help="JSON lines or a JSON array of checks; '-' for stdin"
+    ),
 ) -> int:
     """May FROM do ACTION with TO? Exit 0 allowed, 1 blocked, 2 bad input."""
     services = STATE.services
@@ -57,18 +38,14 @@ def check(
         if upns or action:
             raise InvalidInput("--batch takes no --action and no users")
         text = sys.stdin.read() if str(batch) == "-" else _read_text(batch)
-        requests: list[CheckRequest | CheckError] = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                requests.append(_parse_line(line, number))
-        for result in services.decisions.check_batch(STATE.tenant, requests):
+        for result in services.decisions.check_batch(STATE.tenant, read_lines(text)):
             print_json(result.as_dict())
         return 0
     if action is None:
         raise InvalidInput("give --action ACTION FROM TO [TO ...], or --batch FILE")
     if not upns or len(upns) < 2:
         raise InvalidInput("give FROM and at least one TO user")
-    verdict = services.decisions.check(STATE.tenant, CheckRequest(action, upns[0], upns[1:]))
+    verdict = services.decisions.check(STATE.tenant, make_check(action, upns[0], upns[1:]))
     if as_json:
         print_json(verdict.as_dict())
     else:

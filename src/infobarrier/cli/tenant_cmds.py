@@ -145,8 +145,8 @@ def demo() -> None:
 def show_demo() -> None:
     """Print the demo tenant's matrix and the seed's checks with their reasons."""
     from infobarrier.cli.decision_cmds import print_check, print_matrix
+    from infobarrier.core.contract import make_check
     from infobarrier.demo import abc
-    from infobarrier.service.decisions import CheckRequest
 
     services = STATE.services
     console.print(
@@ -157,7 +157,7 @@ def show_demo() -> None:
     console.print("\n[bold]A few checks[/bold]")
     for check in abc.CHECKS:
         verdict = services.decisions.check(
-            abc.TENANT, CheckRequest(check.action, check.sender, check.to)
+            abc.TENANT, make_check(check.action, check.sender, check.to)
         )
         console.print(
             f"- {check.note}: infobarrier --tenant abc check --action {check.action} "

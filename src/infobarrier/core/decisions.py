@@ -8,66 +8,17 @@ epoch's profile table; the explanation is computed once per kind of pair and cac
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
 
 from infobarrier.core.barriers import ListKind, Mode
+from infobarrier.core.codes import ErrorCode, VerdictCode
+from infobarrier.core.contract import Action, Check, CheckError, Verdict, parse_action
 from infobarrier.core.epoch import UNSEGMENTED, Epoch, is_open
-from infobarrier.core.errors import InvalidInput
-
-
-class Action(StrEnum):
-    """The communications of §7 (``add-team-member`` needs a team: see the service)."""
-
-    SEARCH = "search"
-    CHAT = "chat"
-    GROUP_CHAT = "group-chat"
-    MEETING_INVITE = "meeting-invite"
-    SHARE_SCREEN = "share-screen"
-    CALL = "call"
-    ADD_TEAM_MEMBER = "add-team-member"
-    SHARE_FILE = "share-file"
-
-
-_ACTIONS = {a.value: a for a in Action}
-
-
-def parse_action(text: str) -> Action:
-    """An action by name, or a clear error listing the valid ones."""
-    found = _ACTIONS.get(text) or _ACTIONS.get(text.strip().lower())
-    if found is None:
-        valid = ", ".join(a.value for a in Action)
-        raise InvalidInput(f"unknown action {text!r}: expected one of {valid}")
-    return found
-
+from infobarrier.core.errors import InfobarrierError, InvalidInput, NotFound
 
 NO_SEGMENT = "(none)"
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """A decision and why. ``pair`` names the two users the reason is about."""
-
-    allowed: bool
-    code: str
-    reason: str
-    pair: tuple[str, str] | None = None
-    policy: str | None = None
-    segment: str | None = None
-
-    def as_dict(self) -> dict[str, object]:
-        """The verdict object of docs/interfaces.md (``check --json``, decisions API)."""
-        return {
-            "allowed": self.allowed,
-            "reason": self.reason,
-            "code": self.code,
-            "pair": list(self.pair) if self.pair else None,
-            "policy": self.policy,
-            "segment": self.segment,
-        }
 
 
 def _names(epoch: Epoch, profile: int) -> str:
@@ -91,14 +42,13 @@ def _refusal(epoch: Epoch, a: int, b: int) -> tuple[str, str, str]:
     raise AssertionError("pair is permitted both ways")  # pragma: no cover
 
 
-Explanation = tuple[bool, str, str, str | None, str | None]
-
 #: At most this many profile pairs keep their explanation (about 300 bytes each).
 EXPLANATIONS_KEPT = 100_000
 
 
-def explain_profiles(epoch: Epoch, p: int, q: int) -> Explanation:
-    """(allowed, code, reason, policy, segment) for two usable users, cached per epoch."""
+def explain_profiles(epoch: Epoch, p: int, q: int) -> Verdict:
+    """The verdict (without ``pair``) for two usable users of profiles ``p`` and ``q``,
+    cached per epoch."""
     cache = epoch.explanations
     cached = cache.get((p, q))
     if cached is None:
@@ -108,10 +58,10 @@ def explain_profiles(epoch: Epoch, p: int, q: int) -> Explanation:
     return cached
 
 
-def _explain_uncached(epoch: Epoch, p: int, q: int) -> Explanation:
+def _explain_uncached(epoch: Epoch, p: int, q: int) -> Verdict:
     mode = epoch.mode
     if p == UNSEGMENTED and q == UNSEGMENTED:
-        return True, "unsegmented", "neither user is in a segment", None, None
+        return Verdict(True, VerdictCode.UNSEGMENTED, "neither user is in a segment")
     if UNSEGMENTED in (p, q):
         seg_profile = q if p == UNSEGMENTED else p
         for s in epoch.profiles[seg_profile]:
@@ -119,21 +69,19 @@ def _explain_uncached(epoch: Epoch, p: int, q: int) -> Explanation:
             if not is_open(policy, mode):
                 assert policy is not None
                 name = epoch.segment_names[s]
-                return (
+                return Verdict(
                     False,
-                    "blocked_unsegmented",
+                    VerdictCode.BLOCKED_UNSEGMENTED,
                     f"policy {policy.name!r} of segment {name!r} is an allow list, and in "
                     "Legacy mode its members cannot reach users in no segment",
-                    policy.name,
-                    name,
+                    policy=policy.name,
+                    segment=name,
                 )
-        return (
+        return Verdict(
             True,
-            "one_unsegmented",
+            VerdictCode.ONE_UNSEGMENTED,
             f"only one user is segmented ({_names(epoch, seg_profile)}) and no policy "
             "keeps that segment from users in no segment",
-            None,
-            None,
         )
     names = epoch.segment_names
     first_refusal: tuple[str, str, str] | None = None
@@ -149,31 +97,42 @@ def _explain_uncached(epoch: Epoch, p: int, q: int) -> Explanation:
                 for s in (a, b):
                     policy = epoch.policy_of(s)
                     if policy is not None:
-                        return True, "permitted", how, policy.name, names[s]
-                return True, "permitted", how + " (no policy restricts them)", None, names[a]
+                        return Verdict(
+                            True, VerdictCode.PERMITTED, how, policy=policy.name, segment=names[s]
+                        )
+                return Verdict(
+                    True,
+                    VerdictCode.PERMITTED,
+                    how + " (no policy restricts them)",
+                    segment=names[a],
+                )
             if first_refusal is None:
                 first_refusal = _refusal(epoch, a, b)
     assert first_refusal is not None
     policy_name, segment, sentence = first_refusal
     if mode is Mode.MULTI_SEGMENT and (len(epoch.profiles[p]) > 1 or len(epoch.profiles[q]) > 1):
         sentence = f"no segment of one user is permitted with a segment of the other; {sentence}"
-    return False, "blocked_by_policy", sentence, policy_name, segment
+    return Verdict(
+        False, VerdictCode.BLOCKED_BY_POLICY, sentence, policy=policy_name, segment=segment
+    )
 
 
 def compatibility(epoch: Epoch, u: int, v: int) -> Verdict:
     """``compatible(u, v)`` of §6 for two users given by their epoch index."""
     pair = (epoch.upns[u], epoch.upns[v])
     if u == v:
-        return Verdict(True, "same_user", "a user can always reach themself", pair)
+        return Verdict(True, VerdictCode.SAME_USER, "a user can always reach themself", pair)
     for x in (u, v):
         if not epoch.is_enabled(x):
-            return Verdict(False, "account_disabled", f"{epoch.upns[x]} is disabled", pair)
+            return Verdict(
+                False, VerdictCode.ACCOUNT_DISABLED, f"{epoch.upns[x]} is disabled", pair
+            )
     for x in (u, v):
         if epoch.in_conflict(x):
             segs = ", ".join(repr(s) for s in epoch.segments_of(x))
             return Verdict(
                 False,
-                "policy_conflict",
+                VerdictCode.POLICY_CONFLICT,
                 f"{epoch.upns[x]} is in IBPolicyConflict (matches segments {segs}; "
                 f"{epoch.mode.value} mode allows fewer): blocked until fixed",
                 pair,
@@ -183,14 +142,12 @@ def compatibility(epoch: Epoch, u: int, v: int) -> Verdict:
             if epoch.is_hidden(x):
                 return Verdict(
                     False,
-                    "hidden",
+                    VerdictCode.HIDDEN,
                     f"{epoch.upns[x]} is hidden from address lists, which Legacy mode blocks",
                     pair,
                 )
-    allowed, code, reason, policy, segment = explain_profiles(
-        epoch, epoch.profile(u), epoch.profile(v)
-    )
-    return Verdict(allowed, code, reason, pair, policy, segment)
+    found = explain_profiles(epoch, epoch.profile(u), epoch.profile(v))
+    return Verdict(found.allowed, found.code, found.reason, pair, found.policy, found.segment)
 
 
 def compatible_many(
@@ -236,55 +193,46 @@ def decide(
     """
     pairs = pairs_for(action, sender, others)
     if action is Action.SEARCH and not people_search_restriction:
-        return Verdict(True, "search_unrestricted", "PeopleSearchRestriction is Disabled")
+        return Verdict(True, VerdictCode.SEARCH_UNRESTRICTED, "PeopleSearchRestriction is Disabled")
     if len(pairs) == 1:
         return compatibility(epoch, *pairs[0])
     allowed = epoch.allowed
     for a, b in pairs:
         if not allowed(a, b):  # the fast path finds the pair; the explanation names it
             return compatibility(epoch, a, b)
-    return Verdict(
-        True,
-        "all_compatible",
-        f"all {len(pairs)} pairs are compatible",
+    return Verdict(True, VerdictCode.ALL_COMPATIBLE, f"all {len(pairs)} pairs are compatible")
+
+
+def user_index(epoch: Epoch, upn: str) -> int:
+    """A user's index in the epoch by UPN; an unknown user is an error, never a yes."""
+    index = epoch.index_of(upn)
+    if index is None:
+        raise NotFound(f"no user {upn!r}", code=ErrorCode.UNKNOWN_USER)
+    return index
+
+
+def decide_check(epoch: Epoch, check: Check, *, people_search_restriction: bool = True) -> Verdict:
+    """A parsed check against an epoch; bad input (an unknown action or user, ``from``
+    inside ``to``) raises."""
+    action = parse_action(check["action"])
+    if action is Action.ADD_TEAM_MEMBER:
+        raise InvalidInput(
+            "add-team-member depends on the team's mode and members: use the teams API"
+        )
+    sender = user_index(epoch, check["from"])
+    others = [user_index(epoch, upn) for upn in check["to"]]
+    return decide(
+        epoch, action, sender, others, people_search_restriction=people_search_restriction
     )
 
 
-def verdict_dict(epoch: Epoch, u: int, v: int) -> dict[str, object]:
-    """``compatibility(epoch, u, v).as_dict()``, without building a :class:`Verdict`.
-
-    The batch path: two usable users are answered from the cached explanation of their
-    profile pair; anything else (the same user, disabled, conflict, hidden) takes the
-    full path.
-    """
-    if u != v:
-        k = epoch.key(u)
-        m = epoch.key(v)
-        if k >= 0 and m >= 0:
-            allowed, code, reason, policy, segment = explain_profiles(epoch, k, m)
-            return {
-                "allowed": allowed,
-                "reason": reason,
-                "code": code,
-                "pair": [epoch.upns[u], epoch.upns[v]],
-                "policy": policy,
-                "segment": segment,
-            }
-    return compatibility(epoch, u, v).as_dict()
-
-
-def decide_dict(
-    epoch: Epoch,
-    action: Action,
-    sender: int,
-    others: Sequence[int],
-    *,
-    people_search_restriction: bool = True,
-) -> dict[str, object]:
-    """:func:`decide` as the verdict object of docs/interfaces.md (the fast path for batches)."""
-    one_pair = len(others) == 1 and sender != others[0]
-    if one_pair and (action is not Action.SEARCH or people_search_restriction):
-        return verdict_dict(epoch, sender, others[0])
-    return decide(
-        epoch, action, sender, others, people_search_restriction=people_search_restriction
-    ).as_dict()
+def answer(
+    epoch: Epoch, check: Check | CheckError, *, people_search_restriction: bool = True
+) -> Verdict | CheckError:
+    """One item of a batch: its verdict, or the error answered in its place."""
+    if isinstance(check, CheckError):
+        return check
+    try:
+        return decide_check(epoch, check, people_search_restriction=people_search_restriction)
+    except InfobarrierError as exc:
+        return CheckError(exc.code, exc.message)

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from infobarrier.core.barriers import BarrierConfig, ListKind, Mode, Policy
+from infobarrier.core.contract import Verdict
 from infobarrier.core.directory import fold
 
 #: Profile 0 is always "in no segment".
@@ -75,9 +76,7 @@ class Epoch:
     #: Arrays with the overlay applied, and other derived data, built on first use.
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
     #: Cache of explanations per profile pair (see ``core.decisions``); not part of the value.
-    explanations: dict[tuple[int, int], tuple[bool, str, str, str | None, str | None]] = field(
-        default_factory=dict, repr=False
-    )
+    explanations: dict[tuple[int, int], Verdict] = field(default_factory=dict, repr=False)
 
     @property
     def mode(self) -> Mode:

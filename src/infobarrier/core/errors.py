@@ -6,13 +6,15 @@ for a person and names what was wrong (a filter's position, the rule a policy br
 
 from __future__ import annotations
 
+from infobarrier.core.codes import Code, ErrorCode
+
 
 class InfobarrierError(Exception):
     """Base of every error the engine raises on purpose."""
 
-    code = "error"
+    code: Code = ErrorCode.ERROR
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: Code | None = None) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -25,7 +27,7 @@ class InfobarrierError(Exception):
 class InvalidInput(InfobarrierError):
     """Bad input that names what is wrong; nothing was changed."""
 
-    code = "invalid_input"
+    code = ErrorCode.INVALID_INPUT
 
 
 class FilterSyntaxError(InvalidInput):
@@ -34,7 +36,7 @@ class FilterSyntaxError(InvalidInput):
     ``position`` is 1-based, counted in characters of the filter text.
     """
 
-    code = "filter_syntax"
+    code = ErrorCode.FILTER_SYNTAX
 
     def __init__(self, message: str, position: int, text: str) -> None:
         self.position = position
@@ -49,7 +51,7 @@ class RuleViolation(InvalidInput):
     ``rule`` is a stable identifier such as ``policy.one_per_segment``.
     """
 
-    code = "rule_violation"
+    code = ErrorCode.RULE_VIOLATION
 
     def __init__(self, rule: str, message: str) -> None:
         self.rule = rule
@@ -59,19 +61,19 @@ class RuleViolation(InvalidInput):
 class NotFound(InfobarrierError):
     """A named object (tenant, user, segment, policy, application) does not exist."""
 
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
 
 
 class Conflict(InfobarrierError):
     """The request clashes with the current state (an apply already running, a duplicate)."""
 
-    code = "conflict"
+    code = ErrorCode.CONFLICT
 
 
 class LicensingError(InfobarrierError):
     """A license rule of semantics §2 refuses the change (seats, guests)."""
 
-    code = "licensing"
+    code = ErrorCode.LICENSING
 
 
 class Refused(InfobarrierError):
@@ -81,12 +83,12 @@ class Refused(InfobarrierError):
     decided, as in a verdict.
     """
 
-    code = "refused"
+    code = ErrorCode.REFUSED
     status = 403
 
     def __init__(
         self,
-        code: str,
+        code: Code,
         message: str,
         *,
         policy: str | None = None,

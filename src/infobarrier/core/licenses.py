@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from infobarrier.core.codes import Code, ErrorCode, VerdictCode
 from infobarrier.core.directory import User, UserType
 from infobarrier.core.errors import LicensingError, NotFound
 
@@ -72,11 +73,11 @@ class LicenseBook:
         sku = self.sku(part_number)
         used = self.assigned(sku.part_number)
         if seats < 0:
-            raise LicensingError("seats cannot be negative", code="invalid_seats")
+            raise LicensingError("seats cannot be negative", code=ErrorCode.INVALID_SEATS)
         if seats < used:
             raise LicensingError(
                 f"{sku.part_number}: cannot lower seats to {seats}, {used} are assigned",
-                code="seats_in_use",
+                code=ErrorCode.SEATS_IN_USE,
             )
         return replace(self, skus={**self.skus, sku.part_number: replace(sku, seats=seats)})
 
@@ -89,12 +90,12 @@ class LicenseBook:
         if sku.part_number == "MICROSOFT_REMOTE_ASSIST" and user.user_type is UserType.GUEST:
             raise LicensingError(
                 f"{user.upn}: Remote Assist can be assigned to Member accounts only, not guests",
-                code="guest_not_allowed",
+                code=ErrorCode.GUEST_NOT_ALLOWED,
             )
         if self.assigned(sku.part_number) >= sku.seats:
             raise LicensingError(
                 f"{sku.part_number}: no seat left ({sku.seats} bought, all assigned)",
-                code="out_of_seats",
+                code=ErrorCode.OUT_OF_SEATS,
             )
         return replace(self, assignments={**self.assignments, user.id: held | {sku.part_number}})
 
@@ -125,7 +126,7 @@ def findings(book: LicenseBook, segmented: Iterable[User]) -> list[str]:
 
 def collaboration_refusal(
     book: LicenseBook, users: Iterable[User], remote_assist_caller: User | None = None
-) -> tuple[str, str, str] | None:
+) -> tuple[Code, str, str] | None:
     """What the collaboration service requires before it asks the barrier (§7).
 
     Every participant enabled and holding ``TEAMS1``; for a Remote Assist call, the caller
@@ -134,14 +135,18 @@ def collaboration_refusal(
     """
     for user in users:
         if not user.account_enabled:
-            return "account_disabled", f"{user.upn} is disabled", user.upn
+            return VerdictCode.ACCOUNT_DISABLED, f"{user.upn} is disabled", user.upn
         if TEAMS not in book.plans_of(user.id):
-            return "license_required", f"{user.upn} has no {TEAMS} (Teams) license", user.upn
+            return (
+                ErrorCode.LICENSE_REQUIRED,
+                f"{user.upn} has no {TEAMS} (Teams) license",
+                user.upn,
+            )
     if remote_assist_caller is not None and REMOTE_ASSIST not in book.plans_of(
         remote_assist_caller.id
     ):
         return (
-            "license_required",
+            ErrorCode.LICENSE_REQUIRED,
             f"{remote_assist_caller.upn} has no {REMOTE_ASSIST} license for Remote Assist calls",
             remote_assist_caller.upn,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infobarrier.core.codes import VerdictCode
 from infobarrier.core.decisions import NO_SEGMENT, explain_profiles
 from infobarrier.core.epoch import UNSEGMENTED, Epoch
 
@@ -19,7 +20,7 @@ class Cell:
     a: str
     b: str
     allowed: bool
-    code: str
+    code: VerdictCode
     reason: str
     policy: str | None
 
@@ -39,10 +40,8 @@ def segment_verdicts(epoch: Epoch) -> list[Cell]:
     cells: list[Cell] = []
     for i, a in enumerate(names):
         for j in range(i, len(names)):
-            allowed, code, reason, policy, _segment = explain_profiles(
-                epoch, _profile(epoch, i), _profile(epoch, j)
-            )
-            cells.append(Cell(a, names[j], allowed, code, reason, policy))
+            found = explain_profiles(epoch, _profile(epoch, i), _profile(epoch, j))
+            cells.append(Cell(a, names[j], found.allowed, found.code, found.reason, found.policy))
     return cells
 
 

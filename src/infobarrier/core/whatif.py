@@ -134,7 +134,7 @@ def diff(before: Epoch, after: Epoch, *, limit: int = LIST_LIMIT) -> WhatIf:
     for verdict in (False, True):
         chosen = np.flatnonzero(now_allowed == verdict)[:limit]
         for x, y in zip(a[chosen].tolist(), b[chosen].tolist(), strict=True):
-            reason = explain_profiles(after, x, y)[2]
+            reason = explain_profiles(after, x, y).reason
             lists[verdict].append(PairChange(_name(after, x), _name(after, y), verdict, reason))
     allowed_total = int(np.count_nonzero(now_allowed))
     totals = Totals(

@@ -22,6 +22,7 @@ from types import MappingProxyType
 from typing import Final, TypeAlias
 
 from infobarrier.core.attributes import STORED_ATTRIBUTES, canonical_attribute
+from infobarrier.core.codes import ErrorCode
 from infobarrier.core.directory import (
     Directory,
     Group,
@@ -89,7 +90,7 @@ class CsvError(InvalidInput):
     cell, or ``None`` when the problem is the whole line.
     """
 
-    code = "csv_error"
+    code = ErrorCode.CSV_ERROR
 
     def __init__(
         self,

@@ -12,6 +12,7 @@ from enum import StrEnum
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from infobarrier.core.codes import ErrorCode
 from infobarrier.http.errors import ApiError
 from infobarrier.service.tokens import Principal, Role
 from infobarrier.service.wiring import Services
@@ -58,16 +59,15 @@ def require(area: Area) -> Callable[..., Principal]:
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
     ) -> Principal:
         if credentials is None or not credentials.credentials:
-            raise ApiError(401, "unauthenticated", "a bearer token is required")
+            raise ApiError(ErrorCode.UNAUTHENTICATED, "a bearer token is required")
         principal = services_of(request).tokens.verify(credentials.credentials)
         if principal is None:
-            raise ApiError(401, "invalid_token", "the bearer token is unknown or revoked")
+            raise ApiError(ErrorCode.INVALID_TOKEN, "the bearer token is unknown or revoked")
         if principal.tenant != tenant:
-            raise ApiError(404, "not_found", f"no tenant {tenant!r}")
+            raise ApiError(ErrorCode.NOT_FOUND, f"no tenant {tenant!r}")
         if not allowed(principal.role, area, request.method):
             raise ApiError(
-                403,
-                "forbidden",
+                ErrorCode.FORBIDDEN,
                 f"a {principal.role.value} token may not {request.method} this resource",
             )
         return principal

@@ -1,15 +1,13 @@
 """``POST /decisions``' hot path: a batch of checks parsed, answered and written as JSON.
 
 A batch of 1,000 one-pair checks is the workload of a chat or calling platform asking
-about many conversations at once (benchmarks/README.md targets 200,000 decisions per
-second over HTTP).
-Building a request object, a verdict dict and its JSON per check cost ~18 µs; here a
-valid body is parsed by ``orjson`` and checked by hand against the same shape as
-:class:`~infobarrier.http.schemas.DecisionsBody`, and each one-pair answer is two cached
-JSON fragments of its *profile pair* around the two UPNs. Anything else (several
-recipients, an unknown user, the same user twice, a disabled user, a malformed action)
-goes through :func:`~infobarrier.service.decisions.answer_in`, the general path, so the
-answers are the same objects either way (a property test compares them).
+about many conversations at once. Building a verdict and its JSON per check cost ~18 µs;
+here the body is read by :func:`~infobarrier.core.contract.read_body` (the one parser),
+and each one-pair answer is two cached JSON fragments of its *profile pair* around the two
+UPNs, the fragments cut from :meth:`~infobarrier.core.contract.Verdict.as_dict`. Anything
+else (several recipients, an unknown user, the same user twice, a disabled user, a
+malformed action) goes through :func:`~infobarrier.core.decisions.answer`, the general
+path, so the answers are the same objects either way (a property test compares them).
 """
 
 from __future__ import annotations
@@ -18,16 +16,10 @@ from collections.abc import Sequence
 
 import orjson
 
-from infobarrier.core.decisions import Action, explain_profiles
+from infobarrier.core.contract import Action, Check, Verdict
+from infobarrier.core.decisions import answer, explain_profiles
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.patch import keep_across_patches
-from infobarrier.service.decisions import CheckRequest, answer_in
-
-#: One check as parsed: action, sender, recipients.
-Check = tuple[str, str, list[str]]
-
-#: ``DecisionsBody``'s limits (schemas.py), checked here without pydantic.
-MAX_CHECKS, MAX_ACTION, MAX_UPN, MAX_TO = 100_000, 32, 320, 10_000
 
 #: Profile pairs whose JSON is kept per epoch (bounded like ``core.decisions``' cache).
 CACHE_LIMIT = 100_000
@@ -37,39 +29,8 @@ keep_across_patches("verdict_json", "plain_upns")
 
 _ONE_PAIR = {a.value: a for a in Action if a is not Action.ADD_TEAM_MEMBER}
 
-
-def parse_checks(body: bytes) -> list[Check] | None:
-    """The checks of a body that is exactly ``DecisionsBody``; ``None`` for anything else.
-
-    ``None`` sends the body to pydantic, which names what is wrong (a 422): this parser
-    only has to accept nothing that pydantic would refuse.
-    """
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None
-    if type(data) is not dict or len(data) != 1:
-        return None
-    items = data.get("checks")
-    if type(items) is not list or len(items) > MAX_CHECKS:
-        return None
-    checks: list[Check] = []
-    for item in items:
-        if type(item) is not dict or len(item) != 3:
-            return None
-        action, sender, to = item.get("action"), item.get("from"), item.get("to")
-        if (
-            type(action) is not str
-            or not 0 < len(action) <= MAX_ACTION
-            or type(sender) is not str
-            or not 0 < len(sender) <= MAX_UPN
-            or type(to) is not list
-            or len(to) > MAX_TO
-            or not ((len(to) == 1 and type(to[0]) is str) or all(type(x) is str for x in to))
-        ):
-            return None
-        checks.append((action, sender, to))
-    return checks
+#: Stands for the pair in the JSON of a verdict that :func:`fragments` splits.
+_PAIR = '"pair":null'
 
 
 def _string(text: str) -> str:
@@ -79,12 +40,12 @@ def _string(text: str) -> str:
     return orjson.dumps(text).decode()
 
 
-def _fragments(epoch: Epoch, k: int, m: int) -> tuple[str, str]:
-    """The JSON of a verdict between profiles ``k`` and ``m``, split around ``pair``."""
-    allowed, code, reason, policy, segment = explain_profiles(epoch, k, m)
-    head = orjson.dumps({"allowed": allowed, "reason": reason, "code": code}).decode()
-    tail = orjson.dumps({"policy": policy, "segment": segment}).decode()
-    return head[:-1] + ',"pair":[', "]," + tail[1:]
+def fragments(verdict: Verdict) -> tuple[str, str]:
+    """:meth:`Verdict.as_dict` of a verdict without ``pair`` as JSON, split where the pair
+    goes: ``head + '"a","b"' + tail`` is the verdict's JSON with ``pair`` ``["a", "b"]``."""
+    text = orjson.dumps(verdict.as_dict()).decode()
+    head, tail = text.split(_PAIR, 1)  # inside a JSON string a quote is escaped
+    return head + '"pair":[', "]" + tail
 
 
 def _plain_upns(epoch: Epoch) -> bool:
@@ -110,8 +71,8 @@ def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restrict
     key = epoch.key
     parts: list[str] = []
     append = parts.append
-    for action_text, sender, to in checks:
-        action = _ONE_PAIR.get(action_text)
+    for check in checks:
+        action, sender, to = _ONE_PAIR.get(check["action"]), check["from"], check["to"]
         if (
             action is not None
             and len(to) == 1
@@ -132,7 +93,7 @@ def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restrict
                     pair = k * width + m
                     found = cache.get(pair)
                     if found is None:
-                        found = _fragments(epoch, k, m)
+                        found = fragments(explain_profiles(epoch, k, m))
                         if len(cache) < CACHE_LIMIT:
                             cache[pair] = found
                     if plain:  # one string built in one go: the head, "a","b", the tail
@@ -140,13 +101,9 @@ def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restrict
                     else:
                         append(f"{found[0]}{_string(upns[u])},{_string(upns[v])}{found[1]}")
                     continue
-        answer = answer_in(
-            epoch,
-            CheckRequest(action_text, sender, to),
-            people_search_restriction=people_search_restriction,
-        )
-        append(orjson.dumps(answer).decode())
+        result = answer(epoch, check, people_search_restriction=people_search_restriction)
+        append(orjson.dumps(result.as_dict()).decode())
     return ('{"results":[' + ",".join(parts) + "]}").encode()
 
 
-__all__ = ["Check", "answer_json", "parse_checks"]
+__all__ = ["answer_json", "fragments"]

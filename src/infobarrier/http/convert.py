@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from infobarrier.core.barriers import ListKind, Policy, policy_warning
-from infobarrier.core.decisions import Verdict
+from infobarrier.core.contract import Verdict
 from infobarrier.core.directory import Directory, Group, User
 from infobarrier.core.errors import NotFound
 from infobarrier.core.licenses import LicenseBook
 from infobarrier.http import schemas
-from infobarrier.service.decisions import CheckError
 from infobarrier.store.repository import Application
 
 
@@ -100,14 +99,5 @@ def application_out(app: Application) -> schemas.ApplicationOut:
 
 
 def verdict_out(verdict: Verdict) -> schemas.VerdictOut:
-    """A verdict as docs/interfaces.md shapes it."""
+    """A verdict in the one shape of :meth:`Verdict.as_dict`."""
     return schemas.VerdictOut.model_validate(verdict.as_dict())
-
-
-def result_out(result: Verdict | CheckError) -> schemas.VerdictOut | schemas.ErrorResult:
-    """A batch item: a verdict or an error in its place."""
-    if isinstance(result, CheckError):
-        return schemas.ErrorResult(
-            error=schemas.ErrorItem(code=result.code, message=result.message)
-        )
-    return verdict_out(result)

@@ -10,15 +10,45 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from infobarrier.core.errors import (
-    Conflict,
-    FilterSyntaxError,
-    InfobarrierError,
-    InvalidInput,
-    LicensingError,
-    NotFound,
-    RuleViolation,
-)
+from infobarrier.core.codes import Code, ErrorCode, VerdictCode
+from infobarrier.core.errors import FilterSyntaxError, InfobarrierError, RuleViolation
+
+#: The HTTP status of every error code (docs/semantics.md, "Codes"). A refusal by the
+#: barrier carries its verdict's code and is a 403.
+STATUS: dict[ErrorCode, int] = {
+    ErrorCode.ERROR: 400,
+    ErrorCode.INVALID_INPUT: 400,
+    ErrorCode.INVALID_JSON: 422,
+    ErrorCode.INVALID_REQUEST: 422,
+    ErrorCode.INVALID_CHECK: 422,
+    ErrorCode.TOO_MANY_CHECKS: 413,
+    ErrorCode.FILTER_SYNTAX: 400,
+    ErrorCode.RULE_VIOLATION: 400,
+    ErrorCode.CSV_ERROR: 400,
+    ErrorCode.SCRIPT_ERROR: 400,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.UNKNOWN_USER: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.TENANT_EXISTS: 409,
+    ErrorCode.USER_EXISTS: 409,
+    ErrorCode.GROUP_EXISTS: 409,
+    ErrorCode.APPLY_RUNNING: 409,
+    ErrorCode.LICENSING: 409,
+    ErrorCode.INVALID_SEATS: 409,
+    ErrorCode.SEATS_IN_USE: 409,
+    ErrorCode.GUEST_NOT_ALLOWED: 409,
+    ErrorCode.OUT_OF_SEATS: 409,
+    ErrorCode.LICENSE_REQUIRED: 403,
+    ErrorCode.REFUSED: 403,
+    ErrorCode.CHAT_READ_ONLY: 403,
+    ErrorCode.REMOVED_FROM_CHAT: 403,
+    ErrorCode.NOT_INVITED: 403,
+    ErrorCode.UNAUTHENTICATED: 401,
+    ErrorCode.INVALID_TOKEN: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.HTTP_ERROR: 400,
+}
 
 
 class ErrorBody(BaseModel):
@@ -34,34 +64,29 @@ class ErrorBody(BaseModel):
 
 
 class ApiError(Exception):
-    """An error raised by an adapter with its own status (401, 403, 404 ...)."""
+    """An error raised by an adapter (401, 403, 404 ...); its status is its code's."""
 
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+    def __init__(self, code: ErrorCode, message: str, **extra: Any) -> None:
         super().__init__(message)
-        self.status = status
+        self.status = STATUS[code]
         self.code = code
         self.message = message
         self.extra = extra
 
 
+def status_for(code: Code) -> int:
+    """The HTTP status of an error code."""
+    return 403 if isinstance(code, VerdictCode) else STATUS[code]
+
+
 def status_of(exc: InfobarrierError) -> int:
     """The HTTP status for a core or service error."""
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Conflict):
-        return 409
-    if isinstance(exc, LicensingError):
-        return 409
-    if getattr(exc, "status", None):
-        return int(exc.status)  # type: ignore[attr-defined]
-    if isinstance(exc, InvalidInput):
-        return 400
-    return 400
+    return status_for(exc.code)
 
 
 def body_of(exc: InfobarrierError) -> dict[str, Any]:
     """The JSON body for a core or service error."""
-    body: dict[str, Any] = {"code": exc.code, "message": exc.message}
+    body: dict[str, Any] = {"code": exc.code.value, "message": exc.message}
     if isinstance(exc, RuleViolation):
         body["rule"] = exc.rule
     if isinstance(exc, FilterSyntaxError):
@@ -84,7 +109,7 @@ def install(app: FastAPI) -> None:
     async def _api(_request: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(
-            {"code": exc.code, "message": exc.message, **exc.extra},
+            {"code": exc.code.value, "message": exc.message, **exc.extra},
             status_code=exc.status,
             headers=headers,
         )
@@ -96,13 +121,18 @@ def install(app: FastAPI) -> None:
             where = ".".join(str(p) for p in err.get("loc", ()))
             problems.append(f"{where}: {err.get('msg', 'invalid')}")
         return JSONResponse(
-            {"code": "invalid_request", "message": "; ".join(problems) or "invalid request"},
+            {
+                "code": ErrorCode.INVALID_REQUEST,
+                "message": "; ".join(problems) or "invalid request",
+            },
             status_code=422,
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}.get(
+            exc.status_code, ErrorCode.HTTP_ERROR
+        )
         return JSONResponse({"code": code, "message": str(exc.detail)}, status_code=exc.status_code)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, with_config
-from typing_extensions import TypedDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from infobarrier.core import contract
 
 
 class Request(BaseModel):
@@ -243,49 +244,39 @@ class WhatIfOut(BaseModel):
 
 
 # -- decisions ---------------------------------------------------------------------------
-class Check(Request):
-    """One question (``from`` is a reserved word in Python, hence the alias)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    action: str = Field(min_length=1, max_length=32)
-    sender: str = Field(alias="from", min_length=1, max_length=320)
-    to: list[str] = Field(max_length=10_000)
-
-
-class Decisions(Request):
-    """A batch of questions answered in order."""
-
-    checks: list[Check] = Field(max_length=100_000)
-
-
-#: ``from`` is a keyword, so the typed dict is declared functionally.
-CheckBodyFrom = TypedDict(
-    "CheckBodyFrom",
-    {
-        "action": Annotated[str, Field(min_length=1, max_length=32)],
-        "from": Annotated[str, Field(min_length=1, max_length=320)],
-        "to": Annotated[list[str], Field(max_length=10_000)],
-    },
-)
-CheckBodyFrom = with_config(ConfigDict(extra="forbid"))(CheckBodyFrom)  # type: ignore[misc]
-
-
-@with_config(ConfigDict(extra="forbid"))
-class DecisionsBody(TypedDict):
-    """A batch of questions (the decisions route validates with this, straight from JSON)."""
-
-    checks: Annotated[list[CheckBodyFrom], Field(max_length=100_000)]
-
-
 def request_models_schemas() -> dict[str, Any]:
-    """OpenAPI component schemas of request models that routes validate by hand."""
-    schema = Decisions.model_json_schema(ref_template="#/components/schemas/{model}")
-    defs: dict[str, Any] = schema.pop("$defs", {})
-    return {"Decisions": schema, **defs}
+    """OpenAPI component schemas of the request bodies that routes read by hand: the check
+    of :mod:`infobarrier.core.contract`, with its limits."""
+    check = {
+        "type": "object",
+        "title": "Check",
+        "description": "One question: may 'from' do 'action' with 'to'?",
+        "properties": {
+            "action": {"type": "string", "minLength": 1, "maxLength": contract.MAX_ACTION},
+            "from": {"type": "string", "minLength": 1, "maxLength": contract.MAX_UPN},
+            "to": {"type": "array", "items": {"type": "string"}, "maxItems": contract.MAX_TO},
+        },
+        "required": list(contract.CHECK_FIELDS),
+        "additionalProperties": False,
+    }
+    decisions = {
+        "type": "object",
+        "title": "Decisions",
+        "description": "A batch of checks answered in order.",
+        "properties": {
+            "checks": {"type": "array", "items": {"$ref": "#/components/schemas/Check"}}
+        },
+        "required": ["checks"],
+        "additionalProperties": False,
+    }
+    return {"Decisions": decisions, "Check": check}
 
 
 class VerdictOut(BaseModel):
-    """A verdict and why (docs/interfaces.md, semantics §10)."""
+    """A verdict and why: :meth:`infobarrier.core.contract.Verdict.as_dict`, which also
+    gives ``exception`` and ``exception_end`` when a wall-crossing exception applied."""
+
+    model_config = ConfigDict(extra="allow")
 
     allowed: bool
     reason: str

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infobarrier.core.barriers import BarrierConfig
+from infobarrier.core.codes import ErrorCode
 from infobarrier.core.compiler import compile_epoch
 from infobarrier.core.directory import Directory, new_id
 from infobarrier.core.epoch import Epoch
@@ -173,7 +174,7 @@ class ApplicationHandler:
                 raise Conflict(
                     f"application {running[0].seq} ({running[0].id}) is already running, "
                     f"started {running[0].started_at:%Y-%m-%d %H:%M:%S} UTC by {running[0].actor}",
-                    code="apply_running",
+                    code=ErrorCode.APPLY_RUNNING,
                 )
             tx.repo.start_application(tx.tenant, application_id, actor)
             tx.audit("apply.started", application=application_id)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from infobarrier.core.codes import ErrorCode
 from infobarrier.core.collaboration import (
     Call,
     CallKind,
@@ -25,7 +26,7 @@ from infobarrier.core.collaboration import (
     TeamMode,
     collab_from_json,
 )
-from infobarrier.core.decisions import Action as Communication
+from infobarrier.core.contract import Action as Communication
 from infobarrier.core.decisions import compatibility, decide
 from infobarrier.core.directory import Directory, User, new_id
 from infobarrier.core.epoch import Epoch
@@ -256,7 +257,7 @@ class CollaborationHandler:
             if adder.id not in chat.participant_ids():
                 raise InvalidInput(f"{adder.upn} is not in this chat")
             if chat.read_only:
-                raise Refused("chat_read_only", "the chat is read-only", kind="chat")
+                raise Refused(ErrorCode.CHAT_READ_ONLY, "the chat is read-only", kind="chat")
             if chat.kind is ChatKind.ONE_ON_ONE:
                 raise InvalidInput("a 1:1 chat takes no third participant; start a group chat")
             newcomer = scene.user(upn)
@@ -283,12 +284,14 @@ class CollaborationHandler:
             poster = scene.user(sender)
             if poster.id in chat.removed:
                 raise Refused(
-                    "removed_from_chat", f"{poster.upn} was removed from this chat", kind="chat"
+                    ErrorCode.REMOVED_FROM_CHAT,
+                    f"{poster.upn} was removed from this chat",
+                    kind="chat",
                 )
             if poster.id not in chat.participant_ids():
                 raise InvalidInput(f"{poster.upn} is not in this chat")
             if chat.read_only:
-                raise Refused("chat_read_only", "the chat is read-only", kind="chat")
+                raise Refused(ErrorCode.CHAT_READ_ONLY, "the chat is read-only", kind="chat")
             self._license(scene, [poster])
             posted.append(scene.tx.repo.add_message(scene.tx.tenant, chat.id, poster.id, text))
             return chat
@@ -335,7 +338,7 @@ class CollaborationHandler:
             assert isinstance(meeting, Meeting)
             user = scene.user(upn)
             if user.id not in meeting.participant_ids():
-                raise Refused("not_invited", f"{user.upn} is not invited", kind="meeting")
+                raise Refused(ErrorCode.NOT_INVITED, f"{user.upn} is not invited", kind="meeting")
             self._license(scene, [user])
             updated = meeting.with_joined(user.id)
             self._save(scene, updated, "meeting.joined", upn=user.upn)

@@ -14,42 +14,16 @@ from typing import Any
 import numpy as np
 
 from infobarrier.core.barriers import BarrierConfig
-from infobarrier.core.decisions import (
-    Action,
-    Verdict,
-    compatibility,
-    decide,
-    decide_dict,
-    parse_action,
-)
+from infobarrier.core.contract import Check, CheckError, Verdict
+from infobarrier.core.decisions import answer, compatibility, decide_check
+from infobarrier.core.decisions import user_index as _index
 from infobarrier.core.directory import User, UserKind, UserType
 from infobarrier.core.epoch import Epoch
-from infobarrier.core.errors import InfobarrierError, InvalidInput, NotFound
+from infobarrier.core.errors import InvalidInput
 from infobarrier.core.licenses import EXCHANGE, INFORMATION_BARRIERS, REMOTE_ASSIST, findings
 from infobarrier.core.matrix import Cell, full_matrix, row_names
 from infobarrier.service.context import Context
 from infobarrier.service.epochs import Current, EpochProvider
-
-
-@dataclass(frozen=True, slots=True)
-class CheckRequest:
-    """One question: may ``sender`` do ``action`` with ``to``?"""
-
-    action: str
-    sender: str
-    to: Sequence[str]
-
-
-@dataclass(frozen=True, slots=True)
-class CheckError:
-    """A bad question in a batch, answered in its place."""
-
-    code: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """``{"error": {"code": ..., "message": ...}}`` of docs/interfaces.md."""
-        return {"error": {"code": self.code, "message": self.message}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,47 +62,6 @@ class RecipientStatus:
         return data
 
 
-def _index(epoch: Epoch, upn: str) -> int:
-    index = epoch.index_of(upn)
-    if index is None:
-        raise NotFound(f"no user {upn!r}", code="unknown_user")
-    return index
-
-
-def _parsed(epoch: Epoch, request: CheckRequest) -> tuple[Action, int, list[int]]:
-    action = parse_action(request.action)
-    if action is Action.ADD_TEAM_MEMBER:
-        raise InvalidInput(
-            "add-team-member depends on the team's mode and members: use the teams API"
-        )
-    if isinstance(request.to, str) or not isinstance(request.to, Sequence):
-        raise InvalidInput("'to' must be a list of UPNs")
-    return action, _index(epoch, request.sender), [_index(epoch, upn) for upn in request.to]
-
-
-def check_in(
-    epoch: Epoch, request: CheckRequest, *, people_search_restriction: bool = True
-) -> Verdict:
-    """Answer one check against an epoch (raises on bad input)."""
-    action, sender, others = _parsed(epoch, request)
-    return decide(
-        epoch, action, sender, others, people_search_restriction=people_search_restriction
-    )
-
-
-def answer_in(
-    epoch: Epoch, request: CheckRequest, *, people_search_restriction: bool = True
-) -> dict[str, Any]:
-    """One check as its JSON object, or ``{"error": ...}`` in its place (the batch path)."""
-    try:
-        action, sender, others = _parsed(epoch, request)
-        return decide_dict(
-            epoch, action, sender, others, people_search_restriction=people_search_restriction
-        )
-    except InfobarrierError as exc:
-        return {"error": {"code": exc.code, "message": exc.message}}
-
-
 class DecisionHandler:
     """Checks, recipient status and the matrix for one tenant."""
 
@@ -159,31 +92,17 @@ class DecisionHandler:
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             return self.epochs.current(tx), tx.tenant.people_search_restriction
 
-    def check(self, tenant: str, request: CheckRequest) -> Verdict:
+    def check(self, tenant: str, check: Check) -> Verdict:
         """One check; bad input raises."""
         epoch, restricted = self.in_force(tenant)
-        return check_in(epoch, request, people_search_restriction=restricted)
+        return decide_check(epoch, check, people_search_restriction=restricted)
 
     def check_batch(
-        self, tenant: str, requests: Sequence[CheckRequest | CheckError]
+        self, tenant: str, checks: Sequence[Check | CheckError]
     ) -> list[Verdict | CheckError]:
         """Many checks against one epoch; a bad one is answered by an error in its place."""
         epoch, restricted = self.in_force(tenant)
-        results: list[Verdict | CheckError] = []
-        for request in requests:
-            if isinstance(request, CheckError):
-                results.append(request)
-                continue
-            try:
-                results.append(check_in(epoch, request, people_search_restriction=restricted))
-            except InfobarrierError as exc:
-                results.append(CheckError(exc.code, exc.message))
-        return results
-
-    def answer_batch(self, tenant: str, requests: Sequence[CheckRequest]) -> list[dict[str, Any]]:
-        """Many checks against one epoch, as JSON objects (errors in place): the fast path."""
-        epoch, restricted = self.in_force(tenant)
-        return [answer_in(epoch, r, people_search_restriction=restricted) for r in requests]
+        return [answer(epoch, c, people_search_restriction=restricted) for c in checks]
 
     def recipient(self, tenant: str, upn: str, other: str | None = None) -> RecipientStatus:
         """``recipient UPN [UPN2]``: segments, policies, errors, and the pair verdict."""

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from infobarrier.core.attributes import STORED_ATTRIBUTES, canonical_attribute
+from infobarrier.core.codes import ErrorCode
 from infobarrier.core.directory import Directory, Group, User, UserKind, make_user, new_id
 from infobarrier.core.errors import Conflict, InvalidInput, NotFound
 from infobarrier.core.licenses import LicenseBook
@@ -200,7 +201,7 @@ class DirectoryHandler:
         with self.ctx.tenant_tx(tenant, actor) as tx:
             directory = tx.repo.load_directory(tx.tenant)
             if directory.find_upn(user.upn) is not None:
-                raise Conflict(f"user {user.upn!r} already exists", code="user_exists")
+                raise Conflict(f"user {user.upn!r} already exists", code=ErrorCode.USER_EXISTS)
             directory.put_user(user)
             tx.repo.save_users(tx.tenant, [user])
             tx.audit("directory.user_created", upn=user.upn, kind=user.kind.value)

@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from infobarrier.core.attributes import STORED_ATTRIBUTES
+from infobarrier.core.codes import ErrorCode
 from infobarrier.core.directory import Directory, Group, User, fold
 from infobarrier.core.errors import Conflict, InvalidInput, NotFound
 from infobarrier.service.context import Context, TenantTx
@@ -171,7 +172,7 @@ class ProvisioningSession:
             holder = self.find_upn(user.upn)
         if holder is not None and holder.id != user.id:
             raise Conflict(
-                f"userName {user.upn!r} is already used by another user", code="user_exists"
+                f"userName {user.upn!r} is already used by another user", code=ErrorCode.USER_EXISTS
             )
         old = holder if holder is not None else self._user_or_none(user.id)
         if old is None or old != user:
@@ -220,7 +221,8 @@ class ProvisioningSession:
             holder = self.find_group(key)
             if holder is not None and holder != group.id:
                 raise Conflict(
-                    f"a group named {group.display_name!r} already exists", code="group_exists"
+                    f"a group named {group.display_name!r} already exists",
+                    code=ErrorCode.GROUP_EXISTS,
                 )
         known = self.users_among(group.members)
         for uid in group.members:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from infobarrier.core.audit import GENESIS, AuditEntry, entry_hash
 from infobarrier.core.barriers import BarrierConfig, Mode, check_tenant_name
+from infobarrier.core.codes import ErrorCode
 from infobarrier.core.directory import Directory, Group, User, UserKind, UserType, fold
 from infobarrier.core.errors import Conflict, NotFound
 from infobarrier.core.licenses import CATALOG, LicenseBook, Sku
@@ -257,7 +258,7 @@ class Repository:
         """A new tenant with the license catalog (semantics §1, §2)."""
         check_tenant_name(name)
         if self.session.scalar(select(TenantRow).where(TenantRow.name == name)) is not None:
-            raise Conflict(f"tenant {name!r} already exists", code="tenant_exists")
+            raise Conflict(f"tenant {name!r} already exists", code=ErrorCode.TENANT_EXISTS)
         row = TenantRow(
             name=name, mode=mode.value, people_search_restriction=True, created_at=utcnow()
         )
@@ -797,7 +798,8 @@ class Repository:
             self.session.flush()
         except IntegrityError:
             raise Conflict(
-                "another application is already running for this tenant", code="apply_running"
+                "another application is already running for this tenant",
+                code=ErrorCode.APPLY_RUNNING,
             ) from None
         return _application(row)
 

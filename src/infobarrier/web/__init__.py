@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from infobarrier import __version__
+from infobarrier.core.codes import ErrorCode
 from infobarrier.http.errors import ApiError
 
 HERE = Path(__file__).parent
@@ -80,7 +81,7 @@ def web_root() -> RedirectResponse:
 def page(request: Request, slug: str) -> HTMLResponse:
     """One page of the admin: a shell the script fills from the JSON API."""
     if slug not in PAGES:
-        raise ApiError(404, "not_found", f"no page {slug!r}")
+        raise ApiError(ErrorCode.NOT_FOUND, f"no page {slug!r}")
     title, template = PAGES[slug]
     return _page(request, template, slug, title)
 

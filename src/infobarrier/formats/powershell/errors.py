@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from infobarrier.core.codes import ErrorCode
 from infobarrier.core.errors import InvalidInput
 
 
@@ -14,7 +15,7 @@ class ScriptError(InvalidInput):
     rule it names, if any; for a syntax error of the script both are ``None``.
     """
 
-    code = "script_error"
+    code = ErrorCode.SCRIPT_ERROR
 
     def __init__(
         self,

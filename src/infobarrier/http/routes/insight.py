@@ -16,13 +16,12 @@ from pydantic import BaseModel, Field
 
 from infobarrier.core.barriers import BarrierConfig, parse_state, policy_warning
 from infobarrier.core.collaboration import Call, Chat, ChatKind, Meeting, Team
-from infobarrier.core.decisions import Action, parse_action
+from infobarrier.core.contract import Action, make_check, parse_action
 from infobarrier.core.directory import Directory
 from infobarrier.http import schemas
 from infobarrier.http.auth import Area, require, services_of
 from infobarrier.http.convert import application_out, verdict_out
 from infobarrier.http.errors import ERRORS
-from infobarrier.service.decisions import CheckRequest
 from infobarrier.service.tokens import Principal
 from infobarrier.service.wiring import Services
 
@@ -334,7 +333,7 @@ def explain(
     """May ``from`` do ``action`` with ``to``, and why: the verdict, both users' segments and
     policies, their pair (§6) and the applied policy that decided."""
     services = services_of(request)
-    verdict = services.decisions.check(tenant, CheckRequest(action, sender, [to]))
+    verdict = services.decisions.check(tenant, make_check(action, sender, [to]))
     status = services.decisions.recipient(tenant, sender, to)
     assert status.pair is not None
     assert status.other is not None
