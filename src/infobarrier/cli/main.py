@@ -16,6 +16,7 @@ from infobarrier.cli import (
     barrier_cmds,
     decision_cmds,
     directory_cmds,
+    scim_cmds,
     server_cmds,
     tenant_cmds,
 )
@@ -62,6 +63,7 @@ directory_cmds.register(app)
 barrier_cmds.register(app)
 decision_cmds.register(app)
 server_cmds.register(app)
+scim_cmds.register(app)
 
 #: Options that take several values after one flag (``--allowed A B C``).
 LIST_OPTIONS = ("--allowed", "--blocked")

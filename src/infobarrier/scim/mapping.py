@@ -2,7 +2,8 @@
 
 A SCIM user becomes a directory user (semantics §2):
 
-- ``userName`` → ``UserPrincipalName`` (``name@domain``);
+- ``userName`` → ``UserPrincipalName``: itself when it is an address (``name@domain``),
+  else derived by the rule of :mod:`infobarrier.scim.upn`;
 - ``displayName`` (else ``name.formatted``, else given and family name) → display name;
 - ``active`` (``"False"`` accepted) → ``AccountEnabled``;
 - ``userType`` → ``UserType``: ``Guest`` when it says guest, else ``Member``;
@@ -51,6 +52,7 @@ from infobarrier.core.directory import User as DirectoryUser
 from infobarrier.core.directory import UserKind, UserType, fold, make_user
 from infobarrier.core.errors import InvalidInput
 from infobarrier.scim.schemas import InfobarrierUser, ScimUser
+from infobarrier.scim.upn import derive_upn
 from infobarrier.service.provisioning import ResourceKind, user_facts
 from infobarrier.store.scim_repository import ScimRecord
 
@@ -165,15 +167,22 @@ def proxy_addresses_of(resource: User[Any]) -> list[str]:
 
 
 def user_from_scim(
-    resource: User[Any], *, id: str, base: DirectoryUser | None = None
+    resource: User[Any], *, id: str, base: DirectoryUser | None = None, upn: str | None = None
 ) -> DirectoryUser:
     """The directory user a SCIM user stands for (``base``: the user it replaces, if any).
 
-    A service account stays one (kind and sponsor are not SCIM's to change).
+    ``upn``: the user principal name :func:`~infobarrier.scim.upn.derive_upn` gave; by
+    default ``userName`` when it is an address, else ``base``'s UPN. A service account
+    stays one (kind and sponsor are not SCIM's to change).
     """
-    upn = (resource.user_name or "").strip()
-    if "@" not in upn:
-        raise InvalidInput(f"userName {upn!r} is not a user principal name: expected name@domain")
+    if upn is None:
+        upn = derive_upn(
+            resource,
+            tenant="",
+            template=None,
+            current_upn=base.upn if base is not None else None,
+            previous_user_name=resource.user_name,
+        )
     mail = mail_entry(resource)
     extension = _extension(resource)
     user_type = (resource.user_type or "").strip()

@@ -24,15 +24,16 @@ from scim2_models import (
     ScimFilter,
     SearchRequest,
     UniquenessException,
+    User,
 )
 from scim2_models import InvalidValueException as ScimInvalidValue
 from scim2_models.path import CompareOperator, Comparison
 from scim2_server.storage import ScimStorage, SearchPage
 
 from infobarrier.core.directory import User as DirectoryUser
-from infobarrier.core.directory import new_id
+from infobarrier.core.directory import fold, new_id
 from infobarrier.core.errors import Conflict, InfobarrierError, NotFound
-from infobarrier.scim import mapping
+from infobarrier.scim import mapping, upn
 from infobarrier.scim.schemas import ScimUser
 from infobarrier.service.provisioning import ProvisioningHandler, ProvisioningSession, ResourceKind
 
@@ -214,6 +215,8 @@ class DirectoryStorage(ScimStorage):
         if field == "external_id":
             return self.session.with_external_id(kind, value)
         if kind is ResourceKind.USER and field == "user_name":
+            if not upn.is_address(value):  # kept only in the SCIM records
+                return self._with_user_name(value)
             user = self.session.find_upn(value)
             return [user.id] if user is not None else []
         if kind is ResourceKind.GROUP and field == "display_name":
@@ -227,7 +230,9 @@ class DirectoryStorage(ScimStorage):
         session = self.session
         id = new_id()
         if kind is ResourceKind.USER:
-            user = mapping.user_from_scim(cast(Any, resource), id=id)
+            user = mapping.user_from_scim(
+                cast(Any, resource), id=id, upn=self._upn(cast(Any, resource), id, None)
+            )
             session.save_user(user, external_id=resource.external_id, data=mapping.kept(resource))
         else:
             group = mapping.group_from_scim(cast(Group, resource), id=id, members=session)
@@ -247,7 +252,10 @@ class DirectoryStorage(ScimStorage):
         self._check_version(self._version(kind, id), expected_version)
         session = self.session
         if kind is ResourceKind.USER:
-            user = mapping.user_from_scim(cast(Any, resource), id=id, base=session.user(id))
+            base = session.user(id)
+            user = mapping.user_from_scim(
+                cast(Any, resource), id=id, base=base, upn=self._upn(cast(Any, resource), id, base)
+            )
             session.save_user(user, external_id=resource.external_id, data=mapping.kept(resource))
         else:
             group = mapping.group_from_scim(
@@ -271,6 +279,37 @@ class DirectoryStorage(ScimStorage):
         )
         self._versions.clear()
         remove(resource_id)
+
+    def _upn(self, resource: User[Any], id: str, base: DirectoryUser | None) -> str:
+        """The UPN of a user being written (docs/scim.md, "userName"); a ``userName`` that
+        is not an address must also be unique among the SCIM records (case-insensitively)."""
+        session = self.session
+        user_name = (resource.user_name or "").strip()
+        if (
+            user_name
+            and not upn.is_address(user_name)
+            and any(other != id for other in self._with_user_name(user_name))
+        ):
+            raise UniquenessException(detail=f"userName {user_name!r} is already used")
+        record = session.record(ResourceKind.USER, id) if base is not None else None
+        previous = record.data.get("userName") if record is not None else None
+        return upn.derive_upn(
+            resource,
+            tenant=session.tenant,
+            template=session.upn_template(),
+            current_upn=base.upn if base is not None else None,
+            previous_user_name=previous if isinstance(previous, str) else None,
+        )
+
+    def _with_user_name(self, user_name: str) -> list[str]:
+        """Ids of the users whose SCIM ``userName`` is this, ignoring case (a scan of the
+        tenant's SCIM records: only for a ``userName`` that is not an address)."""
+        wanted = fold(user_name.strip())
+        return sorted(
+            id
+            for id, record in self.session.all_records(ResourceKind.USER).items()
+            if isinstance(name := record.data.get("userName"), str) and fold(name) == wanted
+        )
 
     @staticmethod
     def _check_version(version: str | None, expected_version: str | None) -> None:

@@ -36,6 +36,11 @@ class ResourceKind(StrEnum):
 
     USER = "User"
     GROUP = "Group"
+    #: Not a resource: the tenant's provisioning settings (one record per tenant).
+    SETTINGS = "Settings"
+
+
+SETTINGS_KIND = ResourceKind.SETTINGS.value
 
 
 def _nothing(_tx: TenantTx) -> None:
@@ -155,6 +160,28 @@ class ProvisioningSession:
     def with_external_id(self, kind: ResourceKind, external_id: str) -> list[str]:
         """Object ids whose ``externalId`` is exactly this."""
         return self.records.with_external_id(self.tx.tenant, kind.value, external_id)
+
+    # -- the tenant's provisioning settings -------------------------------------------
+    def upn_template(self) -> str | None:
+        """The tenant's template for user principal names (docs/scim.md), or ``None``."""
+        record = self.records.get(self.tx.tenant, SETTINGS_KIND, self._settings_id())
+        value = record.data.get("upn_template") if record is not None else None
+        return value if isinstance(value, str) else None
+
+    def set_upn_template(self, template: str | None) -> None:
+        """Set (or with ``None`` reset) the tenant's UPN template; audited."""
+        self._writable()
+        before = self.upn_template()
+        self._save_record(
+            ResourceKind.SETTINGS,
+            self._settings_id(),
+            None,
+            {"upn_template": template} if template is not None else {},
+        )
+        self.tx.audit("scim.upn_template", before=before, after=template)
+
+    def _settings_id(self) -> str:
+        return f"tenant-{self.tx.tenant.id}"
 
     # -- users ----------------------------------------------------------------------
     def save_user(
