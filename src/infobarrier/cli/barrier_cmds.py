@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from infobarrier.cli.output import console, errors, print_json, table
 from infobarrier.cli.state import STATE
 from infobarrier.core.barriers import Policy, parse_state
+from infobarrier.core.codes import ApplicationState
 from infobarrier.core.errors import InvalidInput
 from infobarrier.service.barriers import PolicyResult
 from infobarrier.store.repository import Application
@@ -336,7 +337,10 @@ def status(
         print_json([application_json(a) for a in shown])
         return
     if not shown:
-        console.print("NotStarted: no application yet (nobody is segmented)", markup=False)
+        console.print(
+            f"{ApplicationState.NOT_STARTED}: no application yet (nobody is segmented)",
+            markup=False,
+        )
         return
     for app in shown:
         print_application(app, details=not show_all)

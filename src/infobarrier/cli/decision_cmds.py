@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from infobarrier.cli.output import console, print_csv, print_json
+from infobarrier.cli.output import Exit, console, print_csv, print_json
 from infobarrier.cli.state import STATE
 from infobarrier.core.contract import Verdict, make_check, read_lines
 from infobarrier.core.errors import InvalidInput
@@ -40,7 +40,7 @@ def check(
         text = sys.stdin.read() if str(batch) == "-" else _read_text(batch)
         for result in services.decisions.check_batch(STATE.tenant, read_lines(text)):
             print_json(result.as_dict())
-        return 0
+        return Exit.OK
     if action is None:
         raise InvalidInput("give --action ACTION FROM TO [TO ...], or --batch FILE")
     if not upns or len(upns) < 2:
@@ -50,7 +50,7 @@ def check(
         print_json(verdict.as_dict())
     else:
         print_check(verdict)
-    return 0 if verdict.allowed else 1
+    return Exit.OK if verdict.allowed else Exit.BLOCKED
 
 
 def _read_text(path: Path) -> str:

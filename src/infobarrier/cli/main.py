@@ -20,7 +20,7 @@ from infobarrier.cli import (
     server_cmds,
     tenant_cmds,
 )
-from infobarrier.cli.output import errors
+from infobarrier.cli.output import Exit, errors, exit_code_for
 from infobarrier.cli.state import STATE
 from infobarrier.core.errors import InfobarrierError
 from infobarrier.service.wiring import DEFAULT_DB
@@ -96,7 +96,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         result = app(args=args, prog_name="infobarrier", standalone_mode=False)
     except InfobarrierError as exc:
         errors.print(f"error: {exc}", markup=False)
-        return 2
+        return exit_code_for(exc.code)
     except Exception as exc:
         # Typer vendors its own Click, so match its exceptions by shape, not by class.
         kind = type(exc).__name__
@@ -104,11 +104,11 @@ def run(argv: Sequence[str] | None = None) -> int:
             return int(getattr(exc, "exit_code", 0))
         if kind == "Abort":
             errors.print("aborted")
-            return 130
+            return Exit.ABORTED
         show = getattr(exc, "show", None)
         if callable(show) and hasattr(exc, "exit_code"):
             show()  # usage errors: "Usage: ... Error: ..."
-            return 2
+            return Exit.ERROR
         raise
     finally:
         if STATE._services is not None:

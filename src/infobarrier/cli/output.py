@@ -7,10 +7,32 @@ import io
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from enum import IntEnum
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from infobarrier.core.codes import Code, ErrorCode, VerdictCode
+
+
+class Exit(IntEnum):
+    """The CLI's exit codes (docs/semantics.md §10)."""
+
+    OK = 0  # success, or a single check allowed
+    BLOCKED = 1  # a single check refused
+    ERROR = 2  # bad input, not found, a conflict: the error is on stderr
+    ABORTED = 130  # interrupted
+
+
+#: The exit code of every error code: each is an error the command reports on stderr.
+EXIT_CODES: dict[ErrorCode, Exit] = dict.fromkeys(ErrorCode, Exit.ERROR)
+
+
+def exit_code_for(code: Code) -> Exit:
+    """The exit code of a command that ended with ``code`` (a refusing verdict: 1)."""
+    return Exit.BLOCKED if isinstance(code, VerdictCode) else EXIT_CODES[code]
+
 
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)

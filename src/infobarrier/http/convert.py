@@ -86,7 +86,7 @@ def application_out(app: Application) -> schemas.ApplicationOut:
     return schemas.ApplicationOut(
         id=app.id,
         number=app.seq,
-        status=app.status,  # type: ignore[arg-type]
+        status=app.status,
         actor=app.actor,
         started=app.started_at,
         ended=app.ended_at,

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from infobarrier.core import contract
+from infobarrier.core.codes import ApplicationState
 
 
 class Request(BaseModel):
@@ -216,7 +217,7 @@ class ApplicationOut(BaseModel):
 
     id: str
     number: int
-    status: Literal["NotStarted", "InProgress", "Completed", "Failed", "Stopped"]
+    status: ApplicationState
     actor: str
     started: datetime
     ended: datetime | None

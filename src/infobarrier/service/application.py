@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infobarrier.core.barriers import BarrierConfig
-from infobarrier.core.codes import ErrorCode
+from infobarrier.core.codes import ApplicationState, ErrorCode
 from infobarrier.core.compiler import compile_epoch
 from infobarrier.core.directory import Directory, new_id
 from infobarrier.core.epoch import Epoch
@@ -90,7 +90,7 @@ class ApplicationHandler:
             if app.host == host and app.pid != os.getpid() and not _alive(app.pid):
                 repo.update_application(
                     app.id,
-                    status="Failed",
+                    status=ApplicationState.FAILED,
                     ended_at=utcnow(),
                     error=f"interrupted: process {app.pid} on {host} ended before completing; "
                     "the previous epoch stays in force",
@@ -112,9 +112,9 @@ class ApplicationHandler:
         """``Stop-InformationBarrierPoliciesApplication``: the epoch in force stays."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
             app = tx.repo.application(tx.tenant, application_id)
-            if app.status != "InProgress":
+            if app.status is not ApplicationState.IN_PROGRESS:
                 raise Conflict(f"application {app.seq} is {app.status}, not running")
-            tx.repo.update_application(app.id, status="Stopped", ended_at=utcnow())
+            tx.repo.update_application(app.id, status=ApplicationState.STOPPED, ended_at=utcnow())
             tx.audit("apply.stopped", application=app.id)
             return tx.repo.application(tx.tenant, app.id)
 
@@ -200,7 +200,7 @@ class ApplicationHandler:
             report = self._report(current.epoch, epoch, current.directory, licenses)
             with self.ctx.tenant_tx(tenant, actor) as tx:
                 app = tx.repo.application(tx.tenant, application_id)
-                if app.status != "InProgress":
+                if app.status is not ApplicationState.IN_PROGRESS:
                     return app  # stopped meanwhile: no epoch is produced
                 self._complete(tx, application_id, config, report)
                 progress("done", 100)
@@ -208,7 +208,10 @@ class ApplicationHandler:
         except BaseException as exc:
             with self.ctx.tenant_tx(tenant, actor) as tx:
                 tx.repo.update_application(
-                    application_id, status="Failed", ended_at=utcnow(), error=str(exc) or repr(exc)
+                    application_id,
+                    status=ApplicationState.FAILED,
+                    ended_at=utcnow(),
+                    error=str(exc) or repr(exc),
                 )
                 tx.audit("apply.failed", application=application_id, error=str(exc))
             raise
@@ -268,7 +271,7 @@ class ApplicationHandler:
             report["reconciliation"] = []
         tx.repo.update_application(
             application_id,
-            status="Completed",
+            status=ApplicationState.COMPLETED,
             ended_at=utcnow(),
             percent=100,
             total_recipients=report["total_recipients"],

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from infobarrier.core.audit import GENESIS, AuditEntry, entry_hash
 from infobarrier.core.barriers import BarrierConfig, Mode, check_tenant_name
-from infobarrier.core.codes import ErrorCode
+from infobarrier.core.codes import ApplicationState, ErrorCode
 from infobarrier.core.directory import Directory, Group, User, UserKind, UserType, fold
 from infobarrier.core.errors import Conflict, NotFound
 from infobarrier.core.licenses import CATALOG, LicenseBook, Sku
@@ -100,7 +100,7 @@ class Application:
 
     id: str
     seq: int
-    status: str
+    status: ApplicationState
     actor: str
     started_at: datetime
     ended_at: datetime | None
@@ -117,7 +117,7 @@ def _application(row: ApplicationRow) -> Application:
     return Application(
         id=row.id,
         seq=row.seq,
-        status=row.status,
+        status=ApplicationState(row.status),
         actor=row.actor,
         started_at=aware(row.started_at) or utcnow(),
         ended_at=aware(row.ended_at),
@@ -786,7 +786,7 @@ class Repository:
             id=application_id,
             tenant_id=tenant.id,
             seq=seq,
-            status="InProgress",
+            status=ApplicationState.IN_PROGRESS,
             actor=actor,
             started_at=utcnow(),
             host=socket.gethostname(),
@@ -834,7 +834,8 @@ class Repository:
         """Applications recorded as InProgress (a dead process's may linger)."""
         rows = self.session.scalars(
             select(ApplicationRow).where(
-                ApplicationRow.tenant_id == tenant.id, ApplicationRow.status == "InProgress"
+                ApplicationRow.tenant_id == tenant.id,
+                ApplicationRow.status == ApplicationState.IN_PROGRESS,
             )
         )
         return [_application(r) for r in rows]

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from infobarrier.core.codes import ApplicationState
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -181,8 +183,8 @@ class ApplicationRow(Base):
             "uq_applications_running",
             "tenant_id",
             unique=True,
-            sqlite_where=text("status = 'InProgress'"),
-            postgresql_where=text("status = 'InProgress'"),
+            sqlite_where=text(f"status = '{ApplicationState.IN_PROGRESS}'"),
+            postgresql_where=text(f"status = '{ApplicationState.IN_PROGRESS}'"),
         ),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
