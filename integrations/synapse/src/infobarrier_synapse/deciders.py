@@ -1,0 +1,387 @@
+"""Where decisions come from: the store in-process, or a running ``infobarrier serve``.
+
+Both deciders answer the same questions (:class:`Decider`). Callbacks never wait on a
+database: the in-process decider answers from a :class:`~infobarrier_synapse.gate.Gate`
+(the epoch in force, held in memory) and a background poll swaps in a new gate when the
+tenant's version moves. While the store or service cannot be reached, ``on_unavailable``
+decides: ``deny`` refuses everything with ``infobarrier_unavailable``; ``last_known`` keeps
+answering from the last epoch (or the last answers) it had, and denies what it never saw.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+import httpx
+from infobarrier.core.decisions import Action, pairs_for
+from infobarrier.core.reconcile import Compatible
+from infobarrier.service.wiring import Services, build
+
+from infobarrier_synapse.config import ModuleConfig, OnUnavailable, UnknownUsers
+from infobarrier_synapse.gate import ALLOWED, Decision, Gate, split_user_id, unavailable
+
+log = logging.getLogger(__name__)
+
+#: Runs a blocking function off the homeserver's event loop (Synapse: ``defer_to_thread``).
+Threads = Callable[..., Awaitable[Any]]
+
+#: The actor of every audit entry the module writes.
+ACTOR = "synapse"
+
+
+class Decider(Protocol):
+    """The questions the module's callbacks ask."""
+
+    async def check(self, action: Action, sender: str, others: Sequence[str]) -> Decision:
+        """A §7 check with all the pairs ``action`` needs."""
+
+    async def newcomer(self, action: Action, newcomer: str, members: Sequence[str]) -> Decision:
+        """The newcomer with every member already there."""
+
+    async def separated(self, members: Sequence[str]) -> Decision:
+        """Refused when two members are no longer compatible (awaiting reconciliation)."""
+
+    async def hidden(self, searcher: str, user_id: str) -> bool:
+        """Is ``user_id`` left out of ``searcher``'s directory search?"""
+
+    async def refresh(self) -> bool:
+        """Follow changes; True when rooms should be reconciled now."""
+
+    async def relation(self, rooms_members: Iterable[Sequence[str]]) -> Compatible | None:
+        """§8's relation for reconciling these rooms (``None``: cannot decide now)."""
+
+    def upn_of(self, user_id: str) -> str:
+        """A Matrix user's UPN (for audit entries and reasons)."""
+
+    async def audit(self, kind: str, detail: dict[str, Any]) -> None:
+        """Append to the tenant's audit log (or the homeserver's log, when it cannot)."""
+
+
+class LocalDecider:
+    """Decides in-process from the store (``database:``), following the tenant's version."""
+
+    def __init__(self, config: ModuleConfig, server_name: str, threads: Threads) -> None:
+        assert config.database is not None
+        self.config = config
+        self.server_name = server_name
+        self.threads = threads
+        self.services: Services | None = None
+        self.gate: Gate | None = None
+        #: Why the store cannot be used right now (``None``: it can).
+        self.problem: str | None = "not loaded yet"
+
+    # -- following changes ------------------------------------------------------------------
+    def _load(self) -> Gate | None:
+        """Open the store (first time), read the tenant's version, compile if it moved."""
+        if self.services is None:
+            assert self.config.database is not None
+            self.services = build(self.config.database)
+        state = self.services.store.tenant_state(self.config.tenant)
+        if state is None:
+            raise LookupError(f"tenant {self.config.tenant!r} does not exist in the store")
+        _tenant_id, version, _restricted = state
+        held = self.gate
+        if held is not None and held.version == version:
+            return None
+        epoch, restricted = self.services.decisions.in_force(self.config.tenant)
+        return Gate(epoch, restricted, version, self.config, self.server_name)
+
+    async def refresh(self) -> bool:
+        """One poll: True when a new epoch is in force (or the store is back)."""
+        try:
+            fresh = await self.threads(self._load)
+        except Exception as exc:
+            problem = f"store unreachable: {type(exc).__name__}: {exc}"[:300]
+            if problem != self.problem:
+                log.warning("infobarrier: %s", problem)
+            self.problem = problem
+            return False
+        was_down = self.problem is not None
+        self.problem = None
+        if fresh is not None:
+            self.gate = fresh
+            return True
+        return was_down
+
+    def _gate(self) -> Gate | None:
+        """The gate to answer from, or ``None`` when the answer must be a refusal."""
+        if self.problem is None or self.config.on_unavailable is OnUnavailable.LAST_KNOWN:
+            return self.gate
+        return None
+
+    def _down(self, action: str = "") -> Decision:
+        return unavailable(self.problem or "no epoch loaded", action)
+
+    # -- decisions --------------------------------------------------------------------------
+    async def check(self, action: Action, sender: str, others: Sequence[str]) -> Decision:
+        gate = self._gate()
+        return self._down(action.value) if gate is None else gate.check(action, sender, others)
+
+    async def newcomer(self, action: Action, newcomer: str, members: Sequence[str]) -> Decision:
+        gate = self._gate()
+        if gate is None:
+            return self._down(action.value)
+        return gate.newcomer(action, newcomer, members)
+
+    async def separated(self, members: Sequence[str]) -> Decision:
+        gate = self._gate()
+        return self._down() if gate is None else gate.separated(members)
+
+    async def hidden(self, searcher: str, user_id: str) -> bool:
+        gate = self._gate()
+        return searcher != user_id if gate is None else gate.hidden(searcher, user_id)
+
+    async def relation(self, rooms_members: Iterable[Sequence[str]]) -> Compatible | None:
+        gate = self._gate()
+        return None if gate is None else gate.compatible()
+
+    def upn_of(self, user_id: str) -> str:
+        localpart, server = split_user_id(user_id)
+        if server != self.server_name:
+            return user_id
+        return self.config.upn_of(localpart, server)
+
+    async def audit(self, kind: str, detail: dict[str, Any]) -> None:
+        services = self.services
+
+        def write() -> None:
+            assert services is not None
+            with services.decisions.ctx.tenant_tx(self.config.tenant, ACTOR) as tx:
+                tx.audit(kind, **detail)
+
+        if services is None:
+            log.warning("infobarrier: not audited (no store): %s %s", kind, detail)
+            return
+        try:
+            await self.threads(write)
+        except Exception:
+            log.exception("infobarrier: could not audit %s %s", kind, detail)
+
+
+#: url mode: how long a room's "separated" answer is reused (one request per room and
+#: second instead of one per message).
+ROOM_ANSWER_SECONDS = 1.0
+
+#: Codes that keep a user from acting but remove them from nothing (semantics §8).
+NOT_SEPARATING = frozenset({"account_disabled", "policy_conflict", "hidden", "same_user"})
+
+
+class RemoteDecider:
+    """Asks ``POST /v1/tenants/{tenant}/decisions`` of a running service (``url:``).
+
+    Every pair is its own one-pair check, so an unknown user is an error item about that
+    pair alone (``unknown_users`` then decides). Audit entries cannot be written with an
+    enforcer token: in this mode they go to the homeserver's log.
+    """
+
+    def __init__(
+        self,
+        config: ModuleConfig,
+        server_name: str,
+        threads: Threads,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        assert config.url is not None and config.token is not None
+        self.config = config
+        self.server_name = server_name
+        self.threads = threads
+        self.client = httpx.Client(
+            base_url=f"{config.url}/v1/tenants/{config.tenant}",
+            headers={"Authorization": f"Bearer {config.token}"},
+            timeout=config.timeout_seconds,
+            transport=transport,
+        )
+        #: Last answers per (action, from, to), for ``on_unavailable: last_known``.
+        self.known: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.problem: str | None = None
+        #: ``separated`` answers per set of members (see ``ROOM_ANSWER_SECONDS``).
+        self._rooms: dict[frozenset[str], tuple[float, Decision]] = {}
+
+    def upn_of(self, user_id: str) -> str:
+        localpart, server = split_user_id(user_id)
+        if server != self.server_name:
+            return user_id
+        return self.config.upn_of(localpart, server)
+
+    def _post(self, checks: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+        body = {"checks": [{"action": a, "from": f, "to": [t]} for a, f, t in checks]}
+        response = self.client.post("/decisions", json=body)
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+        results = response.json()["results"]
+        if not isinstance(results, list) or len(results) != len(checks):
+            raise RuntimeError("the service answered a different number of checks")
+        return results
+
+    async def _ask(
+        self, checks: list[tuple[str, str, str]]
+    ) -> list[dict[str, Any]] | Decision:
+        """Answers in order, or the refusal that stands for all of them while unreachable."""
+        if not checks:
+            return []
+        try:
+            results: list[dict[str, Any]] = await self.threads(self._post, checks)
+        except Exception as exc:
+            self.problem = f"service unreachable: {type(exc).__name__}: {exc}"[:300]
+            log.warning("infobarrier: %s", self.problem)
+            if self.config.on_unavailable is OnUnavailable.LAST_KNOWN:
+                old = [self.known.get(c) for c in checks]
+                if all(o is not None for o in old):
+                    return [o for o in old if o is not None]
+            return unavailable(self.problem)
+        self.problem = None
+        if len(self.known) > 100_000:
+            self.known.clear()
+        self.known.update(zip(checks, results, strict=True))
+        return results
+
+    def _first_refusal(
+        self, action: Action, checks: list[tuple[str, str, str]], results: list[dict[str, Any]]
+    ) -> Decision:
+        """The first barrier refusal; else the first unknown-user refusal; else allowed."""
+        unknown: Decision | None = None
+        for (_a, sender, other), result in zip(checks, results, strict=True):
+            error = result.get("error")
+            if error is not None:
+                if error.get("code") in ("unknown_user", "not_found"):
+                    if unknown is None and self.config.unknown_users is UnknownUsers.DENY:
+                        unknown = Decision(
+                            False,
+                            "unknown_user",
+                            f"{error.get('message')}: not in tenant {self.config.tenant!r}'s "
+                            "directory, and unknown users are denied",
+                            action.value,
+                        )
+                    continue
+                return Decision(False, str(error.get("code")), str(error.get("message")))
+            if not result.get("allowed"):
+                pair = result.get("pair")
+                return Decision(
+                    False,
+                    str(result.get("code")),
+                    str(result.get("reason")),
+                    action.value,
+                    result.get("policy"),
+                    result.get("segment"),
+                    (pair[0], pair[1]) if pair else (self.upn_of(sender), self.upn_of(other)),
+                )
+        return unknown or ALLOWED
+
+    def _local(self, user_id: str) -> bool:
+        return split_user_id(user_id)[1] == self.server_name
+
+    def _remote_user(self, user_id: str, action: Action) -> Decision:
+        if self.config.unknown_users is UnknownUsers.ALLOW:
+            return ALLOWED
+        return Decision(
+            False,
+            "unknown_user",
+            f"{user_id} is a user of another server, not in tenant "
+            f"{self.config.tenant!r}'s directory, and unknown users are denied",
+            action.value,
+        )
+
+    async def _pairs(self, action: Action, pairs: list[tuple[str, str]]) -> Decision:
+        checks = []
+        foreign: Decision | None = None
+        for a, b in pairs:
+            if self._local(a) and self._local(b):
+                # One pair is one compatibility (§6) whatever the action, except a search
+                # (PeopleSearchRestriction); add-team-member needs a stored team over HTTP.
+                asked = "search" if action is Action.SEARCH else "chat"
+                checks.append((asked, self.upn_of(a), self.upn_of(b)))
+            elif foreign is None:
+                foreign = self._remote_user(a if not self._local(a) else b, action)
+        answered = await self._ask(checks)
+        if isinstance(answered, Decision):
+            return Decision(False, answered.code, answered.reason, action.value)
+        decision = self._first_refusal(action, checks, answered)
+        if decision.allowed and foreign is not None:
+            return foreign
+        return decision
+
+    async def check(self, action: Action, sender: str, others: Sequence[str]) -> Decision:
+        people = list(dict.fromkeys(o for o in others if o != sender))
+        if not people:
+            return ALLOWED
+        indices = pairs_for(action, 0, list(range(1, len(people) + 1)))
+        everyone = [sender, *people]
+        return await self._pairs(action, [(everyone[i], everyone[j]) for i, j in indices])
+
+    async def newcomer(self, action: Action, newcomer: str, members: Sequence[str]) -> Decision:
+        pairs = [(newcomer, m) for m in dict.fromkeys(members) if m != newcomer]
+        return await self._pairs(action, pairs)
+
+    async def separated(self, members: Sequence[str]) -> Decision:
+        key = frozenset(members)
+        now = time.monotonic()
+        held = self._rooms.get(key)
+        if held is not None and now - held[0] < ROOM_ANSWER_SECONDS:
+            return held[1]
+        answer = await self._separated(members)
+        if len(self._rooms) > 10_000:
+            self._rooms.clear()
+        if answer.code != "infobarrier_unavailable":
+            self._rooms[key] = (now, answer)
+        return answer
+
+    async def _separated(self, members: Sequence[str]) -> Decision:
+        relation = await self.relation([members])
+        if relation is None:
+            return unavailable(self.problem or "service unreachable")
+        local = [m for m in members if self._local(m)]
+        for k, a in enumerate(local):
+            for b in local[k + 1 :]:
+                if not relation(a, b):
+                    ua, ub = self.upn_of(a), self.upn_of(b)
+                    return Decision(
+                        False,
+                        "room_separated",
+                        f"{ua} and {ub} are in this room but are no longer compatible "
+                        "(segments and policies); nothing new is said or started here until "
+                        "one of them has been removed",
+                        pair=(ua, ub),
+                    )
+        return ALLOWED
+
+    async def hidden(self, searcher: str, user_id: str) -> bool:
+        if searcher == user_id:
+            return False
+        return not (await self.check(Action.SEARCH, searcher, [user_id])).allowed
+
+    async def refresh(self) -> bool:
+        """Without a version to follow, every poll reconciles (asking each room's pairs)."""
+        return True
+
+    async def relation(self, rooms_members: Iterable[Sequence[str]]) -> Compatible | None:
+        pairs: dict[tuple[str, str], bool] = {}
+        for members in rooms_members:
+            local = sorted({m for m in members if self._local(m)})
+            for k, a in enumerate(local):
+                for b in local[k + 1 :]:
+                    pairs[(a, b)] = True
+        order = list(pairs)
+        checks = [("chat", self.upn_of(a), self.upn_of(b)) for a, b in order]
+        answered = await self._ask(checks)
+        if isinstance(answered, Decision):
+            return None
+        for key, result in zip(order, answered, strict=True):
+            error = result.get("error")
+            if error is None:
+                pairs[key] = bool(result.get("allowed")) or result.get("code") in NOT_SEPARATING
+        frozen = dict(pairs)
+
+        def compatible(a: str, b: str) -> bool:
+            return frozen.get((a, b) if a < b else (b, a), True)
+
+        return compatible
+
+    async def audit(self, kind: str, detail: dict[str, Any]) -> None:
+        log.warning("infobarrier audit (url mode, not in the tenant's log): %s %s", kind, detail)
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.client.close()

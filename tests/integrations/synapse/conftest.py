@@ -1,0 +1,115 @@
+"""One infobarrier store with the seed's Company ABC, a real ``infobarrier serve`` over it, and
+two real homeservers enforcing tenant ``abc``: one deciding in-process from the store, one
+asking the service (``url`` mode). Started once for the module's tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+import subprocess
+
+import pytest
+
+from infobarrier.demo import abc
+from infobarrier.service.wiring import Services, build
+from live_server import make_tokens, start_server, stop_server
+from synapse_server import Homeserver, launch_homeserver, wait_until_ready
+
+MODULE = "infobarrier_synapse.InformationBarrierModule"
+TEMPLATE = "{localpart}@abc.example"
+
+#: The seed's people the tests use (localpart, display name).
+PEOPLE = {
+    "v1-ra1": "Vendor1 Remote Assist 1",
+    "se1a": "Support Engineer 1A",
+    "se1b": "Support Engineer 1B",
+    "se2a": "Support Engineer 2A",
+    "alex": "Alex",
+}
+
+
+@dataclass
+class World:
+    """The store, the service, and the two homeservers with the same users on each."""
+
+    services: Services
+    db_url: str
+    base: str
+    tokens: dict[tuple[str, str], str]
+    server: subprocess.Popen[bytes]
+    local: Homeserver
+    remote: Homeserver
+    ids: dict[str, str]
+    admin: str
+
+    def homeserver(self, mode: str) -> Homeserver:
+        """``local`` (in-process decisions) or ``remote`` (url mode)."""
+        return self.local if mode == "local" else self.remote
+
+
+@pytest.fixture(scope="package")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """Everything started once; stopped at the end."""
+    root = tmp_path_factory.mktemp("synapse")
+    db_url = f"sqlite:///{root / 'infobarrier.db'}"
+    services = build(db_url)
+    abc.load(services, "test")
+    tokens = make_tokens(services, [abc.TENANT])
+    process, base = start_server(db_url, root / "serve.log")
+    local = remote = None
+    try:
+        local = launch_homeserver(
+            root / "local",
+            [
+                {
+                    "module": MODULE,
+                    "config": {
+                        "tenant": abc.TENANT,
+                        "database": db_url,
+                        "user_id_to_upn": TEMPLATE,
+                        "unknown_users": "deny",
+                        "on_unavailable": "deny",
+                        "poll_seconds": 0.5,
+                    },
+                }
+            ],
+        )
+        remote = launch_homeserver(
+            root / "remote",
+            [
+                {
+                    "module": MODULE,
+                    "config": {
+                        "tenant": abc.TENANT,
+                        "url": base,
+                        "token": tokens[(abc.TENANT, "enforcer")],
+                        "user_id_to_upn": TEMPLATE,
+                        "unknown_users": "deny",
+                        "on_unavailable": "deny",
+                        # Reconciliation here runs at start only, so a room the barrier
+                        # separates stays observable (the local homeserver removes members).
+                        "poll_seconds": 3600,
+                    },
+                }
+            ],
+        )
+        for hs in (local, remote):  # started together: most of their start is imports
+            wait_until_ready(hs)
+        ids: dict[str, str] = {}
+        for hs in (local, remote):
+            for localpart, name in PEOPLE.items():
+                ids[localpart] = hs.register(localpart, display_name=name)
+            admin = hs.register("ops", admin=True)
+        yield World(services, db_url, base, tokens, process, local, remote, ids, admin)
+    finally:
+        for hs in (local, remote):
+            if hs is not None:
+                hs.stop()
+        stop_server(process)
+        services.store.dispose()
+
+
+@pytest.fixture(params=["local", "remote"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """Each scenario on both homeservers."""
+    return str(request.param)

@@ -1,0 +1,296 @@
+"""The seed's scenario on real homeservers, in both modes (in-process store and url).
+
+V1's Remote Assist account finds, DMs, calls and shares its screen with V1's engineer; it
+cannot find, DM, invite, call or share its screen with V2's engineer. A directory change
+made through SCIM separates two members of an existing room: the in-process homeserver
+removes one of them within seconds (audited); the url-mode one, which reconciles only at
+start here, refuses messages, calls and screen shares in that room meanwhile. With the
+service gone and ``on_unavailable: deny``, invites are refused with a clear reason.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import httpx
+import pytest
+
+from conftest import World
+from infobarrier.demo import abc
+from synapse_server import Homeserver, Matrix, call_invite, forbidden
+
+SCREEN_KEYS = ("sdp_stream_metadata", "org.matrix.msc3077.sdp_stream_metadata")
+
+
+def people(hs: Homeserver, world: World) -> tuple[Matrix, Matrix, Matrix, Matrix]:
+    """Clients for V1's account, V1's engineers and V2's engineer."""
+    ids = world.ids
+    return (
+        hs.client(ids["v1-ra1"]),
+        hs.client(ids["se1a"]),
+        hs.client(ids["se1b"]),
+        hs.client(ids["se2a"]),
+    )
+
+
+def test_search_finds_v1_engineer_only(world: World, mode: str) -> None:
+    hs = world.homeserver(mode)
+    v1, _se1a, _se1b, se2a = people(hs, world)
+    found = set(v1.search("Support Engineer"))
+    assert world.ids["se1a"] in found
+    assert world.ids["se2a"] not in found
+    # V2's engineer is found by V2's other people (here: by staff), just not by V1's account.
+    assert world.ids["se2a"] in set(hs.client(world.ids["alex"]).search("Support Engineer"))
+    assert world.ids["v1-ra1"] not in set(se2a.search("Vendor1"))
+
+
+def test_dm_message_call_and_screen_share_with_v1_engineer(world: World, mode: str) -> None:
+    hs = world.homeserver(mode)
+    v1, se1a, _se1b, _se2a = people(hs, world)
+    created = v1.dm(se1a.user_id)
+    assert created.status_code == 200, created.text
+    room = created.json()["room_id"]
+    assert se1a.join(room).status_code == 200
+    assert v1.say(room, "hello").status_code == 200
+    assert v1.send(room, "m.call.invite", call_invite("c1")).status_code == 200
+    for key in SCREEN_KEYS:
+        invite = v1.send(room, "m.call.invite", call_invite(f"c-{key}", screen=key))
+        assert invite.status_code == 200, invite.text
+    negotiate = {"call_id": "c1", "party_id": "p1", "version": "1", "lifetime": 1000}
+    negotiate["description"] = {"type": "offer", "sdp": "v=0\r\n"}
+    negotiate["sdp_stream_metadata"] = {"s": {"purpose": "m.screenshare"}}
+    assert v1.send(room, "m.call.negotiate", negotiate).status_code == 200
+
+
+def test_cannot_dm_or_invite_v2_engineer(world: World, mode: str) -> None:
+    hs = world.homeserver(mode)
+    v1, _se1a, _se1b, se2a = people(hs, world)
+    before = v1.rooms()
+    refused = forbidden(v1.dm(se2a.user_id))
+    assert refused["code"] == "blocked_by_policy"
+    assert refused["action"] == "chat"
+    assert "V1_RemoteAssistUser" in refused["reason"]
+    assert v1.rooms() == before, "a refused /createRoom leaves no room behind"
+
+    alone = v1.create_room(name="support")
+    assert alone.status_code == 200
+    room = alone.json()["room_id"]
+    assert forbidden(v1.invite(room, se2a.user_id))["code"] == "blocked_by_policy"
+
+
+def test_group_rules_newcomer_against_every_member(world: World, mode: str) -> None:
+    hs = world.homeserver(mode)
+    v1, se1a, _se1b, se2a = people(hs, world)
+    alex = hs.client(world.ids["alex"])
+    # se1a and se2a may talk (engineers reach each other); V1's account may not join them.
+    created = se1a.create_room(invite=[se2a.user_id], preset="public_chat")
+    assert created.status_code == 200, created.text
+    room = created.json()["room_id"]
+    assert se2a.join(room).status_code == 200
+    assert forbidden(v1.join(room))["pair"] == ["v1-ra1@abc.example", "se2a@abc.example"]
+    # se1a may invite staff, but not V1's account (it is incompatible with se2a, a member).
+    assert se1a.invite(room, alex.user_id).status_code == 200
+    assert forbidden(se1a.invite(room, v1.user_id))["action"] == "group-chat"
+    # A group chat created with V1's account and V2's engineer among the invitees.
+    assert forbidden(se1a.create_room(invite=[v1.user_id, se2a.user_id]))["code"] == (
+        "blocked_by_policy"
+    )
+
+
+def test_spaces_are_teams(world: World, mode: str) -> None:
+    hs = world.homeserver(mode)
+    v1, se1a, _se1b, se2a = people(hs, world)
+    space = se1a.create_room(
+        name="V1 support", creation_content={"type": "m.space"}, preset="public_chat"
+    )
+    assert space.status_code == 200, space.text
+    space_id = space.json()["room_id"]
+    assert v1.join(space_id).status_code == 200
+    refused = forbidden(se1a.invite(space_id, se2a.user_id))
+    assert refused["action"] == "add-team-member"
+    # A room with V2's engineer in it cannot be added to the space V1's account is in.
+    room = se1a.create_room(invite=[se2a.user_id]).json()["room_id"]
+    assert se2a.join(room).status_code == 200
+    via = {"via": ["matrix.abc.test"]}
+    child = forbidden(se1a.state(space_id, "m.space.child", room, via))
+    assert child["action"] == "add-team-member"
+    assert child["pair"] == ["se2a@abc.example", "v1-ra1@abc.example"]
+
+
+def test_admin_crossing_is_audited(world: World, mode: str) -> None:
+    hs = world.homeserver(mode)
+    v1, se1a, _se1b, se2a = people(hs, world)
+    admin = hs.client(world.admin)
+    created = v1.create_room(
+        invite=[se1a.user_id], preset="public_chat", power_level_content_override={"invite": 0}
+    )
+    assert created.status_code == 200, created.text
+    room = created.json()["room_id"]
+    # The admin is in no directory (unknown users are denied), yet joins: admins bypass
+    # the join and invite callbacks.
+    assert admin.join(room).status_code == 200
+    invited = admin.invite(room, se2a.user_id)  # and so does their invite
+    assert invited.status_code == 200, invited.text
+    assert forbidden(se2a.join(room))["code"] == "blocked_by_policy"
+    if mode == "local":
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            entries = world.services.audit.entries(abc.TENANT, kinds=["synapse.admin_crossing"])
+            crossing = [
+                e
+                for e in entries
+                if e.detail.get("room_id") == room and e.detail.get("user_id") == se2a.user_id
+            ]
+            if crossing:
+                break
+            time.sleep(0.1)
+        assert crossing, "the admin's crossing invite is in the audit log"
+        assert crossing[-1].detail["user_id"] == se2a.user_id
+        assert crossing[-1].detail["admin"] == admin.user_id
+    else:
+        assert "synapse.admin_crossing" in hs.log()
+
+
+def _scim(world: World, method: str, path: str, body: object = None) -> httpx.Response:
+    token = world.tokens[(abc.TENANT, "provisioner")]
+    return httpx.request(
+        method,
+        f"{world.base}/scim/v2/{abc.TENANT}/{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"},
+        timeout=30,
+    )
+
+
+def _group_id(world: World, name: str) -> str:
+    found = _scim(world, "GET", "Groups", None)
+    assert found.status_code == 200, found.text
+    for group in found.json()["Resources"]:
+        if group["displayName"] == name:
+            return str(group["id"])
+    raise AssertionError(f"no group {name}")
+
+
+def _user_id(world: World, upn: str) -> str:
+    found = httpx.get(
+        f"{world.base}/scim/v2/{abc.TENANT}/Users",
+        params={"filter": f'userName eq "{upn}"'},
+        headers={"Authorization": f"Bearer {world.tokens[(abc.TENANT, 'provisioner')]}"},
+        timeout=30,
+    )
+    assert found.status_code == 200, found.text
+    return str(found.json()["Resources"][0]["id"])
+
+
+def _move(world: World, upn: str, old: str, new: str) -> None:
+    """A SCIM client moves a user from one group to another (two PATCHes)."""
+    user = _user_id(world, upn)
+    op = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+    removed = _scim(
+        world,
+        "PATCH",
+        f"Groups/{_group_id(world, old)}",
+        {"schemas": [op], "Operations": [{"op": "remove", "path": f'members[value eq "{user}"]'}]},
+    )
+    assert removed.status_code in (200, 204), removed.text
+    added = _scim(
+        world,
+        "PATCH",
+        f"Groups/{_group_id(world, new)}",
+        {"schemas": [op], "Operations": [{"op": "add", "path": "members", "value": [{"value": user}]}]},
+    )
+    assert added.status_code in (200, 204), added.text
+
+
+def test_directory_change_through_scim_separates_an_existing_room(world: World) -> None:
+    rooms = {}
+    for mode in ("local", "remote"):
+        hs = world.homeserver(mode)
+        v1, _se1a, se1b, _se2a = people(hs, world)
+        created = v1.dm(se1b.user_id)
+        assert created.status_code == 200, created.text
+        rooms[mode] = created.json()["room_id"]
+        assert se1b.join(rooms[mode]).status_code == 200
+        assert v1.say(rooms[mode], "before").status_code == 200
+
+    # se1b moves from V1's engineers to V2's: V1's account and se1b are now separated.
+    _move(world, "se1b@abc.example", "V1_SupportEngineer", "V2_SupportEngineer")
+
+    # In-process: within seconds, one of them leaves the DM (a trusted_private_chat, where
+    # a kick would fail), with the reason in the leave event and the audit log.
+    local = world.local
+    v1, _se1a, se1b, _se2a = people(local, world)
+    room = rooms["local"]
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(v1.members(room) if room in v1.rooms() else ()) > 1:
+        time.sleep(0.2)
+    gone = [c for c in (v1, se1b) if room not in c.rooms()]
+    assert len(gone) == 1, "exactly one member was removed"
+    stayed = se1b if gone[0] is v1 else v1
+    assert stayed.members(room) == {stayed.user_id}
+    leave = stayed.member_event(room, gone[0].user_id)
+    assert leave["membership"] == "leave"
+    assert leave["reason"].startswith("infobarrier: ")
+    removed = world.services.audit.entries(abc.TENANT, kinds=["synapse.member_removed"])
+    assert any(e.detail["room_id"] == room for e in removed)
+    entry = next(e for e in removed if e.detail["room_id"] == room)
+    assert entry.detail["rule"] == "most_incompatibilities"
+    assert entry.actor == "synapse"
+
+    # url mode (reconciling only at start here): nothing new happens in the separated room.
+    hs = world.remote
+    v1, _se1a, se1b, _se2a = people(hs, world)
+    room = rooms["remote"]
+    time.sleep(1.1)  # the service's answers about a room are reused for a second
+    assert forbidden(v1.say(room, "after"))["code"] == "room_separated"
+    assert forbidden(v1.send(room, "m.call.invite", call_invite("c2")))["code"] == "room_separated"
+    screen = call_invite("c3", screen="org.matrix.msc3077.sdp_stream_metadata")
+    assert forbidden(se1b.send(room, "m.call.invite", screen))["code"] == "room_separated"
+    # A hang-up still goes through.
+    hangup = {"call_id": "c1", "party_id": "p1", "version": "1"}
+    assert v1.send(room, "m.call.hangup", hangup).status_code == 200
+    # Joining a group call there is refused too.
+    member = {"call_id": "", "device_id": "D", "focus_active": {"type": "livekit"}}
+    refused = forbidden(v1.state(room, "org.matrix.msc3401.call.member", f"_{v1.user_id}_D", member))
+    assert refused["code"] == "room_separated"
+
+
+def test_group_call_and_screen_share_follow_the_pair(world: World, mode: str) -> None:
+    """A group call (MatrixRTC membership) in a room of compatible people goes through."""
+    hs = world.homeserver(mode)
+    v1, se1a, _se1b, _se2a = people(hs, world)
+    room = v1.create_room(invite=[se1a.user_id]).json()["room_id"]
+    assert se1a.join(room).status_code == 200
+    member = {"call_id": "", "device_id": "D", "focus_active": {"type": "livekit"}}
+    key = f"_{v1.user_id}_D"
+    answer = v1.state(room, "org.matrix.msc3401.call.member", key, member)
+    assert answer.status_code == 200, answer.text
+    changed = {
+        "call_id": "c9",
+        "party_id": "p",
+        "version": "1",
+        "sdp_stream_metadata": {"s": {"purpose": "m.screenshare"}},
+    }
+    assert v1.send(room, "m.call.sdp_stream_metadata_changed", changed).status_code == 200
+
+
+def test_unavailable_service_refuses_invites_with_a_reason(world: World) -> None:
+    """Last: the service stops; the url-mode homeserver (on_unavailable: deny) refuses."""
+    world.server.terminate()
+    world.server.wait(timeout=20)
+    hs = world.remote
+    v1, se1a, _se1b, _se2a = people(hs, world)
+    room = v1.create_room(name=f"r{uuid.uuid4().hex[:6]}").json()["room_id"]
+    refused = forbidden(v1.invite(room, se1a.user_id))
+    assert refused["code"] == "infobarrier_unavailable"
+    assert "cannot be checked" in refused["reason"]
+    assert "unreachable" in refused["reason"]
+
+
+@pytest.mark.parametrize("key", SCREEN_KEYS)
+def test_screen_share_detection_keys(key: str) -> None:
+    from infobarrier_synapse.rooms import shares_screen
+
+    assert shares_screen(call_invite("c", screen=key))
+    assert not shares_screen(call_invite("c"))
