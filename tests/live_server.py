@@ -61,12 +61,14 @@ def start_server(
     demo: bool = False,
     timeout: float = 30,
     command: list[str] | None = None,
+    port: int | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``infobarrier serve [--workers N] [--demo]`` and wait until it answers.
 
-    ``command`` is the ``infobarrier`` to run (default: this interpreter's package).
+    ``command`` is the ``infobarrier`` to run (default: this interpreter's package);
+    ``port`` a port chosen beforehand (default: a free one).
     """
-    port = free_port()
+    port = port or free_port()
     out = log.open("wb")
     process = subprocess.Popen(
         [

@@ -12,7 +12,7 @@ import pytest
 
 from infobarrier.demo import abc
 from infobarrier.service.wiring import Services, build
-from live_server import make_tokens, start_server, stop_server
+from live_server import free_port, make_tokens, start_server, stop_server
 from synapse_server import Homeserver, launch_homeserver, wait_until_ready
 
 MODULE = "infobarrier_synapse.InformationBarrierModule"
@@ -55,9 +55,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     services = build(db_url)
     abc.load(services, "test")
     tokens = make_tokens(services, [abc.TENANT])
-    process, base = start_server(db_url, root / "serve.log")
-    local = remote = None
-    try:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    local = remote = process = None
+    try:  # the three servers start together: most of their start is importing
         local = launch_homeserver(
             root / "local",
             [
@@ -93,7 +94,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 }
             ],
         )
-        for hs in (local, remote):  # started together: most of their start is imports
+        process, _base = start_server(db_url, root / "serve.log", port=port, timeout=90)
+        for hs in (local, remote):
             wait_until_ready(hs)
         ids: dict[str, str] = {}
         for hs in (local, remote):
@@ -105,7 +107,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for hs in (local, remote):
             if hs is not None:
                 hs.stop()
-        stop_server(process)
+        if process is not None:
+            stop_server(process)
         services.store.dispose()
 
 

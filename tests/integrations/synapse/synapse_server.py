@@ -96,6 +96,7 @@ def write_config(directory: Path, port: int, modules: list[dict[str, Any]]) -> P
         "user_directory": {"enabled": True, "search_all_users": True},
         "enable_metrics": False,
         "presence": {"enabled": False},
+        "bcrypt_rounds": 4,  # registering a user costs a second at the default 12
         **RATE_LIMITS,
         "modules": modules,
     }
