@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 PORT ?= 8000
 
-.PHONY: run test lint typecheck bench bench-full demo clean system-deps-run system-deps-test
+.PHONY: run test lint typecheck bench bench-full bench-synapse demo clean system-deps-run system-deps-test
 
 # Prerequisites are made in the order written: the system packages before anything runs.
 .NOTPARALLEL:
@@ -19,10 +19,11 @@ system-deps-run:
 system-deps-test:
 	PYTHON=$(PYTHON) VENV=$(VENV) scripts/system-deps test
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml integrations/synapse/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e integrations/synapse
 	touch $(STAMP)
 
 $(BENCH_STAMP): $(STAMP) pyproject.toml
@@ -39,8 +40,8 @@ test: system-deps-test $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks integrations
+	$(BIN)/ruff format --check src tests benchmarks integrations
 	$(BIN)/mypy
 
 # USERS:SEGMENTS:MODE configurations (benchmarks/README.md).
@@ -52,6 +53,10 @@ bench: $(BENCH_STAMP)
 
 bench-full: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run --configs $(BENCH_FULL_CONFIGS)
+
+# A homeserver with the Synapse module off and on: message and invite latency (benchmarks/README.md).
+bench-synapse: $(STAMP)
+	$(BIN)/python -m benchmarks.synapse_bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

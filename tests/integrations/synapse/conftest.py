@@ -4,16 +4,16 @@ asking the service (``url`` mode). Started once for the module's tests."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-import subprocess
 
 import pytest
+from synapse_server import Homeserver, launch_homeserver, wait_until_ready
 
 from infobarrier.demo import abc
 from infobarrier.service.wiring import Services, build
 from live_server import free_port, make_tokens, start_server, stop_server
-from synapse_server import Homeserver, launch_homeserver, wait_until_ready
 
 MODULE = "infobarrier_synapse.InformationBarrierModule"
 TEMPLATE = "{localpart}@abc.example"

@@ -56,7 +56,9 @@ def write_config(directory: Path, port: int, modules: list[dict[str, Any]]) -> P
         yaml.safe_dump(
             {
                 "version": 1,
-                "formatters": {"plain": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}},
+                "formatters": {
+                    "plain": {"format": "%(asctime)s %(name)s %(levelname)s %(message)s"}
+                },
                 "handlers": {
                     "file": {
                         "class": "logging.FileHandler",

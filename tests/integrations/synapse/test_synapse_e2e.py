@@ -14,11 +14,10 @@ import time
 import uuid
 
 import httpx
-import pytest
+from synapse_server import Homeserver, Matrix, call_invite, forbidden
 
 from conftest import World
 from infobarrier.demo import abc
-from synapse_server import Homeserver, Matrix, call_invite, forbidden
 
 SCREEN_KEYS = ("sdp_stream_metadata", "org.matrix.msc3077.sdp_stream_metadata")
 
@@ -198,7 +197,10 @@ def _move(world: World, upn: str, old: str, new: str) -> None:
         world,
         "PATCH",
         f"Groups/{_group_id(world, new)}",
-        {"schemas": [op], "Operations": [{"op": "add", "path": "members", "value": [{"value": user}]}]},
+        {
+            "schemas": [op],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": user}]}],
+        },
     )
     assert added.status_code in (200, 204), added.text
 
@@ -252,7 +254,9 @@ def test_directory_change_through_scim_separates_an_existing_room(world: World) 
     assert v1.send(room, "m.call.hangup", hangup).status_code == 200
     # Joining a group call there is refused too.
     member = {"call_id": "", "device_id": "D", "focus_active": {"type": "livekit"}}
-    refused = forbidden(v1.state(room, "org.matrix.msc3401.call.member", f"_{v1.user_id}_D", member))
+    refused = forbidden(
+        v1.state(room, "org.matrix.msc3401.call.member", f"_{v1.user_id}_D", member)
+    )
     assert refused["code"] == "room_separated"
 
 
@@ -286,11 +290,3 @@ def test_unavailable_service_refuses_invites_with_a_reason(world: World) -> None
     assert refused["code"] == "infobarrier_unavailable"
     assert "cannot be checked" in refused["reason"]
     assert "unreachable" in refused["reason"]
-
-
-@pytest.mark.parametrize("key", SCREEN_KEYS)
-def test_screen_share_detection_keys(key: str) -> None:
-    from infobarrier_synapse.rooms import shares_screen
-
-    assert shares_screen(call_invite("c", screen=key))
-    assert not shares_screen(call_invite("c"))

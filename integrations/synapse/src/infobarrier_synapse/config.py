@@ -85,9 +85,7 @@ def _choice(raw: Mapping[str, Any], key: str, enum: type[StrEnum], default: StrE
         return enum(value)
     except ValueError:
         valid = " | ".join(m.value for m in enum)
-        raise ConfigError(
-            f"infobarrier_synapse: '{key}' is {value!r}; expected {valid}"
-        ) from None
+        raise ConfigError(f"infobarrier_synapse: '{key}' is {value!r}; expected {valid}") from None
 
 
 def _seconds(raw: Mapping[str, Any], key: str, default: float) -> float:

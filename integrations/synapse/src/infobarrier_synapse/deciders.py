@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 import httpx
+
 from infobarrier.core.decisions import Action, pairs_for
 from infobarrier.core.reconcile import Compatible
 from infobarrier.service.wiring import Services, build
-
 from infobarrier_synapse.config import ModuleConfig, OnUnavailable, UnknownUsers
 from infobarrier_synapse.gate import ALLOWED, Decision, Gate, split_user_id, unavailable
 
@@ -182,17 +182,19 @@ class RemoteDecider:
         config: ModuleConfig,
         server_name: str,
         threads: Threads,
-        transport: httpx.BaseTransport | None = None,
+        client: httpx.Client | None = None,
     ) -> None:
-        assert config.url is not None and config.token is not None
+        """``client``: one rooted at ``{url}/v1/tenants/{tenant}`` with the token (by default
+        made from the configuration)."""
+        assert config.url is not None
+        assert config.token is not None
         self.config = config
         self.server_name = server_name
         self.threads = threads
-        self.client = httpx.Client(
+        self.client = client or httpx.Client(
             base_url=f"{config.url}/v1/tenants/{config.tenant}",
             headers={"Authorization": f"Bearer {config.token}"},
             timeout=config.timeout_seconds,
-            transport=transport,
         )
         #: Last answers per (action, from, to), for ``on_unavailable: last_known``.
         self.known: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -216,9 +218,7 @@ class RemoteDecider:
             raise RuntimeError("the service answered a different number of checks")
         return results
 
-    async def _ask(
-        self, checks: list[tuple[str, str, str]]
-    ) -> list[dict[str, Any]] | Decision:
+    async def _ask(self, checks: list[tuple[str, str, str]]) -> list[dict[str, Any]] | Decision:
         """Answers in order, or the refusal that stands for all of them while unreachable."""
         if not checks:
             return []

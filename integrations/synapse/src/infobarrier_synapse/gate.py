@@ -15,7 +15,6 @@ from typing import Any
 from infobarrier.core.decisions import Action, compatibility, decide
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.reconcile import Compatible, policy_compatible
-
 from infobarrier_synapse.config import ModuleConfig, UnknownUsers
 
 

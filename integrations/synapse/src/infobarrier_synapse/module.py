@@ -15,11 +15,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from infobarrier.core.decisions import Action
 from synapse.api.errors import Codes
 from synapse.module_api import NOT_SPAM, EventBase, ModuleApi, StateMap, UserProfile
 from synapse.module_api.errors import ConfigError
 
+from infobarrier.core.decisions import Action
 from infobarrier_synapse import config as module_config
 from infobarrier_synapse.deciders import Decider, LocalDecider, RemoteDecider
 from infobarrier_synapse.gate import ALLOWED, Decision
@@ -81,9 +81,7 @@ class InformationBarrierModule:
             check_username_for_spam=self.check_username_for_spam,
         )
         api.register_third_party_rules_callbacks(on_new_event=self.on_new_event)
-        api.looping_background_call(
-            self.poll, config.poll_seconds * 1000, desc="infobarrier_poll"
-        )
+        api.looping_background_call(self.poll, config.poll_seconds * 1000, desc="infobarrier_poll")
         # The first load (and a first reconciliation) as soon as the reactor runs.
         api.delayed_background_call(0, self.poll, desc="infobarrier_first_poll")
 
@@ -189,9 +187,7 @@ class InformationBarrierModule:
         event_type, content = event.type, event.content
         others = [m for m in joined if m != sender]
         decision = ALLOWED
-        if event_type == CALL_INVITE:
-            decision = await self.decider.check(Action.CALL, sender, others)
-        elif event_type in CALL_MEMBER_TYPES:
+        if event_type == CALL_INVITE or event_type in CALL_MEMBER_TYPES:
             decision = await self.decider.check(Action.CALL, sender, others)
         elif event_type in GROUP_CALL_TYPES:
             decision = await self.decider.check(Action.MEETING_INVITE, sender, others)

@@ -1,0 +1,342 @@
+"""The module's parts without a homeserver: configuration, decisions over the seed's epoch,
+reconciliation of rooms (property-tested against a direct check), the deciders when the
+store or the service cannot be reached."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from infobarrier.core.decisions import Action
+from infobarrier.demo import abc
+from infobarrier.http.app import create_app
+from infobarrier.service.wiring import Services, build
+from infobarrier_synapse.config import ConfigError, ModuleConfig, OnUnavailable, parse
+from infobarrier_synapse.deciders import LocalDecider, RemoteDecider
+from infobarrier_synapse.gate import Gate
+from infobarrier_synapse.rooms import (
+    Room,
+    RoomKind,
+    RoomMember,
+    joins_group_call,
+    plan_rooms,
+    room_kind,
+    shares_screen,
+)
+from live_server import free_port, make_tokens
+
+HS = "matrix.abc.test"
+TEMPLATE = "{localpart}@abc.example"
+
+
+def mx(localpart: str) -> str:
+    return f"@{localpart}:{HS}"
+
+
+async def inline(f: Callable[..., Any], *args: Any) -> Any:
+    """The thread hand-off, done inline (the tests have no reactor)."""
+    return f(*args)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, str]]:
+    path = tmp_path_factory.mktemp("seed") / "ib.db"
+    services = build(f"sqlite:///{path}")
+    abc.load(services, "test")
+    yield services, f"sqlite:///{path}"
+    services.store.dispose()
+
+
+def gate_of(services: Services, **config: Any) -> Gate:
+    cfg = parse({"tenant": "abc", "database": "sqlite://", "user_id_to_upn": TEMPLATE, **config})
+    epoch, restricted = services.decisions.in_force("abc")
+    return Gate(epoch, restricted, 1, cfg, HS)
+
+
+def name(gate: Gate) -> Callable[[str], str]:
+    """A Matrix user's UPN (or their id, for another server's user)."""
+    return lambda user_id: gate.upn(user_id) or user_id
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+def test_config_both_modes() -> None:
+    local = parse({"tenant": "abc", "database": "sqlite:////var/lib/ib.db"})
+    assert local.user_id_to_upn == "{localpart}@{server_name}"
+    assert local.on_unavailable is OnUnavailable.DENY
+    assert local.upn_of("se1a", "abc.example") == "se1a@abc.example"
+    remote = parse({"tenant": "abc", "url": "http://127.0.0.1:8000/", "token": "t"})
+    assert remote.url == "http://127.0.0.1:8000"
+    assert remote.database is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"database": "sqlite://"}, "'tenant' is required"),
+        ({"tenant": "abc"}, "exactly one of 'database'"),
+        ({"tenant": "abc", "database": "sqlite://", "url": "http://x"}, "exactly one"),
+        ({"tenant": "abc", "url": "http://x"}, "needs 'token'"),
+        ({"tenant": "abc", "url": "ftp://x", "token": "t"}, "must be http(s)"),
+        ({"tenant": "abc", "database": "sqlite://", "token": "t"}, "only used with 'url'"),
+        ({"tenant": "abc", "database": "sqlite://", "user_id_to_upn": "x@y"}, "{localpart}"),
+        ({"tenant": "abc", "database": "sqlite://", "user_id_to_upn": "{localpart}{x}"}, "only"),
+        ({"tenant": "abc", "database": "sqlite://", "unknown_users": "maybe"}, "deny | allow"),
+        ({"tenant": "abc", "database": "sqlite://", "on_unavailable": "x"}, "last_known"),
+        ({"tenant": "abc", "database": "sqlite://", "poll_seconds": 0}, "seconds"),
+        ({"tenant": "abc", "database": "sqlite://", "colour": "red"}, "unknown key(s) colour"),
+        ([], "must be a mapping"),
+    ],
+)
+def test_config_errors_name_the_problem(raw: Any, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse(raw)
+    assert message in str(caught.value)
+
+
+# -- decisions over the seed ------------------------------------------------------------------
+
+
+def test_gate_decisions(seeded: tuple[Services, str]) -> None:
+    gate = gate_of(seeded[0])
+    assert gate.check(Action.CHAT, mx("v1-ra1"), [mx("se1a")]).allowed
+    refused = gate.check(Action.CALL, mx("v1-ra1"), [mx("se2a")])
+    assert (refused.allowed, refused.code, refused.action) == (False, "blocked_by_policy", "call")
+    assert refused.pair == ("v1-ra1@abc.example", "se2a@abc.example")
+    assert refused.body()["infobarrier"]["policy"] == "V1_RemoteAssistUser-allow"
+    # A call needs every pair: V1's account with se1a is fine, se1a with V3's account is not.
+    assert not gate.check(Action.CALL, mx("se1a"), [mx("v1-ra1"), mx("v3-ra1")]).allowed
+    assert gate.check(Action.SHARE_SCREEN, mx("v1-ra1"), [mx("se1a")]).allowed
+    assert gate.hidden(mx("v1-ra1"), mx("se2a"))
+    assert not gate.hidden(mx("v1-ra1"), mx("se1a"))
+    assert not gate.hidden(mx("v1-ra1"), mx("v1-ra1"))
+
+
+def test_gate_unknown_users(seeded: tuple[Services, str]) -> None:
+    deny = gate_of(seeded[0])
+    nobody = deny.check(Action.CHAT, mx("v1-ra1"), [mx("nobody")])
+    assert (nobody.allowed, nobody.code) == (False, "unknown_user")
+    assert "nobody@abc.example" in nobody.reason
+    foreign = deny.newcomer(Action.GROUP_CHAT, "@se1a:elsewhere.example", [mx("se1b")])
+    assert foreign.code == "unknown_user"
+    assert "another server" in foreign.reason
+    # A barrier refusal is named before an unknown user.
+    both = deny.newcomer(Action.GROUP_CHAT, mx("v1-ra1"), [mx("nobody"), mx("se2a")])
+    assert both.code == "blocked_by_policy"
+    allow = gate_of(seeded[0], unknown_users="allow")
+    assert allow.check(Action.CHAT, mx("v1-ra1"), [mx("nobody")]).allowed
+    assert not allow.newcomer(Action.GROUP_CHAT, mx("v1-ra1"), [mx("nobody"), mx("se2a")]).allowed
+
+
+def test_gate_newcomer_and_separated(seeded: tuple[Services, str]) -> None:
+    gate = gate_of(seeded[0])
+    members = [mx("se1a"), mx("se2a")]
+    assert not gate.newcomer(Action.GROUP_CHAT, mx("v1-ra1"), members).allowed
+    assert gate.newcomer(Action.GROUP_CHAT, mx("alex"), members).allowed
+    assert gate.separated([mx("se1a"), mx("se2a"), mx("alex")]).allowed
+    split = gate.separated([mx("se1a"), mx("v1-ra1"), mx("se2a")])
+    assert (split.allowed, split.code) == (False, "room_separated")
+    assert set(split.pair or ()) == {"v1-ra1@abc.example", "se2a@abc.example"}
+
+
+# -- rooms ------------------------------------------------------------------------------------
+
+
+def test_room_kinds_and_call_content() -> None:
+    assert room_kind("m.space", []) is RoomKind.SPACE
+    assert room_kind(None, ["org.matrix.msc3401.call.member"]) is RoomKind.MEETING
+    assert room_kind(None, []) is RoomKind.CHAT
+    for key in ("sdp_stream_metadata", "org.matrix.msc3077.sdp_stream_metadata"):
+        assert shares_screen({key: {"s": {"purpose": "m.screenshare"}}})
+        assert not shares_screen({key: {"s": {"purpose": "m.usermedia"}}})
+    assert not shares_screen({"sdp_stream_metadata": "junk"})
+    assert joins_group_call({"call_id": "", "device_id": "D", "focus_active": {}})
+    assert not joins_group_call({})
+    assert joins_group_call({"m.calls": [{"m.devices": [{"device_id": "D"}]}]})
+    assert not joins_group_call({"m.calls": [{"m.devices": []}]})
+
+
+def test_reconciliation_of_a_dm_removes_the_later_joiner(seeded: tuple[Services, str]) -> None:
+    gate = gate_of(seeded[0])
+    dm = Room(
+        "!dm",
+        RoomKind.CHAT,
+        mx("v1-ra1"),
+        (
+            RoomMember(mx("v1-ra1"), "join", 10),
+            RoomMember(mx("se2a"), "join", 12),
+        ),
+    )
+    fine = Room(
+        "!ok",
+        RoomKind.CHAT,
+        mx("v1-ra1"),
+        (
+            RoomMember(mx("v1-ra1"), "join", 1),
+            RoomMember(mx("se1a"), "join", 2),
+        ),
+    )
+    removals = plan_rooms([dm, fine], gate.compatible(), name(gate))
+    assert [(r.room_id, r.user_id, r.rule) for r in removals] == [
+        ("!dm", mx("se2a"), "most_incompatibilities")
+    ]
+    assert "se2a@abc.example" in removals[0].reason
+
+
+def test_a_meeting_keeps_its_organizer(seeded: tuple[Services, str]) -> None:
+    gate = gate_of(seeded[0])
+    meeting = Room(
+        "!m",
+        RoomKind.MEETING,
+        mx("se2a"),
+        (
+            RoomMember(mx("se2a"), "join", 1),
+            RoomMember(mx("v1-ra1"), "join", 5),
+            RoomMember(mx("se1a"), "invite", 6),
+        ),
+    )
+    removals = plan_rooms([meeting], gate.compatible(), name(gate))
+    assert [(r.user_id, r.kind) for r in removals] == [(mx("v1-ra1"), "meeting_invitee_removed")]
+
+
+NAMES = ["v1-ra1", "v1-ra2", "v2-ra1", "se1a", "se1b", "se2a", "se3a", "alex", "blair", "ghost"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rooms=st.lists(
+        st.tuples(
+            st.sampled_from(list(RoomKind)),
+            st.lists(
+                st.tuples(st.sampled_from(NAMES), st.integers(-3, 50)),
+                min_size=0,
+                max_size=7,
+                unique_by=lambda m: m[0],
+            ),
+        ),
+        max_size=5,
+    )
+)
+def test_reconciled_rooms_are_compatible(
+    seeded: tuple[Services, str], rooms: list[tuple[RoomKind, list[tuple[str, int]]]]
+) -> None:
+    """After the removals every room's remaining pairs are compatible (a direct check), and a
+    room that already was is left alone."""
+    gate = gate_of(seeded[0])
+    relation = gate.compatible()
+    built = [
+        Room(
+            f"!r{k}",
+            kind,
+            mx(members[0][0]) if members else None,
+            tuple(RoomMember(mx(n), "join", seq) for n, seq in members),
+        )
+        for k, (kind, members) in enumerate(rooms)
+    ]
+    removals = plan_rooms(built, relation, name(gate))
+    for room in built:
+        gone = {r.user_id for r in removals if r.room_id == room.room_id}
+        before = room.member_ids()
+        after = [m for m in before if m not in gone]
+        clean = all(relation(a, b) for a in before for b in before)
+        assert all(relation(a, b) for a in after for b in after)
+        if clean:
+            assert not gone
+        assert gone <= set(before)
+
+
+# -- deciders: following changes, unreachable store or service ---------------------------------
+
+
+def test_local_decider_follows_the_tenant_version(seeded: tuple[Services, str]) -> None:
+    services, url = seeded
+    decider = LocalDecider(ModuleConfig("abc", database=url, user_id_to_upn=TEMPLATE), HS, inline)
+    assert asyncio.run(decider.refresh()) is True  # first load
+    assert asyncio.run(decider.refresh()) is False  # nothing moved
+    assert asyncio.run(decider.check(Action.CHAT, mx("v1-ra1"), [mx("se1a")])).allowed
+    services.directory.remove_member("abc", "V1_SupportEngineer", "se1a@abc.example", "test")
+    services.directory.add_member("abc", "V2_SupportEngineer", "se1a@abc.example", "test")
+    try:
+        assert asyncio.run(decider.refresh()) is True
+        moved = asyncio.run(decider.check(Action.CHAT, mx("v1-ra1"), [mx("se1a")]))
+        assert moved.code == "blocked_by_policy"
+        asyncio.run(decider.audit("synapse.test", {"room_id": "!x"}))
+        last = services.audit.entries("abc", kinds=["synapse.test"])[-1]
+        assert (last.actor, last.detail) == ("synapse", {"room_id": "!x"})
+    finally:
+        services.directory.remove_member("abc", "V2_SupportEngineer", "se1a@abc.example", "test")
+        services.directory.add_member("abc", "V1_SupportEngineer", "se1a@abc.example", "test")
+
+
+def test_local_decider_with_an_unreachable_store_denies(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'ib.db'}"
+    decider = LocalDecider(ModuleConfig("abc", database=url), HS, inline)
+    assert asyncio.run(decider.refresh()) is False
+    refused = asyncio.run(decider.newcomer(Action.GROUP_CHAT, mx("v1-ra1"), [mx("se1a")]))
+    assert (refused.allowed, refused.code) == (False, "infobarrier_unavailable")
+    assert "store unreachable" in refused.reason
+    assert asyncio.run(decider.hidden(mx("v1-ra1"), mx("se1a")))
+    assert asyncio.run(decider.relation([[mx("a"), mx("b")]])) is None
+
+
+def test_local_decider_for_a_missing_tenant_denies(seeded: tuple[Services, str]) -> None:
+    decider = LocalDecider(ModuleConfig("nope", database=seeded[1]), HS, inline)
+    assert asyncio.run(decider.refresh()) is False
+    refused = asyncio.run(decider.check(Action.CHAT, mx("v1-ra1"), [mx("se1a")]))
+    assert "tenant 'nope' does not exist" in refused.reason
+
+
+def _remote(services: Services, **config: Any) -> tuple[RemoteDecider, TestClient]:
+    token = make_tokens(services, ["abc"])[("abc", "enforcer")]
+    http = TestClient(
+        create_app(services),
+        base_url="http://testserver/v1/tenants/abc",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    cfg = parse(
+        {"tenant": "abc", "url": "http://testserver", "token": token, **config}
+        | {"user_id_to_upn": TEMPLATE}
+    )
+    return RemoteDecider(cfg, HS, inline, client=http), http
+
+
+def test_remote_decider_answers_like_the_gate(seeded: tuple[Services, str]) -> None:
+    decider, http = _remote(seeded[0])
+    with http:
+        assert asyncio.run(decider.check(Action.CHAT, mx("v1-ra1"), [mx("se1a")])).allowed
+        refused = asyncio.run(decider.check(Action.CALL, mx("v1-ra1"), [mx("se2a")]))
+        assert (refused.code, refused.action) == ("blocked_by_policy", "call")
+        team = asyncio.run(decider.newcomer(Action.ADD_TEAM_MEMBER, mx("se2a"), [mx("v1-ra1")]))
+        assert (team.code, team.action) == ("blocked_by_policy", "add-team-member")
+        assert asyncio.run(decider.hidden(mx("v1-ra1"), mx("se2a")))
+        unknown = asyncio.run(decider.check(Action.CHAT, mx("v1-ra1"), [mx("nobody")]))
+        assert unknown.code == "unknown_user"
+        split = asyncio.run(decider.separated([mx("se1a"), mx("v1-ra1"), mx("se2a")]))
+        assert split.code == "room_separated"
+
+
+def test_remote_decider_unreachable_deny_and_last_known(seeded: tuple[Services, str]) -> None:
+    dead = httpx.Client(base_url=f"http://127.0.0.1:{free_port()}/v1/tenants/abc", timeout=2)
+    for policy in ("deny", "last_known"):
+        decider, http = _remote(seeded[0], on_unavailable=policy)
+        with http:
+            assert asyncio.run(decider.check(Action.CHAT, mx("v1-ra1"), [mx("se1a")])).allowed
+        decider.client = dead
+        seen = asyncio.run(decider.check(Action.CHAT, mx("v1-ra1"), [mx("se1a")]))
+        never = asyncio.run(decider.check(Action.CHAT, mx("v1-ra1"), [mx("se1b")]))
+        assert never.code == "infobarrier_unavailable"
+        assert "service unreachable" in never.reason
+        if policy == "deny":
+            assert seen.code == "infobarrier_unavailable"
+        else:
+            assert seen.allowed
+    dead.close()
