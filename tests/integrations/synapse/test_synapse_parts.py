@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infobarrier.core.decisions import Action
+from infobarrier.core.contract import Action
 from infobarrier.demo import abc
 from infobarrier.http.app import create_app
 from infobarrier.service.wiring import Services, build

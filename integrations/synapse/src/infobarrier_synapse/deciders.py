@@ -17,7 +17,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from infobarrier.core.decisions import Action, pairs_for
+from infobarrier.core.contract import Action
+from infobarrier.core.decisions import pairs_for
 from infobarrier.core.reconcile import Compatible
 from infobarrier.service.wiring import Services, build
 from infobarrier_synapse.config import ModuleConfig, OnUnavailable, UnknownUsers

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infobarrier.core.decisions import Action, compatibility, decide
+from infobarrier.core.contract import Action
+from infobarrier.core.decisions import compatibility, decide
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.reconcile import Compatible, policy_compatible
 from infobarrier_synapse.config import ModuleConfig, UnknownUsers

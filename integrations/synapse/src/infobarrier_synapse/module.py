@@ -19,7 +19,7 @@ from synapse.api.errors import Codes
 from synapse.module_api import NOT_SPAM, EventBase, ModuleApi, StateMap, UserProfile
 from synapse.module_api.errors import ConfigError
 
-from infobarrier.core.decisions import Action
+from infobarrier.core.contract import Action
 from infobarrier_synapse import config as module_config
 from infobarrier_synapse.deciders import Decider, LocalDecider, RemoteDecider
 from infobarrier_synapse.gate import ALLOWED, Decision
