@@ -1,7 +1,9 @@
 """The web admin page, served by ``infobarrier serve`` at ``/``.
 
-Server-rendered page shells (Jinja2) and one small script that calls the JSON API with
-``Authorization: Bearer <token>``. The token is typed at sign-in and kept in the browser's
+Server-rendered page shells (Jinja2) and ES modules that call the JSON API with
+``Authorization: Bearer <token>``: ``static/app.js`` starts the page's view
+(``static/views/``, one module per page) over a small shared kit (``static/kit.js``,
+``static/forms.js``), with no build step. The token is typed at sign-in and kept in the browser's
 ``sessionStorage`` only: never in a cookie, a URL or ``localStorage``, so the server
 renders no tenant data itself. Every asset is served by the package (no CDN), under a
 Content-Security-Policy that allows nothing else.
