@@ -6,7 +6,6 @@ import {
   $,
   api,
   badge,
-  code,
   errorText,
   fill,
   h,

@@ -1,6 +1,6 @@
 /* infobarrier web admin: Matrix: segments x segments, every cell with the policy that decided. */
 
-import { $, api, capitalise, code, fill, h, muted, table, verdictBadge } from "../kit.js";
+import { $, api, capitalise, code, fill, h, muted, verdictBadge } from "../kit.js";
 
 // -- matrix -------------------------------------------------------------------------------
 export async function initMatrix() {
