@@ -48,7 +48,7 @@ from benchmarks.engines import Engine, registry
 from benchmarks.generate import Tenant, TenantSpec, generate
 from infobarrier.core.barriers import Mode
 from infobarrier.core.contract import Action
-from infobarrier.core.decisions import compatibility, decide
+from infobarrier.core.decisions import EXPLANATIONS, compatibility, decide
 from infobarrier.core.directory import User
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.search import SearchIndex
@@ -354,9 +354,9 @@ def epoch_memory(epoch: Epoch, users: Sequence[User]) -> Json:
     )
     tuples = sys.getsizeof(epoch.upns) + sys.getsizeof(epoch.user_ids)
     strings = _str_bytes(epoch.upns) + _str_bytes(epoch.user_ids)
-    cache = sys.getsizeof(epoch.explanations) + sum(
-        sys.getsizeof(k) + sys.getsizeof(v) + sys.getsizeof(v[2])
-        for k, v in epoch.explanations.items()
+    explained = EXPLANATIONS.of(epoch)
+    cache = sys.getsizeof(explained) + sum(
+        sys.getsizeof(k) + sys.getsizeof(v) + sys.getsizeof(v.reason) for k, v in explained.items()
     )
     decisions = compiled + index_bytes + tuples + strings + cache
     return {
@@ -369,7 +369,7 @@ def epoch_memory(epoch: Epoch, users: Sequence[User]) -> Json:
         "tuples_bytes": tuples,
         "strings_bytes": strings,
         "explanation_cache_bytes": cache,
-        "explanation_cache_entries": len(epoch.explanations),
+        "explanation_cache_entries": len(explained),
         "decisions_bytes": decisions,
         "decisions_per_user": decisions / n,
     }
@@ -456,7 +456,7 @@ def time_infobarrier_extras(
     epoch: Epoch, us: list[int], vs: list[int], groups: list[list[int]]
 ) -> Json:
     """The explained path: ``compatibility`` (first pass, then warm) and ``decide``."""
-    epoch.explanations.clear()
+    EXPLANATIONS.of(epoch).clear()
     out: Json = {}
     for label in ("first", "warm"):
         out[f"compatibility_{label}"] = timed_loop(

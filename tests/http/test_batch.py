@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from dataclasses import replace
 from typing import Annotated
 
@@ -17,12 +19,12 @@ from infobarrier.core.barriers import BarrierConfig, PolicyState
 from infobarrier.core.codes import ErrorCode, VerdictCode
 from infobarrier.core.compiler import compile_epoch
 from infobarrier.core.contract import Check, Verdict, make_check, read_body
-from infobarrier.core.decisions import answer
+from infobarrier.core.decisions import EXPLANATIONS, answer
 from infobarrier.core.directory import Directory, make_user
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InvalidInput
 from infobarrier.core.patch import patch_epoch
-from infobarrier.http.batch import answer_json, fragments
+from infobarrier.http.batch import FRAGMENTS, answer_json, fragments
 
 #: Short name -> (department, company, enabled, guest): blocked pairs, an allow list,
 #: someone in two segments (conflict), disabled, unsegmented, a hidden guest, and UPNs that
@@ -247,3 +249,48 @@ def test_the_parser_names_what_is_wrong(body: bytes, code: ErrorCode, words: str
         read_body(body, max_checks=2)
     assert caught.value.code is code
     assert words in caught.value.message
+
+
+def _all_pairs() -> list[Check]:
+    return [make_check("chat", a, [b]) for a in UPNS for b in UPNS if a != b]
+
+
+def test_a_patch_that_adds_a_profile_does_not_reuse_another_profiles_answers() -> None:
+    """Fragments are cached per lineage, keyed by profile pair: a patch that adds a profile
+    renumbers nothing but starts a new lineage, so no pair is answered from another's."""
+    epoch = build_epoch(PEOPLE)
+    checks = _all_pairs()
+    answer_json(epoch, checks, people_search_restriction=True)  # warm the caches
+    ann = epoch.index_of(_upn("ann"))
+    assert ann is not None
+    both = make_user(_upn("ann"), id=epoch.user_ids[ann], department="Sales", company="Ops")
+    patched = patch_epoch(epoch, [(both, [])])
+    assert patched is not None
+    assert len(patched.profiles) == len(epoch.profiles) + 1
+    assert patched.lineage is not epoch.lineage
+    fast = orjson.loads(answer_json(patched, checks, people_search_restriction=True))
+    assert fast == general(patched, checks, True)
+
+
+def test_a_patch_that_keeps_the_profiles_shares_the_lineage() -> None:
+    epoch = build_epoch(PEOPLE)
+    bob = epoch.index_of(_upn("bob"))
+    assert bob is not None
+    off = make_user(_upn("bob"), id=epoch.user_ids[bob], account_enabled=False)
+    patched = patch_epoch(epoch, [(off, [])])
+    assert patched is not None
+    assert patched.lineage is epoch.lineage
+    assert FRAGMENTS.of(patched) is FRAGMENTS.of(epoch)
+
+
+def test_the_epoch_holds_no_adapter_state_and_caches_go_with_it() -> None:
+    epoch = build_epoch(PEOPLE)
+    before = dict(epoch.derived)
+    answer_json(epoch, _all_pairs(), people_search_restriction=True)
+    assert set(epoch.derived) - set(before) <= {"ids"}  # core's own index, nothing else
+    assert FRAGMENTS.of(epoch)
+    assert EXPLANATIONS.of(epoch)
+    lineage = weakref.ref(epoch.lineage)
+    del epoch
+    gc.collect()
+    assert lineage() is None  # nothing the caches hold keeps the lineage (or the epoch) alive

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from infobarrier.core.barriers import ListKind, Mode
 from infobarrier.core.codes import ErrorCode, VerdictCode
 from infobarrier.core.contract import Action, Check, CheckError, Verdict, parse_action
-from infobarrier.core.epoch import UNSEGMENTED, Epoch, is_open
+from infobarrier.core.epoch import UNSEGMENTED, Epoch, LineageCache, is_open
 from infobarrier.core.errors import InfobarrierError, InvalidInput, NotFound
 
 NO_SEGMENT = "(none)"
@@ -42,19 +42,19 @@ def _refusal(epoch: Epoch, a: int, b: int) -> tuple[str, str, str]:
     raise AssertionError("pair is permitted both ways")  # pragma: no cover
 
 
-#: At most this many profile pairs keep their explanation (about 300 bytes each).
-EXPLANATIONS_KEPT = 100_000
+#: Explanations per profile pair, per lineage: at most ``limit`` pairs each (about 300
+#: bytes a pair; P x P pairs could be millions). The limit is the setting
+#: ``explanations_kept``.
+EXPLANATIONS: LineageCache[tuple[int, int], Verdict] = LineageCache(100_000)
 
 
 def explain_profiles(epoch: Epoch, p: int, q: int) -> Verdict:
     """The verdict (without ``pair``) for two usable users of profiles ``p`` and ``q``,
-    cached per epoch."""
-    cache = epoch.explanations
-    cached = cache.get((p, q))
+    cached per lineage."""
+    table = EXPLANATIONS.of(epoch)
+    cached = table.get((p, q))
     if cached is None:
-        if len(cache) >= EXPLANATIONS_KEPT:
-            cache.clear()  # bounded: P x P pairs could be millions
-        cached = cache[(p, q)] = _explain_uncached(epoch, p, q)
+        cached = EXPLANATIONS.put(table, (p, q), _explain_uncached(epoch, p, q))
     return cached
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
 
 from infobarrier.core.barriers import BarrierConfig, ListKind, Mode, Policy
-from infobarrier.core.contract import Verdict
 from infobarrier.core.directory import fold
 
 #: Profile 0 is always "in no segment".
@@ -32,6 +32,44 @@ class UserState:
     enabled: bool
     hidden: bool
     key: int  # profile if usable, else -1
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Lineage:
+    """The identity an epoch shares with its patches: in all of them a profile number, a
+    segment and a UPN mean the same. Caches of answers that depend only on those (the
+    explanations of ``core.decisions``, an adapter's serialized verdicts) are kept per
+    lineage, weakly (:class:`LineageCache`), never on the epoch: the epoch stays a value.
+    A compile starts a new lineage; so does a patch that adds a profile (two patches of one
+    epoch could number different segment sets alike)."""
+
+    __slots__ = ("__weakref__",)
+
+
+class LineageCache(Generic[K, V]):
+    """Per lineage, a dict of at most ``limit`` entries (cleared when full), dropped with
+    the last epoch of its lineage. ``limit`` is a setting (``service.settings``)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._tables: WeakKeyDictionary[Lineage, dict[K, V]] = WeakKeyDictionary()
+
+    def of(self, epoch: Epoch) -> dict[K, V]:
+        """The table of the epoch's lineage (empty at first)."""
+        table = self._tables.get(epoch.lineage)
+        if table is None:
+            table = self._tables.setdefault(epoch.lineage, {})
+        return table
+
+    def put(self, table: dict[K, V], key: K, value: V) -> V:
+        """``table[key] = value``, first emptying a full table (bounded memory)."""
+        if len(table) >= self.limit:
+            table.clear()
+        table[key] = value
+        return value
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -73,10 +111,11 @@ class Epoch:
     overlay: dict[int, UserState] = field(default_factory=dict, repr=False)
     #: The overlay's keys by folded UPN (``upn_keys`` for the patched users).
     overlay_keys: dict[str, int] = field(default_factory=dict, repr=False)
-    #: Arrays with the overlay applied, and other derived data, built on first use.
+    #: Arrays with the overlay applied and indexes of the fields above, built on first use
+    #: (pure functions of the epoch's own fields; answers are cached per :class:`Lineage`).
     derived: dict[str, Any] = field(default_factory=dict, repr=False)
-    #: Cache of explanations per profile pair (see ``core.decisions``); not part of the value.
-    explanations: dict[tuple[int, int], Verdict] = field(default_factory=dict, repr=False)
+    #: Shared with the epoch's patches (see :class:`Lineage`).
+    lineage: Lineage = field(default_factory=Lineage, repr=False)
 
     @property
     def mode(self) -> Mode:

@@ -17,7 +17,7 @@ import numpy as np
 from infobarrier.core.barriers import LIMITS, Mode
 from infobarrier.core.compiler import grow_profile_compat
 from infobarrier.core.directory import User, fold
-from infobarrier.core.epoch import Epoch, UserState, keys_by_upn
+from infobarrier.core.epoch import Epoch, Lineage, UserState, keys_by_upn
 from infobarrier.core.filters.ast import And, Comparison, Expr, Not, Op
 from infobarrier.core.filters.evaluate import matches
 
@@ -175,14 +175,9 @@ def segments_of_user(epoch: Epoch, user: User, member_of: Sequence[str]) -> tupl
 
 #: Keys of ``Epoch.derived`` a patch keeps: the id index, the matcher and the profile
 #: index do not depend on user state (a patch that adds a profile gives its epoch a new
-#: profile index). Adapters add their own with :func:`keep_across_patches`.
-SHARED: set[str] = {"ids", "matcher", "profiles"}
-
-
-def keep_across_patches(*names: str) -> None:
-    """Declare ``Epoch.derived`` entries that depend only on profiles, segments and UPNs
-    (which a patch keeps), so patched epochs share them instead of rebuilding them."""
-    SHARED.update(names)
+#: profile index). Answers cached per :class:`~infobarrier.core.epoch.Lineage` follow the
+#: lineage instead.
+SHARED = frozenset({"ids", "matcher", "profiles"})
 
 
 #: Past this many patched users, the per-user arrays are rebuilt and the overlay emptied.
@@ -227,9 +222,11 @@ def patch_epoch(epoch: Epoch, changes: Sequence[tuple[User, Sequence[str]]]) -> 
         key = profile if usable else -1
         overlay[index] = UserState(profile, user.account_enabled, user.is_hidden, key)
         overlay_keys[folded] = key
+    lineage = epoch.lineage
     if len(profiles) == len(epoch.profiles):
         conflict, compat, table = epoch.conflict, epoch.compat, epoch.table
     else:
+        lineage = Lineage()  # new profile numbers: answers cached per lineage start over
         added = [len(p) > limit for p in profiles[len(epoch.profiles) :]]
         conflict = np.concatenate([epoch.conflict, np.array(added, dtype=np.bool_)])
         compat = grow_profile_compat(
@@ -253,7 +250,7 @@ def patch_epoch(epoch: Epoch, changes: Sequence[tuple[User, Sequence[str]]]) -> 
         overlay=overlay,
         overlay_keys=overlay_keys,
         derived=shared,
-        explanations=epoch.explanations,  # profile numbers keep their meaning
+        lineage=lineage,
     )
     return _folded(patched) if len(overlay) > OVERLAY_LIMIT else patched
 

@@ -13,19 +13,21 @@ path, so the answers are the same objects either way (a property test compares t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from weakref import WeakKeyDictionary
 
 import orjson
 
 from infobarrier.core.contract import Action, Check, Verdict
 from infobarrier.core.decisions import answer, explain_profiles
-from infobarrier.core.epoch import Epoch
-from infobarrier.core.patch import keep_across_patches
+from infobarrier.core.epoch import Epoch, Lineage, LineageCache
 
-#: Profile pairs whose JSON is kept per epoch (bounded like ``core.decisions``' cache).
-CACHE_LIMIT = 100_000
+#: The JSON fragments of each profile pair's verdict, per lineage (profile numbers and UPNs
+#: mean the same across its patches); at most ``limit`` pairs, the setting
+#: ``verdict_fragments_kept``.
+FRAGMENTS: LineageCache[int, tuple[str, str]] = LineageCache(100_000)
 
-# Both depend only on profile pairs and UPNs, which a patch keeps.
-keep_across_patches("verdict_json", "plain_upns")
+#: Per lineage: whether every UPN is its own JSON string body.
+_PLAIN: WeakKeyDictionary[Lineage, bool] = WeakKeyDictionary()
 
 _ONE_PAIR = {a.value: a for a in Action if a is not Action.ADD_TEAM_MEMBER}
 
@@ -49,21 +51,19 @@ def fragments(verdict: Verdict) -> tuple[str, str]:
 
 
 def _plain_upns(epoch: Epoch) -> bool:
-    """Whether every UPN of the epoch is its own JSON string body (checked once per epoch;
-    patches keep UPNs, so they share the answer)."""
-    found: bool | None = epoch.derived.get("plain_upns")
+    """Whether every UPN of the epoch is its own JSON string body (checked once per lineage:
+    patches keep UPNs)."""
+    found = _PLAIN.get(epoch.lineage)
     if found is None:
         text = "".join(epoch.upns)
         found = text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
-        epoch.derived["plain_upns"] = found
+        _PLAIN[epoch.lineage] = found
     return found
 
 
 def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restriction: bool) -> bytes:
     """``{"results": [...]}`` for these checks against one epoch, in order."""
-    cache: dict[int, tuple[str, str]] | None = epoch.derived.get("verdict_json")
-    if cache is None:
-        cache = epoch.derived["verdict_json"] = {}
+    cache = FRAGMENTS.of(epoch)
     plain = _plain_upns(epoch)
     index, fold_index = epoch.upn_index.get, epoch.index_of
     upns, width = epoch.upns, len(epoch.profiles)
@@ -93,9 +93,7 @@ def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restrict
                     pair = k * width + m
                     found = cache.get(pair)
                     if found is None:
-                        found = fragments(explain_profiles(epoch, k, m))
-                        if len(cache) < CACHE_LIMIT:
-                            cache[pair] = found
+                        found = FRAGMENTS.put(cache, pair, fragments(explain_profiles(epoch, k, m)))
                     if plain:  # one string built in one go: the head, "a","b", the tail
                         append(f'{found[0]}"{upns[u]}","{upns[v]}"{found[1]}')
                     else:
