@@ -4,8 +4,8 @@ Called by ``benchmarks.run`` for one generated tenant (``--server-size``, 100k u
 default). Steps, each timed:
 
 1. *seed*: a fresh SQLite file; the tenant, its users, groups and memberships written
-   through :class:`~infobarrier.store.repository.Store` in one transaction with bulk
-   inserts (``Repository.save_users`` merges row by row: fine for an admin's change, far
+   through :class:`~infobarrier.store.database.Store` in one transaction with bulk
+   inserts (``DirectoryRepository.save_users`` writes row by row: fine for an admin's change, far
    too slow to seed 100k users), then its segments and policies (``save_config``) and an
    apply (``ApplicationHandler.apply``: load the directory, compile, store the epoch);
 2. *in-process service*: ``DirectoryHandler.update_user`` (one user's department, its own
@@ -130,7 +130,7 @@ def seed(services: Services, tenant: Tenant) -> None:
     """The tenant's directory in bulk, then its configuration; nothing applied yet."""
     services.tenants.create(TENANT, tenant.config.mode, ACTOR)
     with services.store.transaction() as repo:
-        stored = repo.tenant(TENANT)
+        stored = repo.tenants.get(TENANT)
         session = repo.session
         chunk = 20_000
         users = tenant.users
@@ -177,8 +177,9 @@ def seed(services: Services, tenant: Tenant) -> None:
         ]
         for start in range(0, len(memberships), chunk * 5):
             session.execute(insert(MembershipRow), memberships[start : start + chunk * 5])
-        repo.bump_version(stored)
-        repo.save_config(stored, tenant.config)
+        scoped = repo.scope(stored)
+        scoped.changes.record()
+        scoped.barriers.save(tenant.config)
 
 
 # -- the measurements ---------------------------------------------------------------------

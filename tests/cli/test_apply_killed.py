@@ -26,7 +26,7 @@ from typing import Any
 from infobarrier.core.barriers import Segment
 from infobarrier.core.directory import make_user, new_id
 from infobarrier.core.filters.parser import parse_filter
-from infobarrier.store.repository import Store
+from infobarrier.store.database import Store
 
 TENANT = "big"
 FILLER_USERS = 400
@@ -46,20 +46,19 @@ def add_heavy_definitions(db_url: str) -> None:
     store = Store(db_url)
     try:
         with store.transaction() as repo:
-            tenant = repo.tenant(TENANT)
-            repo.save_users(
-                tenant,
+            tenant = repo.tenants.get(TENANT)
+            repo.scope(tenant).directory.save_users(
                 [
                     make_user(f"filler{i}@big.example", Department=f"Filler {i:05d}")
                     for i in range(FILLER_USERS)
                 ],
             )
-            config = repo.load_config(tenant)
+            config = repo.scope(tenant).barriers.load()
             extra = tuple(
                 Segment(new_id(), f"Heavy {k}", heavy_filter(k), parse_filter(heavy_filter(k)))
                 for k in range(HEAVY_SEGMENTS)
             )
-            repo.save_config(tenant, replace(config, segments=(*config.segments, *extra)))
+            repo.scope(tenant).barriers.save(replace(config, segments=(*config.segments, *extra)))
     finally:
         store.dispose()
 

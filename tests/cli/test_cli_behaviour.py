@@ -17,7 +17,7 @@ import pytest
 
 from infobarrier.cli.main import run as run_cli
 from infobarrier.core.directory import new_id
-from infobarrier.store.repository import Store
+from infobarrier.store.database import Store
 
 TENANT = "t"
 DOMAIN = "t.example"
@@ -508,7 +508,7 @@ def test_second_apply_while_one_runs_is_refused(base: Any, db_url: str) -> None:
     store = Store(db_url)
     try:
         with store.transaction() as repo:
-            running = repo.start_application(repo.tenant(TENANT), new_id(), "cli:other")
+            running = repo.scope(repo.tenants.get(TENANT)).applications.start(new_id(), "cli:other")
     finally:
         store.dispose()
     result = run(base, "apply")

@@ -275,7 +275,7 @@ def make_running(services: Any, tenant: str = "abc") -> str:
     """An InProgress application record (as an apply on another replica would leave)."""
     app_id = "11111111-1111-4111-8111-111111111111"
     with services.store.transaction() as repo:
-        repo.start_application(repo.tenant(tenant), app_id, "elsewhere")
+        repo.scope(repo.tenants.get(tenant)).applications.start(app_id, "elsewhere")
     return app_id
 
 

@@ -11,7 +11,6 @@ from infobarrier.core.attributes import STORED_ATTRIBUTES
 from infobarrier.core.directory import make_user
 from infobarrier.scim.mapping import ADDRESS, EXTENSION
 from infobarrier.scim.mapping import ENTERPRISE as ENTERPRISE_FIELDS
-from infobarrier.store.scim_repository import ScimRepository
 
 
 def user_body(upn: str, **extra: Any) -> dict[str, Any]:
@@ -155,7 +154,7 @@ def test_create_maps_scim_onto_the_directory(scim: Scim) -> None:
     assert created["phoneNumbers"] == [{"value": "+1 555 0100", "type": "work"}]
     assert created[ENTERPRISE]["employeeNumber"] == "42"
     with scim.services.store.transaction() as repo:
-        record = ScimRepository(repo.session).get(repo.tenant("contoso"), "User", created["id"])
+        record = repo.scope(repo.tenants.get("contoso")).scim.get("User", created["id"])
     assert record is not None
     assert "password" not in record.data
 

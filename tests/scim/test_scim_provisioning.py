@@ -86,6 +86,6 @@ def test_records_go_with_the_tenant(services: Services, tenant: str) -> None:
         session.save_user(make_user("ann@acme.com"), external_id="A", data={})
     with services.store.transaction() as repo:
         assert repo.session.scalar(select(func.count()).select_from(ScimResourceRow)) == 1
-        repo.delete_tenant_data(repo.tenant(tenant))
+        repo.tenants.delete_data(repo.tenants.get(tenant))
     with services.store.transaction() as repo:
         assert repo.session.scalar(select(func.count()).select_from(ScimResourceRow)) == 0

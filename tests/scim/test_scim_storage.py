@@ -3,7 +3,7 @@
 Each request is made on the same resource in a small tenant and in one 50 times bigger,
 measured with SQLAlchemy events (the statements run, the directory rows materialised)
 and SQLite's progress handler (the virtual-machine steps: the work the database does).
-Both tenants must cost the same, and ``Repository.load_directory`` must not run. What the
+Both tenants must cost the same, and ``DirectoryRepository.load`` must not run. What the
 per-resource path answers is what the whole-directory path (a search without a key)
 renders for the same resource, and decisions and reconciliation follow the change.
 """
@@ -22,7 +22,7 @@ from sqlalchemy import event
 
 from infobarrier.core.directory import make_user
 from infobarrier.service.wiring import Services
-from infobarrier.store.repository import Repository, Tenant
+from infobarrier.store.directory_repository import DirectoryRepository
 from infobarrier.store.schema import GroupRow, MembershipRow, UserRow
 from infobarrier.store.scim_repository import ScimResourceRow
 
@@ -135,21 +135,21 @@ def measured(services: Services) -> Iterator[Work]:
     def loaded(target: Any, _context: Any) -> None:
         work.rows[type(target).__tablename__] += 1
 
-    original = Repository.load_directory
+    original = DirectoryRepository.load
 
-    def load_directory(repo: Repository, tenant: Tenant) -> Any:
+    def load_directory(repo: DirectoryRepository) -> Any:
         work.directory_loads += 1
-        return original(repo, tenant)
+        return original(repo)
 
     row_types = (UserRow, GroupRow, MembershipRow, ScimResourceRow)
     event.listen(engine, "before_cursor_execute", before_execute)
     for row_type in row_types:
         event.listen(row_type, "load", loaded)
-    setattr(Repository, "load_directory", load_directory)  # noqa: B010
+    setattr(DirectoryRepository, "load", load_directory)  # noqa: B010
     try:
         yield work
     finally:
-        setattr(Repository, "load_directory", original)  # noqa: B010
+        setattr(DirectoryRepository, "load", original)  # noqa: B010
         for row_type in row_types:
             event.remove(row_type, "load", loaded)
         event.remove(engine, "before_cursor_execute", before_execute)

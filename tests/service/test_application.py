@@ -96,7 +96,7 @@ def test_directory_change_takes_effect_without_reapply(services: Services, tenan
 
 def test_second_apply_refused_while_one_runs(services: Services, tenant: str) -> None:
     with services.store.transaction() as repo:
-        repo.start_application(repo.tenant(tenant), new_id(), "someone")
+        repo.scope(repo.tenants.get(tenant)).applications.start(new_id(), "someone")
     with pytest.raises(Conflict, match="already running"):
         services.applications.apply(tenant, ACTOR)
 
@@ -113,8 +113,8 @@ def test_interrupted_application_reported_failed_and_next_apply_runs(
     )
     app_id = new_id()
     with services.store.transaction() as repo:
-        repo.start_application(repo.tenant(tenant), app_id, "killed")
-        repo.update_application(app_id, pid=int(dead.stdout))
+        repo.scope(repo.tenants.get(tenant)).applications.start(app_id, "killed")
+        repo.scope(repo.tenants.get(tenant)).applications.update(app_id, pid=int(dead.stdout))
     history = services.applications.history(tenant)
     assert history[0].id == app_id
     assert history[0].status == "Failed"
@@ -125,7 +125,7 @@ def test_interrupted_application_reported_failed_and_next_apply_runs(
 def test_stop_marks_stopped(services: Services, tenant: str) -> None:
     app_id = new_id()
     with services.store.transaction() as repo:
-        repo.start_application(repo.tenant(tenant), app_id, ACTOR)
+        repo.scope(repo.tenants.get(tenant)).applications.start(app_id, ACTOR)
     stopped = services.applications.stop(tenant, app_id, ACTOR)
     assert stopped.status == "Stopped"
     with pytest.raises(Conflict):

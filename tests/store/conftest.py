@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infobarrier.store.repository import Store
+from infobarrier.store.database import Store
 from pg_cluster import Cluster
 
 BACKENDS = ["sqlite", "postgresql"]

@@ -15,21 +15,21 @@ from infobarrier.core.barriers import BarrierConfig, Mode, PolicyState
 from infobarrier.core.directory import Group, UserKind, UserType, make_user, new_id
 from infobarrier.core.errors import Conflict, InvalidInput
 from infobarrier.core.licenses import LicenseBook
-from infobarrier.store.repository import ReadOnlyViolation, Store
+from infobarrier.store.database import ReadOnlyViolation, Store
 from infobarrier.store.schema import Base
 
 
 def _tenant(store: Store, name: str = "t1") -> None:
     with store.transaction() as repo:
-        repo.create_tenant(name)
+        repo.tenants.create(name)
 
 
 def test_tenant_created_with_catalog_and_listed(store: Store) -> None:
     _tenant(store, "alpha")
     _tenant(store, "beta")
     with store.transaction() as repo:
-        assert [t.name for t in repo.tenants()] == ["alpha", "beta"]
-        book = repo.load_licenses(repo.tenant("alpha"))
+        assert [t.name for t in repo.tenants.all()] == ["alpha", "beta"]
+        book = repo.scope(repo.tenants.get("alpha")).licenses.load()
     assert "MICROSOFT_REMOTE_ASSIST" in book.skus
     assert all(s.seats == 0 for s in book.skus.values())
 
@@ -37,9 +37,9 @@ def test_tenant_created_with_catalog_and_listed(store: Store) -> None:
 def test_duplicate_and_invalid_tenant_names_refused(store: Store) -> None:
     _tenant(store, "alpha")
     with pytest.raises(Conflict), store.transaction() as repo:
-        repo.create_tenant("alpha")
+        repo.tenants.create("alpha")
     with pytest.raises(InvalidInput, match=r"tenant\.name"), store.transaction() as repo:
-        repo.create_tenant("Bad_Name")
+        repo.tenants.create("Bad_Name")
 
 
 def test_directory_round_trip(store: Store) -> None:
@@ -56,11 +56,11 @@ def test_directory_round_trip(store: Store) -> None:
     )
     group = Group(new_id(), "V1_RemoteAssistUser", "v1ra@abc.example", frozenset({account.id}))
     with store.transaction() as repo:
-        tenant = repo.tenant("t1")
-        repo.save_users(tenant, [sponsor, account])
-        repo.save_groups(tenant, [group])
+        tenant = repo.tenants.get("t1")
+        repo.scope(tenant).directory.save_users([sponsor, account])
+        repo.scope(tenant).directory.save_groups([group])
     with store.transaction() as repo:
-        directory = repo.load_directory(repo.tenant("t1"))
+        directory = repo.scope(repo.tenants.get("t1")).directory.load()
     assert directory.by_upn("V1@ABC.example") == account
     assert directory.by_upn("sponsor@abc.example") == sponsor
     assert directory.member_of_values(account.id) == [
@@ -75,14 +75,16 @@ def test_group_membership_replaced_exactly(store: Store) -> None:
     a, b, c = (make_user(f"{n}@x.example") for n in "abc")
     group = Group(new_id(), "G", "", frozenset({a.id, b.id}))
     with store.transaction() as repo:
-        tenant = repo.tenant("t1")
-        repo.save_users(tenant, [a, b, c])
-        repo.save_groups(tenant, [group])
+        tenant = repo.tenants.get("t1")
+        repo.scope(tenant).directory.save_users([a, b, c])
+        repo.scope(tenant).directory.save_groups([group])
     with store.transaction() as repo:
-        tenant = repo.tenant("t1")
-        repo.save_groups(tenant, [Group(group.id, "G", "", frozenset({b.id, c.id}))])
+        tenant = repo.tenants.get("t1")
+        repo.scope(tenant).directory.save_groups(
+            [Group(group.id, "G", "", frozenset({b.id, c.id}))]
+        )
     with store.transaction() as repo:
-        loaded = repo.load_directory(repo.tenant("t1")).group(group.id)
+        loaded = repo.scope(repo.tenants.get("t1")).directory.load().group(group.id)
     assert loaded.members == {b.id, c.id}
 
 
@@ -91,25 +93,25 @@ def test_failed_transaction_writes_nothing(store: Store) -> None:
 
     def write_then_fail() -> None:
         with store.transaction() as repo:
-            tenant = repo.tenant("t1")
-            repo.save_users(tenant, [make_user("x@x.example")])
-            repo.save_config(tenant, BarrierConfig().new_segment("S", "Department -eq 'x'"))
+            tenant = repo.tenants.get("t1")
+            repo.scope(tenant).directory.save_users([make_user("x@x.example")])
+            repo.scope(tenant).barriers.save(BarrierConfig().new_segment("S", "Department -eq 'x'"))
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError):
         write_then_fail()
     with store.transaction() as repo:
-        tenant = repo.tenant("t1")
-        assert len(repo.load_directory(tenant)) == 0
-        assert repo.load_config(tenant).segments == ()
+        tenant = repo.tenants.get("t1")
+        assert len(repo.scope(tenant).directory.load()) == 0
+        assert repo.scope(tenant).barriers.load().segments == ()
 
 
 def test_duplicate_upn_refused_by_database(store: Store) -> None:
     _tenant(store)
     with store.transaction() as repo:
-        repo.save_users(repo.tenant("t1"), [make_user("a@x.example")])
+        repo.scope(repo.tenants.get("t1")).directory.save_users([make_user("a@x.example")])
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"), store.transaction() as repo:
-        repo.save_users(repo.tenant("t1"), [make_user("A@X.example")])
+        repo.scope(repo.tenants.get("t1")).directory.save_users([make_user("A@X.example")])
 
 
 def test_config_round_trip_keeps_order_ids_and_fields(store: Store) -> None:
@@ -123,37 +125,39 @@ def test_config_round_trip_keeps_order_ids_and_fields(store: Store) -> None:
         .new_policy("HR-only", "HR", allowed=["HR", "Sales"], comment="it's fine")
     )
     with store.transaction() as repo:
-        repo.save_config(repo.tenant("t1"), config)
+        repo.scope(repo.tenants.get("t1")).barriers.save(config)
     with store.transaction() as repo:
-        loaded = repo.load_config(repo.tenant("t1"))
+        loaded = repo.scope(repo.tenants.get("t1")).barriers.load()
     assert loaded == config
     edited = loaded.set_policy("Sales-Research", allowed=["Sales"]).remove_policy("HR-only")
     edited = edited.remove_segment("HR").new_segment("HR", "Department -eq 'People'")
     with store.transaction() as repo:
-        repo.save_config(repo.tenant("t1"), edited)
+        repo.scope(repo.tenants.get("t1")).barriers.save(edited)
     with store.transaction() as repo:
-        assert repo.load_config(repo.tenant("t1")) == edited
+        assert repo.scope(repo.tenants.get("t1")).barriers.load() == edited
 
 
 def test_mode_saved_with_config(store: Store) -> None:
     _tenant(store)
     with store.transaction() as repo:
-        tenant = repo.save_config(repo.tenant("t1"), BarrierConfig().set_mode(Mode.MULTI_SEGMENT))
+        tenant = repo.scope(repo.tenants.get("t1")).barriers.save(
+            BarrierConfig().set_mode(Mode.MULTI_SEGMENT)
+        )
         assert tenant.mode is Mode.MULTI_SEGMENT
     with store.transaction() as repo:
-        assert repo.tenant("t1").mode is Mode.MULTI_SEGMENT
+        assert repo.tenants.get("t1").mode is Mode.MULTI_SEGMENT
 
 
 def test_licenses_round_trip(store: Store) -> None:
     _tenant(store)
     user = make_user("u@x.example")
     with store.transaction() as repo:
-        tenant = repo.tenant("t1")
-        repo.save_users(tenant, [user])
-        book = repo.load_licenses(tenant).set_seats("SPE_E5", 2).assign(user, "SPE_E5")
-        repo.save_licenses(tenant, book)
+        tenant = repo.tenants.get("t1")
+        repo.scope(tenant).directory.save_users([user])
+        book = repo.scope(tenant).licenses.load().set_seats("SPE_E5", 2).assign(user, "SPE_E5")
+        repo.scope(tenant).licenses.save(book)
     with store.transaction() as repo:
-        loaded = repo.load_licenses(repo.tenant("t1"))
+        loaded = repo.scope(repo.tenants.get("t1")).licenses.load()
     assert loaded.sku("SPE_E5").seats == 2
     assert loaded.assignments[user.id] == {"SPE_E5"}
     assert "INFORMATION_BARRIERS" in loaded.plans_of(user.id)
@@ -163,12 +167,12 @@ def test_only_one_running_application_per_tenant(store: Store) -> None:
     _tenant(store)
     _tenant(store, "t2")
     with store.transaction() as repo:
-        repo.start_application(repo.tenant("t1"), new_id(), "me")
+        repo.scope(repo.tenants.get("t1")).applications.start(new_id(), "me")
     with pytest.raises(Conflict), store.transaction() as repo:
-        repo.start_application(repo.tenant("t1"), new_id(), "you")
+        repo.scope(repo.tenants.get("t1")).applications.start(new_id(), "you")
     with store.transaction() as repo:  # another tenant is independent
-        repo.start_application(repo.tenant("t2"), new_id(), "me")
-        assert len(repo.running_applications(repo.tenant("t1"))) == 1
+        repo.scope(repo.tenants.get("t2")).applications.start(new_id(), "me")
+        assert len(repo.scope(repo.tenants.get("t1")).applications.running()) == 1
 
 
 def test_epochs_latest_in_force_with_own_copy(store: Store) -> None:
@@ -181,13 +185,13 @@ def test_epochs_latest_in_force_with_own_copy(store: Store) -> None:
         .new_policy("Q", "B", blocked=["A"])
     )
     with store.transaction() as repo:
-        tenant = repo.tenant("t1")
-        assert repo.current_epoch(tenant) is None
+        tenant = repo.tenants.get("t1")
+        assert repo.scope(tenant).applications.current_epoch() is None
         app = new_id()
-        repo.start_application(tenant, app, "me")
-        first = repo.add_epoch(tenant, app, config)
+        repo.scope(tenant).applications.start(app, "me")
+        first = repo.scope(tenant).applications.add_epoch(app, config)
     with store.transaction() as repo:
-        found = repo.current_epoch(repo.tenant("t1"))
+        found = repo.scope(repo.tenants.get("t1")).applications.current_epoch()
     assert found is not None
     epoch_id, applied = found
     assert epoch_id == first
@@ -198,17 +202,17 @@ def test_epochs_latest_in_force_with_own_copy(store: Store) -> None:
 def test_audit_chain_appends_and_detects_tampering(store: Store) -> None:
     _tenant(store)
     with store.transaction() as repo:
-        tenant = repo.tenant("t1")
+        tenant = repo.tenants.get("t1")
         for n in range(3):
-            repo.append_audit(tenant, "cli:test", "thing.done", {"n": n})
+            repo.scope(tenant).audit.append("cli:test", "thing.done", {"n": n})
     with store.transaction() as repo:
-        entries = repo.audit(repo.tenant("t1"))
+        entries = repo.scope(repo.tenants.get("t1")).audit.entries()
     assert [e.seq for e in entries] == [1, 2, 3]
     assert first_broken(entries) is None
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE audit SET detail = '{\"n\": 99}' WHERE seq = 2"))
     with store.transaction() as repo:
-        broken = first_broken(repo.audit(repo.tenant("t1")))
+        broken = first_broken(repo.scope(repo.tenants.get("t1")).audit.entries())
     assert broken is not None
     assert broken[0] == 2
 
@@ -216,38 +220,40 @@ def test_audit_chain_appends_and_detects_tampering(store: Store) -> None:
 def test_audit_filters(store: Store) -> None:
     _tenant(store)
     with store.transaction() as repo:
-        tenant = repo.tenant("t1")
-        repo.append_audit(tenant, "alice", "segment.created", {})
-        repo.append_audit(tenant, "bob", "policy.created", {})
-        repo.append_audit(tenant, "alice", "policy.created", {})
+        tenant = repo.tenants.get("t1")
+        repo.scope(tenant).audit.append("alice", "segment.created", {})
+        repo.scope(tenant).audit.append("bob", "policy.created", {})
+        repo.scope(tenant).audit.append("alice", "policy.created", {})
     with store.transaction() as repo:
-        tenant = repo.tenant("t1")
-        assert [e.seq for e in repo.audit(tenant, actor="alice")] == [1, 3]
-        assert [e.seq for e in repo.audit(tenant, kinds=["policy.created"])] == [2, 3]
+        tenant = repo.tenants.get("t1")
+        assert [e.seq for e in repo.scope(tenant).audit.entries(actor="alice")] == [1, 3]
+        assert [e.seq for e in repo.scope(tenant).audit.entries(kinds=["policy.created"])] == [2, 3]
 
 
 def test_delete_tenant_data_removes_everything(store: Store) -> None:
     _tenant(store)
     user = make_user("u@x.example")
     with store.transaction() as repo:
-        tenant = repo.tenant("t1")
-        repo.save_users(tenant, [user])
-        repo.save_groups(tenant, [Group(new_id(), "G", "", frozenset({user.id}))])
-        repo.save_licenses(tenant, LicenseBook.new().set_seats("SPE_E5", 1).assign(user, "SPE_E5"))
-        repo.append_audit(tenant, "me", "x", {})
+        tenant = repo.tenants.get("t1")
+        repo.scope(tenant).directory.save_users([user])
+        repo.scope(tenant).directory.save_groups([Group(new_id(), "G", "", frozenset({user.id}))])
+        repo.scope(tenant).licenses.save(
+            LicenseBook.new().set_seats("SPE_E5", 1).assign(user, "SPE_E5")
+        )
+        repo.scope(tenant).audit.append("me", "x", {})
     with store.transaction() as repo:
-        repo.delete_tenant_data(repo.tenant("t1"))
+        repo.tenants.delete_data(repo.tenants.get("t1"))
     with store.transaction() as repo:
-        assert repo.find_tenant("t1") is None
+        assert repo.tenants.find("t1") is None
     _tenant(store)  # the name is free again
 
 
 def test_a_read_transaction_refuses_writes_and_writes_nothing(store: Store) -> None:
     _tenant(store, "alpha")
     with pytest.raises(ReadOnlyViolation), store.transaction(write=False) as repo:
-        repo.create_tenant("beta")
+        repo.tenants.create("beta")
     with store.transaction(write=False) as repo:
-        assert [t.name for t in repo.tenants()] == ["alpha"]
+        assert [t.name for t in repo.tenants.all()] == ["alpha"]
 
 
 def test_a_read_transaction_does_not_hold_writers_back(store: Store) -> None:
@@ -257,17 +263,17 @@ def test_a_read_transaction_does_not_hold_writers_back(store: Store) -> None:
 
     def write() -> None:
         with store.transaction() as repo:
-            repo.create_tenant("beta")
+            repo.tenants.create("beta")
         done.append("beta")
 
     with store.transaction(write=False) as repo:
-        assert [t.name for t in repo.tenants()] == ["alpha"]
+        assert [t.name for t in repo.tenants.all()] == ["alpha"]
         writer = threading.Thread(target=write)
         writer.start()
         writer.join(timeout=10)
         assert done == ["beta"]  # committed while the read was open
     with store.transaction(write=False) as repo:
-        assert [t.name for t in repo.tenants()] == ["alpha", "beta"]
+        assert [t.name for t in repo.tenants.all()] == ["alpha", "beta"]
 
 
 def test_the_migrated_schema_is_the_models_schema(store: Store) -> None:

@@ -14,7 +14,7 @@ from infobarrier.core.barriers import Policy, parse_state
 from infobarrier.core.codes import ApplicationState
 from infobarrier.core.errors import InvalidInput
 from infobarrier.service.barriers import PolicyResult
-from infobarrier.store.repository import Application
+from infobarrier.store.records import Application
 
 segments = typer.Typer(help="Segments: named attribute filters (semantics §3).")
 policies = typer.Typer(help="Policies: who a segment may reach (semantics §4).")

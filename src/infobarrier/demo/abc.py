@@ -150,17 +150,16 @@ CHECKS = (
 def load(services: Services, actor: str) -> None:
     """Create (or reset) tenant ``abc`` with the demo data, and apply."""
     store = services.store
-    with store.transaction() as repo:
-        existing = repo.find_tenant(TENANT)
+    with store.transaction() as transaction:
+        existing = transaction.tenants.find(TENANT)
         if existing is not None:
-            repo.delete_tenant_data(existing)
+            transaction.tenants.delete_data(existing)
     services.tenants.create(TENANT, Mode.SINGLE_SEGMENT, actor)
     directory = build_directory()
-    with store.transaction() as repo:
-        tenant = repo.tenant(TENANT)
-        repo.save_users(tenant, directory.users())
-        repo.save_groups(tenant, directory.groups())
-        repo.save_licenses(tenant, build_licenses(directory))
-        repo.save_config(tenant, build_config())
-        repo.append_audit(tenant, actor, "demo.loaded", {"users": len(directory)})
+    with services.directory.ctx.tenant_tx(TENANT, actor) as tx:
+        tx.repos.directory.save_users(directory.users())
+        tx.repos.directory.save_groups(directory.groups())
+        tx.repos.licenses.save(build_licenses(directory))
+        tx.repos.barriers.save(build_config())
+        tx.audit("demo.loaded", users=len(directory))
     services.applications.apply(TENANT, actor)

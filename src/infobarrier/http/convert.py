@@ -8,7 +8,7 @@ from infobarrier.core.directory import Directory, Group, User
 from infobarrier.core.errors import NotFound
 from infobarrier.core.licenses import LicenseBook
 from infobarrier.http import schemas
-from infobarrier.store.repository import Application
+from infobarrier.store.records import Application
 
 
 def user_out(user: User, directory: Directory) -> schemas.UserOut:

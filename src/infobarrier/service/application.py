@@ -27,7 +27,8 @@ from infobarrier.core.whatif import WhatIf, diff
 from infobarrier.service.collaboration import CollaborationHandler
 from infobarrier.service.context import Context, TenantTx
 from infobarrier.service.epochs import EpochProvider
-from infobarrier.store.repository import Application, Repository, Tenant, utcnow
+from infobarrier.store.records import Application, utcnow
+from infobarrier.store.transaction import TenantRepositories
 
 #: ``progress(stage, percent)`` while an apply runs.
 ApplyProgress = Callable[[str, int], None]
@@ -83,12 +84,12 @@ class ApplicationHandler:
         self.epochs = epochs
 
     # -- status -----------------------------------------------------------------------
-    def reap_stale(self, repo: Repository, tenant: Tenant) -> None:
+    def reap_stale(self, repos: TenantRepositories) -> None:
         """Mark InProgress records of dead processes on this host as Failed (interrupted)."""
         host = socket.gethostname()
-        for app in repo.running_applications(tenant):
+        for app in repos.applications.running():
             if app.host == host and app.pid != os.getpid() and not _alive(app.pid):
-                repo.update_application(
+                repos.applications.update(
                     app.id,
                     status=ApplicationState.FAILED,
                     ended_at=utcnow(),
@@ -99,32 +100,32 @@ class ApplicationHandler:
     def history(self, tenant: str) -> list[Application]:
         """Every application, newest first."""
         with self.ctx.tenant_tx(tenant, "") as tx:
-            self.reap_stale(tx.repo, tx.tenant)
+            self.reap_stale(tx.repos)
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return tx.repo.applications(tx.tenant)
+            return tx.repos.applications.all()
 
     def get(self, tenant: str, application_id: str) -> Application:
         """One application by id or number."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return tx.repo.application(tx.tenant, application_id)
+            return tx.repos.applications.get(application_id)
 
     def stop(self, tenant: str, application_id: str, actor: str) -> Application:
         """``Stop-InformationBarrierPoliciesApplication``: the epoch in force stays."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            app = tx.repo.application(tx.tenant, application_id)
+            app = tx.repos.applications.get(application_id)
             if app.status is not ApplicationState.IN_PROGRESS:
                 raise Conflict(f"application {app.seq} is {app.status}, not running")
-            tx.repo.update_application(app.id, status=ApplicationState.STOPPED, ended_at=utcnow())
+            tx.repos.applications.update(app.id, status=ApplicationState.STOPPED, ended_at=utcnow())
             tx.audit("apply.stopped", application=app.id)
-            return tx.repo.application(tx.tenant, app.id)
+            return tx.repos.applications.get(app.id)
 
     # -- preview ------------------------------------------------------------------------
     def what_if(self, tenant: str) -> Preview:
         """What applying the current definitions would change; changes nothing."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             current = self.epochs.current(tx)
-            config = tx.repo.load_config(tx.tenant)
-            licenses = tx.repo.load_licenses(tx.tenant)
+            config = tx.repos.barriers.load()
+            licenses = tx.repos.licenses.load()
             candidate = compile_epoch(current.directory, config)
             _changed, reconciliation = CollaborationHandler.plan_all(tx, candidate)
         return Preview(
@@ -147,8 +148,8 @@ class ApplicationHandler:
         """
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             current = self.epochs.current(tx)
-            config = draft(tx.repo.load_config(tx.tenant))
-            licenses = tx.repo.load_licenses(tx.tenant)
+            config = draft(tx.repos.barriers.load())
+            licenses = tx.repos.licenses.load()
             candidate = compile_epoch(current.directory, config)
             _changed, reconciliation = CollaborationHandler.plan_all(tx, candidate)
         return Preview(
@@ -168,15 +169,15 @@ class ApplicationHandler:
         """Record an InProgress application (refused while one runs); returns its id."""
         application_id = new_id()
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            self.reap_stale(tx.repo, tx.tenant)
-            running = tx.repo.running_applications(tx.tenant)
+            self.reap_stale(tx.repos)
+            running = tx.repos.applications.running()
             if running:
                 raise Conflict(
                     f"application {running[0].seq} ({running[0].id}) is already running, "
                     f"started {running[0].started_at:%Y-%m-%d %H:%M:%S} UTC by {running[0].actor}",
                     code=ErrorCode.APPLY_RUNNING,
                 )
-            tx.repo.start_application(tx.tenant, application_id, actor)
+            tx.repos.applications.start(application_id, actor)
             tx.audit("apply.started", application=application_id)
         return application_id
 
@@ -188,8 +189,8 @@ class ApplicationHandler:
             progress("reading", 5)
             with self.ctx.tenant_tx(tenant, actor, write=False) as tx:
                 current = self.epochs.current(tx)
-                config = tx.repo.load_config(tx.tenant)
-                licenses = tx.repo.load_licenses(tx.tenant)
+                config = tx.repos.barriers.load()
+                licenses = tx.repos.licenses.load()
             self._percent(tenant, application_id, 10)
 
             def compile_progress(stage: str, done: int, total: int) -> None:
@@ -199,15 +200,15 @@ class ApplicationHandler:
             progress("saving", 90)
             report = self._report(current.epoch, epoch, current.directory, licenses)
             with self.ctx.tenant_tx(tenant, actor) as tx:
-                app = tx.repo.application(tx.tenant, application_id)
+                app = tx.repos.applications.get(application_id)
                 if app.status is not ApplicationState.IN_PROGRESS:
                     return app  # stopped meanwhile: no epoch is produced
                 self._complete(tx, application_id, config, report)
                 progress("done", 100)
-                return tx.repo.application(tx.tenant, application_id)
+                return tx.repos.applications.get(application_id)
         except BaseException as exc:
             with self.ctx.tenant_tx(tenant, actor) as tx:
-                tx.repo.update_application(
+                tx.repos.applications.update(
                     application_id,
                     status=ApplicationState.FAILED,
                     ended_at=utcnow(),
@@ -229,22 +230,20 @@ class ApplicationHandler:
 
     def apply_in(self, tx: TenantTx) -> Application:
         """Apply inside the caller's transaction (a PowerShell script's Start-... line)."""
-        self.reap_stale(tx.repo, tx.tenant)
+        self.reap_stale(tx.repos)
         application_id = new_id()
-        tx.repo.start_application(tx.tenant, application_id, tx.actor)
+        tx.repos.applications.start(application_id, tx.actor)
         tx.audit("apply.started", application=application_id)
         current = self.epochs.current(tx, fresh=True)
-        config = tx.repo.load_config(tx.tenant)
+        config = tx.repos.barriers.load()
         epoch = compile_epoch(current.directory, config)
-        report = self._report(
-            current.epoch, epoch, current.directory, tx.repo.load_licenses(tx.tenant)
-        )
+        report = self._report(current.epoch, epoch, current.directory, tx.repos.licenses.load())
         self._complete(tx, application_id, config, report)
-        return tx.repo.application(tx.tenant, application_id)
+        return tx.repos.applications.get(application_id)
 
     def _percent(self, tenant: str, application_id: str, percent: int) -> None:
         with self.ctx.tenant_tx(tenant, "") as tx:
-            tx.repo.update_application(application_id, percent=percent)
+            tx.repos.applications.update(application_id, percent=percent)
 
     def _report(
         self, before: Epoch, after: Epoch, directory: Directory, licenses: LicenseBook
@@ -262,14 +261,14 @@ class ApplicationHandler:
     def _complete(
         self, tx: TenantTx, application_id: str, config: BarrierConfig, report: dict[str, Any]
     ) -> None:
-        epoch_id = tx.repo.add_epoch(tx.tenant, application_id, config)
+        epoch_id = tx.repos.applications.add_epoch(application_id, config)
         report["epoch"] = epoch_id
-        if tx.repo.collab_objects(tx.tenant):
+        if tx.repos.collab.objects():
             fresh = self.epochs.current(tx, fresh=True).epoch
             report["reconciliation"] = CollaborationHandler.reconcile_in(tx, fresh)
         else:
             report["reconciliation"] = []
-        tx.repo.update_application(
+        tx.repos.applications.update(
             application_id,
             status=ApplicationState.COMPLETED,
             ended_at=utcnow(),

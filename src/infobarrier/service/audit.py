@@ -26,10 +26,10 @@ class AuditHandler:
     ) -> list[AuditEntry]:
         """Entries in order, optionally filtered by time, actor and kind."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return tx.repo.audit(tx.tenant, since=since, until=until, actor=actor, kinds=kinds)
+            return tx.repos.audit.entries(since=since, until=until, actor=actor, kinds=kinds)
 
     def verify(self, tenant: str) -> tuple[int, tuple[int, str] | None]:
         """(entries checked, first broken entry and why, or None when intact)."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            entries = tx.repo.audit(tx.tenant)
+            entries = tx.repos.audit.entries()
         return len(entries), first_broken(entries)

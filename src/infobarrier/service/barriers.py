@@ -41,7 +41,7 @@ class BarrierHandler:
     def config(self, tenant: str) -> BarrierConfig:
         """The definitions as they are (not as applied)."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return tx.repo.load_config(tx.tenant)
+            return tx.repos.barriers.load()
 
     def _edit(
         self,
@@ -52,8 +52,8 @@ class BarrierHandler:
         **detail: object,
     ) -> BarrierConfig:
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            config = edit(tx.repo.load_config(tx.tenant))
-            tx.repo.save_config(tx.tenant, config)
+            config = edit(tx.repos.barriers.load())
+            tx.repos.barriers.save(config)
             tx.audit(kind, **detail)
             return config
 
@@ -64,8 +64,8 @@ class BarrierHandler:
             return self._segment_infos(tx)
 
     def _segment_infos(self, tx: TenantTx) -> list[SegmentInfo]:
-        config = tx.repo.load_config(tx.tenant)
-        columns = DirectoryColumns(tx.repo.load_directory(tx.tenant))
+        config = tx.repos.barriers.load()
+        columns = DirectoryColumns(tx.repos.directory.load())
         infos = []
         for s in config.segments:
             policy = config.policy_of(s.name)
@@ -77,14 +77,14 @@ class BarrierHandler:
     def segment(self, tenant: str, name: str) -> SegmentInfo:
         """One segment by name."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            wanted = tx.repo.load_config(tx.tenant).segment(name)
+            wanted = tx.repos.barriers.load().segment(name)
             return next(i for i in self._segment_infos(tx) if i.segment.id == wanted.id)
 
     def preview_filter(self, tenant: str, text: str) -> int:
         """How many users a filter would match now (raises FilterSyntaxError)."""
         expr = parse_filter(text)
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return int(DirectoryColumns(tx.repo.load_directory(tx.tenant)).evaluate(expr).sum())
+            return int(DirectoryColumns(tx.repos.directory.load()).evaluate(expr).sum())
 
     def new_segment(self, tenant: str, name: str, filter_text: str, actor: str) -> Segment:
         """``New-OrganizationSegment``."""

@@ -35,7 +35,7 @@ from infobarrier.core.licenses import LicenseBook, collaboration_refusal
 from infobarrier.core.reconcile import epoch_upn_of, policy_compatible, reconcile_all
 from infobarrier.service.context import Context, TenantTx
 from infobarrier.service.epochs import EpochProvider
-from infobarrier.store.repository import Message
+from infobarrier.store.records import Message
 
 _O = TypeVar("_O", Team, Chat, Meeting, Call)
 
@@ -82,9 +82,7 @@ class CollaborationHandler:
         try:
             with self.ctx.tenant_tx(tenant, actor) as tx:
                 current = self.epochs.current(tx)
-                scene = _Scene(
-                    tx, current.epoch, current.directory, tx.repo.load_licenses(tx.tenant)
-                )
+                scene = _Scene(tx, current.epoch, current.directory, tx.repos.licenses.load())
                 return work(scene)
         except Refused as refusal:
             with self.ctx.tenant_tx(tenant, actor) as tx:
@@ -150,11 +148,11 @@ class CollaborationHandler:
 
     @staticmethod
     def _save(scene: _Scene, obj: CollabObject, event: str, **detail: Any) -> None:
-        scene.tx.repo.save_collab_object(scene.tx.tenant, obj.object_kind, obj.to_json())
+        scene.tx.repos.collab.save(obj.object_kind, obj.to_json())
         scene.tx.audit(event, object=obj.id, **detail)
 
     def _load(self, scene: _Scene, kind: str, object_id: str) -> CollabObject:
-        return collab_from_json(scene.tx.repo.collab_object(scene.tx.tenant, kind, object_id))
+        return collab_from_json(scene.tx.repos.collab.get(kind, object_id))
 
     @staticmethod
     def _users(scene: _Scene, upns: Sequence[str]) -> list[User]:
@@ -167,18 +165,18 @@ class CollaborationHandler:
     def objects(self, tenant: str, kind: str) -> list[CollabObject]:
         """Every object of a kind (``team``, ``chat``, ``meeting``, ``call``)."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return [collab_from_json(d) for d in tx.repo.collab_objects(tx.tenant, kind)]
+            return [collab_from_json(d) for d in tx.repos.collab.objects(kind)]
 
     def get(self, tenant: str, kind: str, object_id: str) -> CollabObject:
         """One object."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return collab_from_json(tx.repo.collab_object(tx.tenant, kind, object_id))
+            return collab_from_json(tx.repos.collab.get(kind, object_id))
 
     def messages(self, tenant: str, chat_id: str) -> list[Message]:
         """A chat's history."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            tx.repo.collab_object(tx.tenant, "chat", chat_id)
-            return tx.repo.messages(tx.tenant, chat_id)
+            tx.repos.collab.get("chat", chat_id)
+            return tx.repos.collab.messages(chat_id)
 
     # -- teams ------------------------------------------------------------------------------
     def create_team(
@@ -293,7 +291,7 @@ class CollaborationHandler:
             if chat.read_only:
                 raise Refused(ErrorCode.CHAT_READ_ONLY, "the chat is read-only", kind="chat")
             self._license(scene, [poster])
-            posted.append(scene.tx.repo.add_message(scene.tx.tenant, chat.id, poster.id, text))
+            posted.append(scene.tx.repos.collab.add_message(chat.id, poster.id, text))
             return chat
 
         self._act(tenant, actor, "post-message", work)
@@ -362,7 +360,7 @@ class CollaborationHandler:
             starter = scene.user(caller)
             others = self._users(scene, to)
             if meeting_id is not None:
-                scene.tx.repo.collab_object(scene.tx.tenant, "meeting", meeting_id)
+                scene.tx.repos.collab.get("meeting", meeting_id)
             self._license(
                 scene, [starter, *others], starter if kind is CallKind.REMOTE_ASSIST else None
             )
@@ -423,7 +421,7 @@ class CollaborationHandler:
     @staticmethod
     def plan_all(tx: TenantTx, epoch: Epoch) -> tuple[list[CollabObject], list[dict[str, Any]]]:
         """What §8 would do to the tenant's objects under ``epoch`` (nothing saved)."""
-        objects = [collab_from_json(d) for d in tx.repo.collab_objects(tx.tenant)]
+        objects = [collab_from_json(d) for d in tx.repos.collab.objects()]
         if not objects:
             return [], []
         upn_of = epoch_upn_of(epoch)
@@ -443,13 +441,13 @@ class CollaborationHandler:
         """Bring every object back into compliance, save, and audit each action."""
         changed, actions = cls.plan_all(tx, epoch)
         for obj in changed:
-            tx.repo.save_collab_object(tx.tenant, obj.object_kind, obj.to_json())
+            tx.repos.collab.save(obj.object_kind, obj.to_json())
         for action in actions:
             tx.audit("reconciliation." + action["kind"], **action)
         return actions
 
     def reconcile_now(self, tx: TenantTx) -> list[dict[str, Any]]:
         """After a directory change in ``tx``: recompile and reconcile, if any object exists."""
-        if not tx.repo.collab_objects(tx.tenant):
+        if not tx.repos.collab.objects():
             return []
         return self.reconcile_in(tx, self.epochs.epoch_after_writes(tx))

@@ -7,14 +7,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from infobarrier.store.repository import Repository, Store, Tenant
+from infobarrier.store.database import Store
+from infobarrier.store.records import Tenant
+from infobarrier.store.transaction import TenantRepositories
 
 
 @dataclass(frozen=True, slots=True)
 class TenantTx:
-    """A transaction scoped to one tenant, with the actor to audit."""
+    """A transaction scoped to one tenant, with the actor to audit.
 
-    repo: Repository
+    ``repos`` are built for this tenant only: nothing reachable from a ``TenantTx``
+    reads or writes another tenant's rows.
+    """
+
+    repos: TenantRepositories
     tenant: Tenant
     actor: str
     #: A writer may see its own uncommitted changes, which must never be cached.
@@ -22,7 +28,7 @@ class TenantTx:
 
     def audit(self, kind: str, /, **detail: Any) -> None:
         """Append an audit entry for this tenant (semantics §9)."""
-        self.repo.append_audit(self.tenant, self.actor, kind, detail)
+        self.repos.audit.append(self.actor, kind, detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +39,18 @@ class Context:
 
     @contextmanager
     def tenant_tx(self, tenant: str, actor: str, *, write: bool = True) -> Iterator[TenantTx]:
-        """Open a transaction on a tenant (locked for writers), or raise NotFound."""
-        with self.store.transaction(write=write) as repo:
-            found = repo.tenant(tenant)
+        """Open a transaction on a tenant (locked for writers), or raise NotFound.
+
+        When the block changed what decisions depend on (a new tenant version), the
+        change is announced to other replicas once it has committed (the change feed,
+        ``service/feed.py``): announcing is the service's job, never a repository's.
+        """
+        with self.store.transaction(write=write) as transaction:
+            found = transaction.tenants.get(tenant)
             if write:
-                repo.lock_tenant(found)
-            yield TenantTx(repo, found, actor, write)
+                transaction.tenants.lock(found)
+            tx = TenantTx(transaction.scope(found), found, actor, write)
+            yield tx
+        latest = tx.repos.changes.latest
+        if latest is not None:
+            self.store.announce(found.id, latest)

@@ -108,7 +108,7 @@ class DecisionHandler:
         """``recipient UPN [UPN2]``: segments, policies, errors, and the pair verdict."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             current = self.epochs.current(tx)
-            licenses = tx.repo.load_licenses(tx.tenant)
+            licenses = tx.repos.licenses.load()
         epoch = current.epoch
 
         def status(name: str) -> RecipientStatus:
@@ -184,8 +184,8 @@ class DecisionHandler:
         ``MICROSOFT_REMOTE_ASSIST``."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             current = self.epochs.current(tx)
-            licenses = tx.repo.load_licenses(tx.tenant)
-            defined = tx.repo.load_config(tx.tenant)
+            licenses = tx.repos.licenses.load()
+            defined = tx.repos.barriers.load()
             mode = tx.tenant.mode.value
             search_restricted = tx.tenant.people_search_restriction
         epoch, directory = current.epoch, current.directory

@@ -51,25 +51,25 @@ class DirectoryHandler:
     def directory(self, tenant: str) -> Directory:
         """The tenant's directory as it is now."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return tx.repo.load_directory(tx.tenant)
+            return tx.repos.directory.load()
 
     def user_view(self, tenant: str, upn: str) -> tuple[User, list[Group], str | None]:
         """One user with its groups and its sponsor's UPN, without loading the directory."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            user = tx.repo.find_user(tx.tenant, upn)
+            user = tx.repos.directory.find_user(upn)
             if user is None:
                 raise NotFound(f"no user {upn!r}")
-            ((_, groups),) = tx.repo.load_users(tx.tenant, [user.id])
+            ((_, groups),) = tx.repos.directory.load_users([user.id])
             sponsor = None
             if user.sponsor_id:
-                found = tx.repo.load_users(tx.tenant, [user.sponsor_id])
+                found = tx.repos.directory.load_users([user.sponsor_id])
                 sponsor = found[0][0].upn if found else None
             return user, groups, sponsor
 
     def licenses(self, tenant: str) -> LicenseBook:
         """SKUs, seats and assignments."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return tx.repo.load_licenses(tx.tenant)
+            return tx.repos.licenses.load()
 
     # -- imports -------------------------------------------------------------------
     def import_users_csv(
@@ -78,11 +78,11 @@ class DirectoryHandler:
         """Entra ID "Download users" CSV: all rows or nothing."""
         rows = entra_csv.parse_users_csv(data, source=source)
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repo.load_directory(tx.tenant)
+            directory = tx.repos.directory.load()
             existing = {u.id for u in directory.users()}
             merged = entra_csv.merge_users(directory, rows, source=source)
-            tx.repo.save_users(tx.tenant, merged.changed_users)
-            tx.repo.save_groups(tx.tenant, merged.changed_groups)
+            tx.repos.directory.save_users(merged.changed_users)
+            tx.repos.directory.save_groups(merged.changed_groups)
             created = sum(u.id not in existing for u in merged.changed_users)
             summary = ImportSummary(
                 len(rows), created, len(merged.changed_users) - created, len(merged.changed_groups)
@@ -97,9 +97,9 @@ class DirectoryHandler:
         """``groupDisplayName,groupMail,memberUserPrincipalName``: all rows or nothing."""
         rows = entra_csv.parse_groups_csv(data, source=source)
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repo.load_directory(tx.tenant)
+            directory = tx.repos.directory.load()
             merged = entra_csv.merge_groups(directory, rows, source=source)
-            tx.repo.save_groups(tx.tenant, merged.changed_groups)
+            tx.repos.directory.save_groups(merged.changed_groups)
             summary = ImportSummary(len(rows), 0, 0, len(merged.changed_groups))
             tx.audit("directory.groups_imported", source=source, **_as_dict(summary))
             self.after_change(tx)
@@ -109,10 +109,10 @@ class DirectoryHandler:
     def put_users(self, tenant: str, users: Sequence[User], actor: str) -> None:
         """Create or replace users (by id) with the directory's invariants."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repo.load_directory(tx.tenant)
+            directory = tx.repos.directory.load()
             for user in users:
                 directory.put_user(user)
-            tx.repo.save_users(tx.tenant, users)
+            tx.repos.directory.save_users(users)
             tx.audit("directory.users_saved", upns=[u.upn for u in users])
             self.after_change(tx)
 
@@ -127,14 +127,14 @@ class DirectoryHandler:
         """Change fields (``account_enabled=False``) or attributes (``Department="Sales"``, or
         ``attributes={...}``, where every key must be a segmentable attribute) of one user."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            user = tx.repo.find_user(tx.tenant, upn)  # one row, not the whole directory
+            user = tx.repos.directory.find_user(upn)  # one row, not the whole directory
             if user is None:
                 raise NotFound(f"no user {upn!r}")
             fields = {k: v for k, v in changes.items() if k in _USER_FIELDS}
             named = {k: v for k, v in changes.items() if k not in _USER_FIELDS}
             updated = _updated(user, fields, {**named, **(attributes or {})})
             changes = {**changes, **(attributes or {})}
-            tx.repo.save_users(tx.tenant, [updated])
+            tx.repos.directory.save_users([updated])
             tx.audit("directory.user_updated", upn=user.upn, changes=_jsonable(changes))
             self.after_change(tx)
             return updated
@@ -154,7 +154,7 @@ class DirectoryHandler:
         if not vendor.strip():
             raise InvalidInput("a service account needs a vendor company")
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repo.load_directory(tx.tenant)
+            directory = tx.repos.directory.load()
             sponsor_user = directory.by_upn(sponsor)
             if sponsor_user.kind is UserKind.SERVICE_ACCOUNT:
                 raise InvalidInput(
@@ -168,7 +168,7 @@ class DirectoryHandler:
                 attrs={**attributes, "Company": vendor.strip()},
             )
             directory.put_user(account)
-            tx.repo.save_users(tx.tenant, [account])
+            tx.repos.directory.save_users([account])
             tx.audit(
                 "directory.service_account_created",
                 upn=account.upn,
@@ -182,7 +182,7 @@ class DirectoryHandler:
     ) -> Group:
         """Create a group or set its members (by UPN)."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repo.load_directory(tx.tenant)
+            directory = tx.repos.directory.load()
             ids = frozenset(directory.by_upn(m).id for m in members)
             found = directory.find_group(name)
             group = (
@@ -191,7 +191,7 @@ class DirectoryHandler:
                 else Group(new_id(), name.strip(), mail, ids)
             )
             directory.put_group(group)
-            tx.repo.save_groups(tx.tenant, [group])
+            tx.repos.directory.save_groups([group])
             tx.audit("directory.group_saved", group=group.display_name, members=len(ids))
             self.after_change(tx)
             return group
@@ -199,23 +199,23 @@ class DirectoryHandler:
     def create_user(self, tenant: str, user: User, actor: str) -> User:
         """Create one user (its UPN must be new)."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repo.load_directory(tx.tenant)
+            directory = tx.repos.directory.load()
             if directory.find_upn(user.upn) is not None:
                 raise Conflict(f"user {user.upn!r} already exists", code=ErrorCode.USER_EXISTS)
             directory.put_user(user)
-            tx.repo.save_users(tx.tenant, [user])
+            tx.repos.directory.save_users([user])
             tx.audit("directory.user_created", upn=user.upn, kind=user.kind.value)
             return user
 
     def add_member(self, tenant: str, group: str, upn: str, actor: str) -> Group:
         """Add a user to a group (no-op when already a member)."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repo.load_directory(tx.tenant)
+            directory = tx.repos.directory.load()
             found = _group(directory, group)
             user = directory.by_upn(upn)
             updated = replace(found, members=found.members | {user.id})
             directory.put_group(updated)
-            tx.repo.save_groups(tx.tenant, [updated])
+            tx.repos.directory.save_groups([updated])
             tx.audit("directory.member_added", group=found.display_name, upn=user.upn)
             self.after_change(tx)
             return updated
@@ -223,14 +223,14 @@ class DirectoryHandler:
     def remove_member(self, tenant: str, group: str, upn: str, actor: str) -> Group:
         """Remove a user from a group."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repo.load_directory(tx.tenant)
+            directory = tx.repos.directory.load()
             found = _group(directory, group)
             user = directory.by_upn(upn)
             if user.id not in found.members:
                 raise NotFound(f"{user.upn} is not a member of {found.display_name!r}")
             updated = replace(found, members=found.members - {user.id})
             directory.put_group(updated)
-            tx.repo.save_groups(tx.tenant, [updated])
+            tx.repos.directory.save_groups([updated])
             tx.audit("directory.member_removed", group=found.display_name, upn=user.upn)
             self.after_change(tx)
             return updated
@@ -238,18 +238,18 @@ class DirectoryHandler:
     def remove_group(self, tenant: str, group: str, actor: str) -> None:
         """Delete a group (its members stay)."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            found = _group(tx.repo.load_directory(tx.tenant), group)
-            tx.repo.delete_groups(tx.tenant, [found.id])
+            found = _group(tx.repos.directory.load(), group)
+            tx.repos.directory.delete_groups([found.id])
             tx.audit("directory.group_removed", group=found.display_name)
             self.after_change(tx)
 
     def add_seats(self, tenant: str, part_number: str, seats: int, actor: str) -> LicenseBook:
         """Buy more seats of a SKU."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            book = tx.repo.load_licenses(tx.tenant)
+            book = tx.repos.licenses.load()
             sku = book.sku(part_number)
             book = book.set_seats(sku.part_number, sku.seats + seats)
-            tx.repo.save_licenses(tx.tenant, book)
+            tx.repos.licenses.save(book)
             tx.audit(
                 "licenses.purchased", sku=sku.part_number, added=seats, seats=sku.seats + seats
             )
@@ -258,8 +258,8 @@ class DirectoryHandler:
     def remove_user(self, tenant: str, upn: str, actor: str) -> None:
         """Delete a user."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            user = tx.repo.load_directory(tx.tenant).by_upn(upn)
-            tx.repo.delete_users(tx.tenant, [user.id])
+            user = tx.repos.directory.load().by_upn(upn)
+            tx.repos.directory.delete_users([user.id])
             tx.audit("directory.user_removed", upn=user.upn)
             self.after_change(tx)
 
@@ -267,8 +267,8 @@ class DirectoryHandler:
     def purchase(self, tenant: str, part_number: str, seats: int, actor: str) -> LicenseBook:
         """Set the seats bought for a SKU (never below those assigned)."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            book = tx.repo.load_licenses(tx.tenant).set_seats(part_number, seats)
-            tx.repo.save_licenses(tx.tenant, book)
+            book = tx.repos.licenses.load().set_seats(part_number, seats)
+            tx.repos.licenses.save(book)
             tx.audit("licenses.seats", sku=book.sku(part_number).part_number, seats=seats)
             return book
 
@@ -278,18 +278,18 @@ class DirectoryHandler:
             return self._assign(tx, upn, part_number)
 
     def _assign(self, tx: TenantTx, upn: str, part_number: str) -> LicenseBook:
-        user = tx.repo.load_directory(tx.tenant).by_upn(upn)
-        book = tx.repo.load_licenses(tx.tenant).assign(user, part_number)
-        tx.repo.save_licenses(tx.tenant, book)
+        user = tx.repos.directory.load().by_upn(upn)
+        book = tx.repos.licenses.load().assign(user, part_number)
+        tx.repos.licenses.save(book)
         tx.audit("licenses.assigned", upn=user.upn, sku=book.sku(part_number).part_number)
         return book
 
     def unassign(self, tenant: str, upn: str, part_number: str, actor: str) -> LicenseBook:
         """Remove a license from a user."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            user = tx.repo.load_directory(tx.tenant).by_upn(upn)
-            book = tx.repo.load_licenses(tx.tenant).unassign(user, part_number)
-            tx.repo.save_licenses(tx.tenant, book)
+            user = tx.repos.directory.load().by_upn(upn)
+            book = tx.repos.licenses.load().unassign(user, part_number)
+            tx.repos.licenses.save(book)
             tx.audit("licenses.unassigned", upn=user.upn, sku=book.sku(part_number).part_number)
             return book
 

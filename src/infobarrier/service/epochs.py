@@ -19,7 +19,8 @@ from infobarrier.core.errors import InfobarrierError
 from infobarrier.core.patch import patch_epoch
 from infobarrier.core.search import SearchIndex
 from infobarrier.service.context import TenantTx
-from infobarrier.store.repository import Repository, Tenant
+from infobarrier.store.records import Tenant
+from infobarrier.store.transaction import TenantRepositories
 
 
 @dataclass(slots=True)
@@ -89,22 +90,22 @@ class EpochProvider:
         """
         tenant = tx.tenant
         if fresh:
-            return self._compile(tx.repo, tenant)
+            return self._compile(tx.repos, tenant)
         with self._lock:
             hit = self._cache.get(tenant.id)
         if hit is not None and hit[0] == tenant.version:
             return hit[1]
         if tx.write:
-            return self._compile(tx.repo, tenant)
+            return self._compile(tx.repos, tenant)
         with self._lock:  # one catch-up per tenant at a time; others wait and reuse it
             hit = self._cache.get(tenant.id)
             if hit is not None and hit[0] == tenant.version:
                 return hit[1]
             built = None
             if hit is not None and hit[0] < tenant.version:
-                built = self._catch_up(tx.repo, tenant, hit[0], hit[1])
+                built = self._catch_up(tx.repos, tenant, hit[0], hit[1])
             if built is None:
-                built = self._compile(tx.repo, tenant)
+                built = self._compile(tx.repos, tenant)
                 if self.freeze_heap:
                     gc.collect()
                     gc.freeze()
@@ -122,7 +123,7 @@ class EpochProvider:
             hit = self._cache.get(tx.tenant.id)
         # Behind is fine (other writers committed since the cache was filled, with no read
         # in between): their users are patched too, if the change records are all there.
-        changes = [] if hit is None else tx.repo.changes_since(tx.tenant, hit[0])
+        changes = [] if hit is None else tx.repos.changes.since(hit[0])
         contiguous = hit is not None and [v for v, _ in changes] == list(
             range(hit[0] + 1, hit[0] + 1 + len(changes))
         )
@@ -135,7 +136,7 @@ class EpochProvider:
                 ids.update(users)
             else:
                 if 0 < len(ids) <= PATCH_LIMIT:
-                    loaded = tx.repo.load_users(tx.tenant, sorted(ids))
+                    loaded = tx.repos.directory.load_users(sorted(ids))
                     if len(loaded) == len(ids):
                         patched = patch_epoch(
                             hit[1].epoch,
@@ -143,12 +144,14 @@ class EpochProvider:
                         )
                         if patched is not None:
                             return patched
-        return self._compile(tx.repo, tx.tenant).epoch
+        return self._compile(tx.repos, tx.tenant).epoch
 
     @staticmethod
-    def _catch_up(repo: Repository, tenant: Tenant, since: int, held: Current) -> Current | None:
+    def _catch_up(
+        repo: TenantRepositories, tenant: Tenant, since: int, held: Current
+    ) -> Current | None:
         """Patch the held epoch with the users changed since ``since``, if it can be."""
-        changes = repo.changes_since(tenant, since)
+        changes = repo.changes.since(since)
         versions = [v for v, _ in changes if v <= tenant.version]
         if versions != list(range(since + 1, tenant.version + 1)):
             return None  # history pruned, or not visible yet
@@ -161,7 +164,7 @@ class EpochProvider:
             ids.update(users)
         if len(ids) > PATCH_LIMIT:
             return None
-        loaded = repo.load_users(tenant, sorted(ids))
+        loaded = repo.directory.load_users(sorted(ids))
         if len(loaded) != len(ids):
             return None  # a user was removed
         directory = held.directory
@@ -191,9 +194,9 @@ class EpochProvider:
         return Current(patched, directory, held.epoch_id, index)
 
     @staticmethod
-    def _compile(repo: Repository, tenant: Tenant) -> Current:
-        stored = repo.current_epoch(tenant)
-        directory = repo.load_directory(tenant)
+    def _compile(repo: TenantRepositories, tenant: Tenant) -> Current:
+        stored = repo.applications.current_epoch()
+        directory = repo.directory.load()
         if stored is None:
             config = BarrierConfig(
                 mode=tenant.mode, people_search_restriction=tenant.people_search_restriction

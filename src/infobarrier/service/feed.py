@@ -3,7 +3,8 @@
 Correctness does not depend on this: every request compares the tenant's version in the
 database with the cached epoch's and catches up first (``EpochProvider``). The feed
 makes the catch-up happen *before* the next request: on PostgreSQL it ``LISTEN``s to
-``infobarrier_changes`` (each commit that moves decisions sends ``tenant_id:version``),
+``infobarrier_changes`` (after each commit that moves decisions, the service announces
+``tenant_id:version`` there: ``Context.tenant_tx``),
 and a periodic check covers lost notifications, SQLite, and writes by other processes.
 """
 
@@ -13,12 +14,9 @@ import contextlib
 import logging
 import threading
 
-from sqlalchemy import select
-
 from infobarrier.service.context import Context
 from infobarrier.service.epochs import EpochProvider
-from infobarrier.store.repository import NOTIFY_CHANNEL
-from infobarrier.store.schema import TenantRow
+from infobarrier.store.database import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +59,8 @@ class ChangeFeed:
         held = self.epochs.cached_version(tenant_id)
         if held is None or (version is not None and held >= version):
             return
-        with self.ctx.store.transaction() as repo:
-            name = repo.session.scalar(select(TenantRow.name).where(TenantRow.id == tenant_id))
+        with self.ctx.store.transaction(write=False) as transaction:
+            name = transaction.tenants.name_of(tenant_id)
         if name is None:
             return
         with self.ctx.tenant_tx(name, "", write=False) as tx:
@@ -71,10 +69,8 @@ class ChangeFeed:
     def _poll(self) -> None:
         while not self._stop.wait(self.poll_seconds):
             with contextlib.suppress(Exception):
-                with self.ctx.store.transaction() as repo:
-                    versions = dict(
-                        repo.session.execute(select(TenantRow.id, TenantRow.version)).tuples()
-                    )
+                with self.ctx.store.transaction(write=False) as transaction:
+                    versions = transaction.tenants.versions()
                 for tenant_id, version in versions.items():
                     self.refresh(tenant_id, version)
 

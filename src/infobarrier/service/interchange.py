@@ -13,7 +13,7 @@ from infobarrier.formats.powershell.export import render_script
 from infobarrier.formats.powershell.script import iter_script, parse_script
 from infobarrier.service.application import ApplicationHandler
 from infobarrier.service.context import Context
-from infobarrier.store.repository import Application
+from infobarrier.store.records import Application
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +38,14 @@ class InterchangeHandler:
         commands = parse_script(text)
         applied: list[Application] = []
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            config = tx.repo.load_config(tx.tenant)
+            config = tx.repos.barriers.load()
             for command, after in iter_script(config, commands):
                 config = after
                 if command.applies and not command.what_if:
                     # The script may have changed the mode: apply with the tenant as saved.
-                    tx = replace(tx, tenant=tx.repo.save_config(tx.tenant, config))
+                    tx = replace(tx, tenant=tx.repos.barriers.save(config))
                     applied.append(self.applications.apply_in(tx))
-            tx = replace(tx, tenant=tx.repo.save_config(tx.tenant, config))
+            tx = replace(tx, tenant=tx.repos.barriers.save(config))
             tx.audit(
                 "powershell.imported",
                 commands=len(commands),
@@ -57,11 +57,11 @@ class InterchangeHandler:
         """The epoch in force as a script (default), or the definitions as they are."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             if definitions:
-                config = tx.repo.load_config(tx.tenant)
+                config = tx.repos.barriers.load()
                 what = "segment and policy definitions as they are (not necessarily applied)"
             else:
-                stored = tx.repo.current_epoch(tx.tenant)
-                base = tx.repo.load_config(tx.tenant)
+                stored = tx.repos.applications.current_epoch()
+                base = tx.repos.barriers.load()
                 config = (
                     stored[1]
                     if stored

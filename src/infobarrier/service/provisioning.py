@@ -28,7 +28,7 @@ from infobarrier.core.directory import Directory, Group, User, fold
 from infobarrier.core.errors import Conflict, InvalidInput, NotFound
 from infobarrier.service.context import Context, TenantTx
 from infobarrier.service.directory import AfterChange
-from infobarrier.store.scim_repository import MAX_EXTERNAL_ID, ScimRecord, ScimRepository
+from infobarrier.store.scim_repository import MAX_EXTERNAL_ID, ScimRecord
 
 
 class ResourceKind(StrEnum):
@@ -82,7 +82,7 @@ class ProvisioningSession:
     def __init__(self, tx: TenantTx, now: datetime) -> None:
         self.tx = tx
         self.now = now
-        self.records = ScimRepository(tx.repo.session)
+        self.records = tx.repos.scim
         self._directory: Directory | None = None
         #: Users read by id in this session, until it writes (the tenant is locked for
         #: writers, so nobody else changes them meanwhile).
@@ -106,7 +106,7 @@ class ProvisioningSession:
         not grow with the tenant.
         """
         if self._directory is None:
-            self._directory = self.tx.repo.load_directory(self.tx.tenant)
+            self._directory = self.tx.repos.directory.load()
         return self._directory
 
     def user(self, id: str) -> User:
@@ -120,51 +120,51 @@ class ProvisioningSession:
         """One user and the groups it is a direct member of (by group id, without their
         members), or :class:`NotFound`."""
         user = self.user(id)
-        return user, self.tx.repo.groups_of_user(self.tx.tenant, id)
+        return user, self.tx.repos.directory.groups_of_user(id)
 
     def users(self, ids: Iterable[str]) -> dict[str, User]:
         """The users of these ids that exist (a group's members, to render it)."""
-        return self.tx.repo.users_by_id(self.tx.tenant, ids)
+        return self.tx.repos.directory.users_by_id(ids)
 
     def find_upn(self, upn: str) -> User | None:
         """The user with this UPN (case-insensitive), or ``None``."""
-        return self.tx.repo.find_user(self.tx.tenant, upn)
+        return self.tx.repos.directory.find_user(upn)
 
     def group(self, id: str) -> Group:
         """One group by id with its members, or :class:`NotFound`."""
-        found = self.tx.repo.load_group(self.tx.tenant, id)
+        found = self.tx.repos.directory.load_group(id)
         if found is None:
             raise NotFound(f"no group with id {id}")
         return found
 
     def find_group(self, name_or_mail: str) -> str | None:
         """The id of a group by id, display name or mail (case-insensitive), or ``None``."""
-        return self.tx.repo.find_group_id(self.tx.tenant, name_or_mail)
+        return self.tx.repos.directory.find_group_id(name_or_mail)
 
     def users_among(self, ids: Collection[str]) -> set[str]:
         """Which of these ids are users of the tenant."""
-        return self.tx.repo.existing_user_ids(self.tx.tenant, ids)
+        return self.tx.repos.directory.existing_user_ids(ids)
 
     def groups_among(self, ids: Collection[str]) -> set[str]:
         """Which of these ids are groups of the tenant."""
-        return self.tx.repo.existing_group_ids(self.tx.tenant, ids)
+        return self.tx.repos.directory.existing_group_ids(ids)
 
     def record(self, kind: ResourceKind, id: str) -> ScimRecord | None:
         """The SCIM record of a user or group, or ``None`` (not provisioned through SCIM)."""
-        return self.records.get(self.tx.tenant, kind.value, id)
+        return self.records.get(kind.value, id)
 
     def all_records(self, kind: ResourceKind) -> dict[str, ScimRecord]:
         """Every SCIM record of a kind, by object id."""
-        return self.records.all(self.tx.tenant, kind.value)
+        return self.records.all(kind.value)
 
     def with_external_id(self, kind: ResourceKind, external_id: str) -> list[str]:
         """Object ids whose ``externalId`` is exactly this."""
-        return self.records.with_external_id(self.tx.tenant, kind.value, external_id)
+        return self.records.with_external_id(kind.value, external_id)
 
     # -- the tenant's provisioning settings -------------------------------------------
     def upn_template(self) -> str | None:
         """The tenant's template for user principal names (docs/scim.md), or ``None``."""
-        record = self.records.get(self.tx.tenant, SETTINGS_KIND, self._settings_id())
+        record = self.records.get(SETTINGS_KIND, self._settings_id())
         value = record.data.get("upn_template") if record is not None else None
         return value if isinstance(value, str) else None
 
@@ -203,7 +203,7 @@ class ProvisioningSession:
             )
         old = holder if holder is not None else self._user_or_none(user.id)
         if old is None or old != user:
-            self.tx.repo.save_users(self.tx.tenant, [user])
+            self.tx.repos.directory.save_users([user])
             self._changed()
         record = self._save_record(ResourceKind.USER, user.id, external_id, data)
         if old is None:
@@ -228,8 +228,8 @@ class ProvisioningSession:
         """Delete a user (memberships and licenses go with it) and its SCIM record."""
         self._writable()
         user = self.user(id)
-        self.tx.repo.delete_users(self.tx.tenant, [id])
-        self.records.delete(self.tx.tenant, ResourceKind.USER.value, [id])
+        self.tx.repos.directory.delete_users([id])
+        self.records.delete(ResourceKind.USER.value, [id])
         self._changed()
         self.tx.audit("scim.user_deleted", id=id, upn=user.upn)
 
@@ -257,7 +257,7 @@ class ProvisioningSession:
                 raise InvalidInput(f"member {uid!r} is not a user of this tenant")
         old = self._group_or_none(group.id)
         if old is None or old != group:
-            self.tx.repo.save_groups(self.tx.tenant, [group])
+            self.tx.repos.directory.save_groups([group])
             self._changed()
         record = self._save_record(ResourceKind.GROUP, group.id, external_id, data)
         before = old.members if old is not None else frozenset()
@@ -279,8 +279,8 @@ class ProvisioningSession:
         """Delete a group (its members stay) and its SCIM record."""
         self._writable()
         group = self.group(id)
-        self.tx.repo.delete_groups(self.tx.tenant, [id])
-        self.records.delete(self.tx.tenant, ResourceKind.GROUP.value, [id])
+        self.tx.repos.directory.delete_groups([id])
+        self.records.delete(ResourceKind.GROUP.value, [id])
         self._changed()
         self.tx.audit("scim.group_deleted", id=id, group=group.display_name)
 
@@ -297,14 +297,14 @@ class ProvisioningSession:
 
     def _user_or_none(self, id: str) -> User | None:
         if id not in self._users:
-            found = self.tx.repo.users_by_id(self.tx.tenant, [id]).get(id)
+            found = self.tx.repos.directory.users_by_id([id]).get(id)
             if found is None:
                 return None
             self._users[id] = found
         return self._users[id]
 
     def _group_or_none(self, id: str) -> Group | None:
-        return self.tx.repo.load_group(self.tx.tenant, id)
+        return self.tx.repos.directory.load_group(id)
 
     def _upns(self, ids: frozenset[str]) -> list[str]:
         """The UPNs of these users (an id when the user is gone), in order."""
@@ -317,7 +317,7 @@ class ProvisioningSession:
     ) -> ScimRecord:
         if external_id is not None and len(external_id) > MAX_EXTERNAL_ID:
             raise InvalidInput(f"externalId is longer than {MAX_EXTERNAL_ID} characters")
-        previous = self.records.get(self.tx.tenant, kind.value, id)
+        previous = self.records.get(kind.value, id)
         record = ScimRecord(
             kind=kind.value,
             id=id,
@@ -326,7 +326,7 @@ class ProvisioningSession:
             created=previous.created if previous is not None else self.now,
             modified=self.now,
         )
-        self.records.save(self.tx.tenant, record)
+        self.records.save(record)
         return record
 
 

@@ -6,17 +6,21 @@ leaked database does not leak working tokens. Comparison is constant-time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from infobarrier.core.errors import InvalidInput
+from sqlalchemy.exc import SQLAlchemyError
+
+from infobarrier.core.errors import InvalidInput, NotFound
 from infobarrier.service.context import Context
-from infobarrier.store.repository import Token
+from infobarrier.store.records import Token
 
 
 class Role(StrEnum):
@@ -50,6 +54,9 @@ class Principal:
     role: Role
 
 
+#: A token's last use is recorded at most this often: not a write on every request.
+LAST_USE_EVERY = timedelta(minutes=1)
+
 #: How long a verified token is trusted without asking the store again. Revocation in
 #: this process takes effect at once; another replica notices within this many seconds.
 TRUST_SECONDS = 2.0
@@ -63,35 +70,65 @@ class TokenHandler:
         self._trusted: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
-    def create(self, tenant: str, role: Role, actor: str, label: str = "") -> tuple[Token, str]:
-        """A new token; the plain text is returned once and never stored."""
+    def create(
+        self,
+        tenant: str,
+        role: Role,
+        actor: str,
+        label: str = "",
+        *,
+        expires_at: datetime | None = None,
+    ) -> tuple[Token, str]:
+        """A new token; the plain text is returned once and never stored.
+
+        ``expires_at`` (aware, in the future): the token is refused from then on.
+        """
+        if expires_at is not None:
+            if expires_at.tzinfo is None:
+                expires_at = expires_at.replace(tzinfo=UTC)
+            if expires_at <= datetime.now(UTC):
+                raise InvalidInput(f"the expiry {expires_at.isoformat()} is not in the future")
         token_id = secrets.token_hex(8)
         plain = f"ib_{token_id}_{secrets.token_urlsafe(32)}"
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            record = tx.repo.add_token(tx.tenant, token_id, role.value, _digest(plain), label)
-            tx.audit("token.created", token=token_id, role=role.value, label=label)
+            record = tx.repos.tokens.add(
+                token_id, role.value, _digest(plain), label, expires_at=expires_at
+            )
+            tx.audit(
+                "token.created",
+                token=token_id,
+                role=role.value,
+                label=label,
+                expires_at=expires_at.isoformat() if expires_at is not None else None,
+            )
         return record, plain
 
     def list(self, tenant: str | None = None) -> list[Token]:
         """Tokens of one tenant, or of all."""
-        with self.ctx.store.transaction() as repo:
-            return repo.tokens(repo.tenant(tenant) if tenant else None)
+        if tenant:
+            with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+                return tx.repos.tokens.all()
+        with self.ctx.store.transaction(write=False) as transaction:
+            return transaction.tokens.all()
 
     def revoke(self, token_id: str, actor: str) -> Token:
         """Revoke a token; it stops working at once."""
         with self._lock:
             self._trusted.clear()
-        with self.ctx.store.transaction() as repo:
-            token = repo.revoke_token(token_id)
-            repo.append_audit(
-                repo.tenant(token.tenant), actor, "token.revoked", {"token": token_id}
-            )
+        with self.ctx.store.transaction(write=False) as transaction:
+            found = transaction.tokens.find(token_id)
+        if found is None:
+            raise NotFound(f"no token {token_id!r}")
+        with self.ctx.tenant_tx(found.tenant, actor) as tx:
+            token = tx.repos.tokens.revoke(token_id)
+            tx.audit("token.revoked", token=token_id)
             return token
 
     def verify(self, plain: str) -> Principal | None:
-        """The principal of a valid, unrevoked token, or ``None``.
+        """The principal of a valid, unrevoked, unexpired token, or ``None``.
 
-        A token verified in the last :data:`TRUST_SECONDS` is trusted without a query.
+        A token verified in the last :data:`TRUST_SECONDS` is trusted without a query
+        (never past its expiry).
         """
         digest = _digest(plain)
         now = time.monotonic()
@@ -99,22 +136,38 @@ class TokenHandler:
             trusted = self._trusted.get(digest)
         if trusted is not None and trusted[1] > now:
             return trusted[0]
-        principal = self._verify(plain, digest)
-        if principal is not None:
-            with self._lock:
-                if len(self._trusted) > 10_000:
-                    self._trusted.clear()
-                self._trusted[digest] = (principal, now + TRUST_SECONDS)
+        found = self._verify(plain, digest)
+        if found is None:
+            return None
+        principal, expires_at = found
+        trust_until = now + TRUST_SECONDS
+        if expires_at is not None:
+            left = (expires_at - datetime.now(UTC)).total_seconds()
+            trust_until = min(trust_until, now + left)
+        with self._lock:
+            if len(self._trusted) > 10_000:
+                self._trusted.clear()
+            self._trusted[digest] = (principal, trust_until)
         return principal
 
-    def _verify(self, plain: str, digest: str) -> Principal | None:
+    def _verify(self, plain: str, digest: str) -> tuple[Principal, datetime | None] | None:
         parts = plain.split("_", 2)
         if len(parts) != 3 or parts[0] != "ib":
             return None
-        with self.ctx.store.transaction() as repo:
-            token = repo.find_token(parts[1])
+        with self.ctx.store.transaction(write=False) as transaction:
+            token = transaction.tokens.find(parts[1])
         if token is None or token.revoked_at is not None:
             return None
         if not hmac.compare_digest(token.secret_hash, digest):
             return None
-        return Principal(token.id, token.tenant, Role(token.role))
+        wall = datetime.now(UTC)
+        if token.expires_at is not None and token.expires_at <= wall:
+            return None
+        if token.last_used_at is None or token.last_used_at < wall - LAST_USE_EVERY:
+            self._touch(token.id, wall)
+        return Principal(token.id, token.tenant, Role(token.role)), token.expires_at
+
+    def _touch(self, token_id: str, wall: datetime) -> None:
+        """Record a use (at most once per :data:`LAST_USE_EVERY` per token); best effort."""
+        with contextlib.suppress(SQLAlchemyError), self.ctx.store.transaction() as transaction:
+            transaction.tokens.touch(token_id, wall, older_than=wall - LAST_USE_EVERY)

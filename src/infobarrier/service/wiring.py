@@ -20,7 +20,7 @@ from infobarrier.service.interchange import InterchangeHandler
 from infobarrier.service.provisioning import ProvisioningHandler
 from infobarrier.service.tenants import TenantHandler
 from infobarrier.service.tokens import TokenHandler
-from infobarrier.store.repository import Store
+from infobarrier.store.database import Store
 
 DEFAULT_DB = "sqlite:///infobarrier.db"
 

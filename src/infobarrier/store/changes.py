@@ -1,0 +1,58 @@
+"""The change log: what each tenant version changed (users concerned, or everything)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from infobarrier.store.records import Tenant
+from infobarrier.store.schema import ChangeRow, TenantRow
+from infobarrier.store.scoped import TenantScoped
+
+#: How many change records a tenant keeps (a replica further behind recompiles).
+CHANGES_KEPT = 1000
+
+
+class ChangeLog(TenantScoped):
+    """Versions of one tenant: bumped with every change that moves decisions."""
+
+    __slots__ = ("latest",)
+
+    def __init__(self, session: Session, tenant: Tenant) -> None:
+        super().__init__(session, tenant)
+        #: The last version recorded in this transaction (the service announces it).
+        self.latest: int | None = None
+
+    def record(self, users: Iterable[str] | None = None) -> int:
+        """Record that decisions may have moved: for these users, or for all (``None``).
+
+        Returns the new version. Nothing is announced here: the service announces
+        :attr:`latest` once the transaction committed.
+        """
+        version = self._session.execute(
+            update(TenantRow)
+            .where(TenantRow.id == self._tid)
+            .values(version=TenantRow.version + 1)
+            .returning(TenantRow.version)
+        ).scalar_one()
+        ids = sorted(set(users)) if users is not None else None
+        self._session.add(ChangeRow(tenant_id=self._tid, version=version, user_ids=ids))
+        self._session.execute(
+            delete(ChangeRow).where(
+                ChangeRow.tenant_id == self._tid, ChangeRow.version <= version - CHANGES_KEPT
+            )
+        )
+        self._session.flush()
+        self.latest = int(version)
+        return self.latest
+
+    def since(self, version: int) -> list[tuple[int, list[str] | None]]:
+        """``(version, user ids or None)`` of each change after ``version``, in order."""
+        rows = self._session.execute(
+            select(ChangeRow.version, ChangeRow.user_ids)
+            .where(ChangeRow.tenant_id == self._tid, ChangeRow.version > version)
+            .order_by(ChangeRow.version)
+        )
+        return [(int(v), list(ids) if ids is not None else None) for v, ids in rows]

@@ -1,0 +1,123 @@
+"""The store: one :class:`Store` per database, one :class:`Transaction` per use case.
+
+Every use case runs in exactly one transaction (``with store.transaction() as tx``): it
+commits when the block ends and rolls back on any error, so a failing command leaves the
+store exactly as it was. Inside it, a tenant's data is reached only through repositories
+built for that one tenant (:meth:`Transaction.scope`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.orm import Session
+
+from infobarrier.store.migrate import upgrade
+from infobarrier.store.schema import TenantRow
+from infobarrier.store.transaction import Transaction
+
+#: The PostgreSQL channel on which committed changes are announced as ``tenant_id:version``.
+NOTIFY_CHANNEL = "infobarrier_changes"
+
+#: Execution option of :meth:`Store.transaction` reads.
+READ_ONLY = "infobarrier_read_only"
+_WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter")
+
+#: Seconds a SQLite writer waits for the write lock before giving up (``busy_timeout``).
+SQLITE_LOCK_SECONDS = 30.0
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A statement that changes data was sent inside a read transaction (a bug)."""
+
+
+class Store:
+    """A database: SQLite file by default, or PostgreSQL; migrated on first use."""
+
+    def __init__(self, url: str, *, lock_seconds: float = SQLITE_LOCK_SECONDS) -> None:
+        self.url = url
+        if url.startswith("sqlite"):
+            self.engine = create_engine(url, connect_args={"timeout": lock_seconds})
+            _sqlite_serialisable(self.engine)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True)
+        upgrade(self.engine)
+        self._reader = self.engine.execution_options(**{READ_ONLY: True})
+        _refuse_writes_in_reads(self.engine)
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        """One use case: commit on success, roll back everything on error.
+
+        ``write=False`` is a read: on SQLite it takes no write lock (a plain ``BEGIN``
+        on WAL reads a snapshot while a writer works), and any statement that would
+        change data raises instead of running.
+        """
+        engine = self.engine if write else self._reader
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield Transaction(session)
+
+    def tenant_state(self, name: str) -> tuple[int, int, bool] | None:
+        """``(id, version, people_search_restriction)`` of a tenant, or ``None``.
+
+        One statement on a pooled connection, without an ORM session: the check every
+        decision makes that its cached epoch is still the one in force.
+        """
+        with self._reader.connect() as connection:
+            row = connection.execute(
+                select(TenantRow.id, TenantRow.version, TenantRow.people_search_restriction).where(
+                    TenantRow.name == name
+                )
+            ).first()
+        return None if row is None else (int(row[0]), int(row[1]), bool(row[2]))
+
+    def announce(self, tenant_id: int, version: int) -> None:
+        """Tell other replicas that a tenant reached ``version`` (PostgreSQL ``NOTIFY``).
+
+        Called by the service after the change committed; on SQLite there is nobody to
+        tell (replicas poll). Losing an announcement costs only a poll interval.
+        """
+        if self.engine.dialect.name != "postgresql":
+            return
+        with self.engine.connect() as connection:
+            connection.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": NOTIFY_CHANNEL, "payload": f"{tenant_id}:{version}"},
+            )
+            connection.commit()
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()
+
+
+def _sqlite_serialisable(engine: Engine) -> None:
+    """Make each SQLite transaction ``BEGIN IMMEDIATE``: concurrent commands never interleave."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Any) -> None:
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def _refuse_writes_in_reads(engine: Engine) -> None:
+    """A read transaction is not locked for writers: writing in it would race them."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(
+        connection: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+    ) -> None:
+        reading = connection.get_execution_options().get(READ_ONLY, False)
+        if reading and statement.lstrip()[:7].lower().startswith(_WRITES):
+            raise ReadOnlyViolation(f"write in a read transaction: {statement[:80]!r}")
