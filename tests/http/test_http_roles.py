@@ -3,7 +3,9 @@
 No token: 401; an unknown or revoked token: 401; another tenant's token: 404, as if the
 tenant did not exist; a role that may not use the route: 403. Roles: ``admin`` everything,
 ``auditor`` every GET, ``enforcer`` decisions, relationship, search and the collaboration
-objects (every method), ``provisioner`` SCIM only (nothing under ``/v1/tenants/{tenant}/``).
+objects (every method), ``provisioner`` SCIM only (nothing under ``/v1/tenants/{tenant}/``),
+``compliance`` every GET and the wall-crossing exceptions (every method), never segments,
+policies or the tenant's exception settings.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from live_server import AppClient, make_tokens
 
 PREFIX = "/v1/tenants/{tenant}/"
 ENFORCER_AREAS = {"decisions", "relationship", "search", "teams", "chats", "meetings", "calls"}
-ROLES = ("admin", "auditor", "enforcer", "provisioner")
+ROLES = ("admin", "auditor", "enforcer", "provisioner", "compliance")
 
 #: Plausible values for path parameters (made up: a 404 is an allowed answer).
 PATH_VALUES = {
@@ -36,6 +38,7 @@ PATH_VALUES = {
     "chat_id": "00000000-0000-4000-8000-000000000002",
     "meeting_id": "00000000-0000-4000-8000-000000000003",
     "call_id": "00000000-0000-4000-8000-000000000004",
+    "exception_id": "00000000-0000-4000-8000-000000000005",
 }
 
 
@@ -63,6 +66,8 @@ def expected_allowed(role: str, method: str, path: str) -> bool:
         return method == "GET"
     if role == "enforcer":
         return area in ENFORCER_AREAS
+    if role == "compliance":
+        return method == "GET" or area == "exceptions"
     return False  # provisioner: SCIM only
 
 
@@ -119,6 +124,7 @@ def test_the_table_covers_the_api(app_client: AppClient) -> None:
     areas = {p[len(PREFIX) :].split("/", 1)[0] for _, p in ROUTES}
     assert areas >= ENFORCER_AREAS
     assert {"users", "groups", "skus", "segments", "policies", "applications", "audit"} <= areas
+    assert {"exceptions", "exception-settings"} <= areas
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])

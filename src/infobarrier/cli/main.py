@@ -16,6 +16,7 @@ from infobarrier.cli import (
     barrier_cmds,
     decision_cmds,
     directory_cmds,
+    exception_cmds,
     scim_cmds,
     server_cmds,
     tenant_cmds,
@@ -64,6 +65,7 @@ barrier_cmds.register(app)
 decision_cmds.register(app)
 server_cmds.register(app)
 scim_cmds.register(app)
+exception_cmds.register(app)
 
 #: Options that take several values after one flag (``--allowed A B C``).
 LIST_OPTIONS = ("--allowed", "--blocked")

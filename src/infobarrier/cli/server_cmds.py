@@ -16,12 +16,18 @@ tokens = typer.Typer(help="Bearer tokens for the HTTP API: one tenant, one role 
 @tokens.command("create")
 def tokens_create(
     tenant: str = typer.Option(..., "--tenant", help="The tenant the token is bound to"),
-    role: str = typer.Option(..., "--role", help="admin|auditor|enforcer|provisioner"),
+    role: str = typer.Option(..., "--role", help="admin|auditor|enforcer|provisioner|compliance"),
     label: str = typer.Option("", "--label", help="What the token is for"),
+    person: str | None = typer.Option(
+        None, "--for", help="The person it is issued to (named in the audit log; four eyes)"
+    ),
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""
-    record, plain = STATE.services.tokens.create(tenant, parse_role(role), STATE.actor, label)
-    console.print(f"token {record.id} ({record.role}) for tenant {tenant}:", markup=False)
+    record, plain = STATE.services.tokens.create(
+        tenant, parse_role(role), STATE.actor, label, person=person
+    )
+    holder = f", for {record.person}" if record.person else ""
+    console.print(f"token {record.id} ({record.role}{holder}) for tenant {tenant}:", markup=False)
     typer.echo(plain)
 
 
@@ -37,6 +43,7 @@ def tokens_list(as_json: bool = typer.Option(False, "--json")) -> None:
                     "tenant": t.tenant,
                     "role": t.role,
                     "label": t.label,
+                    "person": t.person,
                     "created": t.created_at.isoformat(),
                     "revoked": t.revoked_at.isoformat() if t.revoked_at else None,
                 }
@@ -46,13 +53,14 @@ def tokens_list(as_json: bool = typer.Option(False, "--json")) -> None:
         return
     table(
         "Tokens",
-        ["id", "tenant", "role", "label", "created", "revoked"],
+        ["id", "tenant", "role", "label", "for", "created", "revoked"],
         [
             (
                 t.id,
                 t.tenant,
                 t.role,
                 t.label,
+                t.person or "",
                 f"{t.created_at:%Y-%m-%d %H:%M}",
                 f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "",
             )

@@ -32,6 +32,8 @@ class CliState:
         """Built on first use, so ``--help`` never touches the database."""
         if self._services is None:
             self._services = build(self.db)
+            # Exceptions whose window ended since anyone looked are recorded first (§11).
+            self._services.exceptions.sweep()
         return self._services
 
     @property

@@ -24,6 +24,8 @@ class VerdictCode(StrEnum):
     BLOCKED_BY_POLICY = "blocked_by_policy"
     SEARCH_UNRESTRICTED = "search_unrestricted"
     ALL_COMPATIBLE = "all_compatible"
+    #: A block from segments and policies that a wall-crossing exception opens (§11).
+    ALLOWED_BY_EXCEPTION = "allowed_by_exception"
 
 
 class ErrorCode(StrEnum):
@@ -43,6 +45,8 @@ class ErrorCode(StrEnum):
     # Something named does not exist.
     NOT_FOUND = "not_found"
     UNKNOWN_USER = "unknown_user"
+    UNKNOWN_SEGMENT = "unknown_segment"
+    UNKNOWN_EXCEPTION = "unknown_exception"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     # Clashes with the current state.
     CONFLICT = "conflict"
@@ -50,6 +54,10 @@ class ErrorCode(StrEnum):
     USER_EXISTS = "user_exists"
     GROUP_EXISTS = "group_exists"
     APPLY_RUNNING = "apply_running"
+    # Wall-crossing exceptions (semantics §11).
+    EXCEPTION_STATE = "exception_state"
+    FOUR_EYES = "four_eyes"
+    PERSON_REQUIRED = "person_required"
     # Licensing (semantics §2).
     LICENSING = "licensing"
     INVALID_SEATS = "invalid_seats"

@@ -8,6 +8,8 @@ epoch's profile table; the explanation is computed once per kind of pair and cac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +21,59 @@ from infobarrier.core.epoch import UNSEGMENTED, Epoch, LineageCache, is_open
 from infobarrier.core.errors import InfobarrierError, InvalidInput, NotFound
 
 NO_SEGMENT = "(none)"
+
+
+class Opening(Protocol):
+    """An active wall-crossing exception, as a verdict names it (``core.exceptions``)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def end(self) -> datetime: ...
+
+    @property
+    def actions(self) -> tuple[Action, ...]: ...
+
+
+class Openings(Protocol):
+    """The active exceptions at one instant (``core.exceptions.ActiveExceptions``)."""
+
+    def opening(self, epoch: Epoch, u: int, v: int, action: Action | None) -> Opening | None:
+        """The exception opening users ``u`` and ``v`` for ``action``, if any."""
+        ...
+
+
+#: The verdict codes an exception may turn into an allow: segments and policies only.
+OPENABLE = frozenset({VerdictCode.BLOCKED_BY_POLICY, VerdictCode.BLOCKED_UNSEGMENTED})
+
+
+def utc_text(value: datetime) -> str:
+    """``2026-12-01T09:00:00Z``."""
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _opened(verdict: Verdict, found: Opening, action: Action | None) -> Verdict:
+    """``verdict`` (a block) turned into an allow by exception ``found`` (§11)."""
+    names = ", ".join(a.value for a in found.actions)
+    scope = f"for {action.value}" if action is not None else f"for {names} only"
+    return Verdict(
+        True,
+        VerdictCode.ALLOWED_BY_EXCEPTION,
+        f"exception {found.id} allows this {scope} until {utc_text(found.end)}; "
+        f"without it: {verdict.reason}",
+        verdict.pair,
+        verdict.policy,
+        verdict.segment,
+        found.id,
+        found.end,
+    )
+
+
+def _closes_first(a: Verdict, b: Verdict) -> bool:
+    return a.exception_end is not None and (
+        b.exception_end is None or a.exception_end < b.exception_end
+    )
 
 
 def _names(epoch: Epoch, profile: int) -> str:
@@ -117,8 +172,28 @@ def _explain_uncached(epoch: Epoch, p: int, q: int) -> Verdict:
     )
 
 
-def compatibility(epoch: Epoch, u: int, v: int) -> Verdict:
-    """``compatible(u, v)`` of §6 for two users given by their epoch index."""
+def compatibility(
+    epoch: Epoch,
+    u: int,
+    v: int,
+    *,
+    action: Action | None = None,
+    openings: Openings | None = None,
+) -> Verdict:
+    """``compatible(u, v)`` of §6 for two users given by their epoch index.
+
+    With ``openings``, a block from segments and policies that an active exception opens
+    for ``action`` (``None``: for any action) is ``allowed_by_exception`` (§11).
+    """
+    verdict = _compatibility(epoch, u, v)
+    if openings is not None and not verdict.allowed and verdict.code in OPENABLE:
+        found = openings.opening(epoch, u, v, action)
+        if found is not None:
+            return _opened(verdict, found, action)
+    return verdict
+
+
+def _compatibility(epoch: Epoch, u: int, v: int) -> Verdict:
     pair = (epoch.upns[u], epoch.upns[v])
     if u == v:
         return Verdict(True, VerdictCode.SAME_USER, "a user can always reach themself", pair)
@@ -183,8 +258,10 @@ def decide(
     others: Sequence[int],
     *,
     people_search_restriction: bool = True,
+    openings: Openings | None = None,
 ) -> Verdict:
-    """A check of §7: allowed only when every required pair is compatible.
+    """A check of §7: allowed only when every required pair is compatible (or opened by
+    an active exception for ``action``, §11).
 
     ``people_search_restriction`` is the tenant's live setting (§1): when Disabled,
     ``search`` is always allowed. ``add-team-member`` is decided by the service, which
@@ -195,11 +272,28 @@ def decide(
     if action is Action.SEARCH and not people_search_restriction:
         return Verdict(True, VerdictCode.SEARCH_UNRESTRICTED, "PeopleSearchRestriction is Disabled")
     if len(pairs) == 1:
-        return compatibility(epoch, *pairs[0])
+        return compatibility(epoch, *pairs[0], action=action, openings=openings)
     allowed = epoch.allowed
+    opened: Verdict | None = None
     for a, b in pairs:
         if not allowed(a, b):  # the fast path finds the pair; the explanation names it
-            return compatibility(epoch, a, b)
+            verdict = compatibility(epoch, a, b, action=action, openings=openings)
+            if not verdict.allowed:
+                return verdict
+            if opened is None or _closes_first(verdict, opened):
+                opened = verdict
+    if opened is not None:
+        return Verdict(
+            True,
+            VerdictCode.ALLOWED_BY_EXCEPTION,
+            f"all {len(pairs)} pairs are compatible, some only by exception; "
+            f"the first to close: {opened.reason}",
+            opened.pair,
+            opened.policy,
+            opened.segment,
+            opened.exception,
+            opened.exception_end,
+        )
     return Verdict(True, VerdictCode.ALL_COMPATIBLE, f"all {len(pairs)} pairs are compatible")
 
 
@@ -211,7 +305,13 @@ def user_index(epoch: Epoch, upn: str) -> int:
     return index
 
 
-def decide_check(epoch: Epoch, check: Check, *, people_search_restriction: bool = True) -> Verdict:
+def decide_check(
+    epoch: Epoch,
+    check: Check,
+    *,
+    people_search_restriction: bool = True,
+    openings: Openings | None = None,
+) -> Verdict:
     """A parsed check against an epoch; bad input (an unknown action or user, ``from``
     inside ``to``) raises."""
     action = parse_action(check["action"])
@@ -222,17 +322,28 @@ def decide_check(epoch: Epoch, check: Check, *, people_search_restriction: bool 
     sender = user_index(epoch, check["from"])
     others = [user_index(epoch, upn) for upn in check["to"]]
     return decide(
-        epoch, action, sender, others, people_search_restriction=people_search_restriction
+        epoch,
+        action,
+        sender,
+        others,
+        people_search_restriction=people_search_restriction,
+        openings=openings,
     )
 
 
 def answer(
-    epoch: Epoch, check: Check | CheckError, *, people_search_restriction: bool = True
+    epoch: Epoch,
+    check: Check | CheckError,
+    *,
+    people_search_restriction: bool = True,
+    openings: Openings | None = None,
 ) -> Verdict | CheckError:
     """One item of a batch: its verdict, or the error answered in its place."""
     if isinstance(check, CheckError):
         return check
     try:
-        return decide_check(epoch, check, people_search_restriction=people_search_restriction)
+        return decide_check(
+            epoch, check, people_search_restriction=people_search_restriction, openings=openings
+        )
     except InfobarrierError as exc:
         return CheckError(exc.code, exc.message)

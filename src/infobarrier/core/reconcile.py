@@ -437,16 +437,23 @@ def apply_plan(obj: CollabObject, actions: Iterable[Action]) -> CollabObject:
 
 
 def reconcile_all(
-    objects: Iterable[CollabObject], compatible: Compatible, upn_of: UpnOf
+    objects: Iterable[CollabObject],
+    compatible: Compatible,
+    upn_of: UpnOf,
+    compatible_for: Callable[[CollabObject], Compatible] | None = None,
 ) -> tuple[list[CollabObject], list[Action]]:
     """Plan and apply §8 for every object.
 
-    Returns the changed objects and every action, both in the order of ``objects``.
+    ``compatible_for``, when given, chooses the relation per object (wall-crossing
+    exceptions open pairs for some kinds of communication only, §11); else ``compatible``
+    holds for all. Returns the changed objects and every action, both in the order of
+    ``objects``.
     """
     changed: list[CollabObject] = []
     actions: list[Action] = []
     for obj in objects:
-        steps = plan(obj, compatible, upn_of)
+        relation = compatible if compatible_for is None else compatible_for(obj)
+        steps = plan(obj, relation, upn_of)
         if steps:
             changed.append(apply_plan(obj, steps))
             actions.extend(steps)

@@ -96,8 +96,13 @@ class SearchIndex:
         limit: int,
         *,
         restricted: bool = True,
+        opened: Callable[[int], bool] | None = None,
     ) -> list[int]:
-        """Epoch indices of the first ``limit`` matching users ``actor`` may find."""
+        """Epoch indices of the first ``limit`` matching users ``actor`` may find.
+
+        ``opened(i)``: whether a wall-crossing exception lets ``actor`` find user ``i``
+        whom the barrier blocks (semantics §11); asked only for blocked users.
+        """
         folded = prefix.strip().casefold()
         lo = bisect.bisect_left(self.words, folded)
         hi = bisect.bisect_left(self.words, folded + TOP, lo)
@@ -116,6 +121,9 @@ class SearchIndex:
                 chunk = block[start : start + CHUNK].astype(np.intp)
                 if restricted:
                     keep = compatible_many(epoch, np.full(len(chunk), actor, np.intp), chunk)
+                    if opened is not None:
+                        for k in np.flatnonzero(~keep):
+                            keep[k] = opened(int(chunk[k]))
                     chunk = chunk[keep]
                 chosen.extend(int(i) for i in chunk[: limit - len(chosen)])
                 if len(chosen) >= limit:
@@ -124,7 +132,8 @@ class SearchIndex:
                 break
         for i in sorted(self.stale):  # changed since the build: checked as they are now
             matches = any(w.startswith(folded) for w in words_of(user_at(i)))
-            if i != actor and matches and (not restricted or epoch.allowed(actor, i)):
+            reachable = epoch.allowed(actor, i) or (opened is not None and opened(i))
+            if i != actor and matches and (not restricted or reachable):
                 chosen.append(i)
         chosen.sort(key=lambda i: sort_key(user_at(i)))
         return chosen[:limit]

@@ -11,7 +11,15 @@ from fastapi import FastAPI
 
 from infobarrier import __version__, web
 from infobarrier.http import errors, schemas
-from infobarrier.http.routes import audit, barriers, collaboration, decisions, directory, insight
+from infobarrier.http.routes import (
+    audit,
+    barriers,
+    collaboration,
+    decisions,
+    directory,
+    exceptions,
+    insight,
+)
 from infobarrier.scim import routes as scim_routes
 from infobarrier.service.wiring import DEFAULT_DB, Services, build
 
@@ -20,17 +28,20 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
     """An app over the given services (tests pass their own).
 
     ``feed=True`` (what ``serve`` uses) keeps cached epochs current in the background
-    while the app runs (see ``service.feed``).
+    while the app runs (see ``service.feed``) and expires wall-crossing exceptions whose
+    window has ended (``service.exceptions``).
     """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if feed:
             services.feed.start()
+            services.exceptions.start_sweeping()
         try:
             yield
         finally:
             if feed:
+                services.exceptions.stop_sweeping()
                 services.feed.stop()
 
     app = FastAPI(
@@ -45,7 +56,7 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
-    for module in (directory, barriers, decisions, collaboration, audit):
+    for module in (directory, barriers, decisions, collaboration, exceptions, audit):
         app.include_router(module.router)
     app.include_router(insight.router)
     app.include_router(scim_routes.router)

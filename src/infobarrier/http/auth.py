@@ -26,18 +26,24 @@ class Area(StrEnum):
     ADMIN = "admin"  # directory, licenses, barriers, applications, audit
     ENFORCE = "enforce"  # decisions, relationship, search, collaboration objects
     SCIM = "scim"  # provisioning
+    EXCEPTIONS = "exceptions"  # wall-crossing exceptions (semantics §11)
 
 
 _WRITERS: dict[Area, frozenset[Role]] = {
     Area.ADMIN: frozenset({Role.ADMIN}),
     Area.ENFORCE: frozenset({Role.ADMIN, Role.ENFORCER}),
     Area.SCIM: frozenset({Role.ADMIN, Role.PROVISIONER}),
+    Area.EXCEPTIONS: frozenset({Role.ADMIN, Role.COMPLIANCE}),
 }
+
+#: Roles that read every route of their tenant (but SCIM's).
+_READERS = frozenset({Role.AUDITOR, Role.COMPLIANCE})
 
 
 def allowed(role: Role, area: Area, method: str) -> bool:
-    """The role rules: admin everything, auditor every GET, enforcer its area, provisioner SCIM."""
-    if method in ("GET", "HEAD") and role is Role.AUDITOR and area is not Area.SCIM:
+    """The role rules: admin everything, auditor every GET, enforcer its area, provisioner
+    SCIM, compliance every GET and the exceptions (never segments or policies)."""
+    if method in ("GET", "HEAD") and role in _READERS and area is not Area.SCIM:
         return True
     if method in ("GET", "HEAD") and role is Role.ENFORCER and area is Area.ENFORCE:
         return True

@@ -18,7 +18,7 @@ from weakref import WeakKeyDictionary
 import orjson
 
 from infobarrier.core.contract import Action, Check, Verdict
-from infobarrier.core.decisions import answer, explain_profiles
+from infobarrier.core.decisions import Openings, answer, explain_profiles
 from infobarrier.core.epoch import Epoch, Lineage, LineageCache
 
 #: The JSON fragments of each profile pair's verdict, per lineage (profile numbers and UPNs
@@ -61,12 +61,23 @@ def _plain_upns(epoch: Epoch) -> bool:
     return found
 
 
-def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restriction: bool) -> bytes:
-    """``{"results": [...]}`` for these checks against one epoch, in order."""
+def answer_json(
+    epoch: Epoch,
+    checks: Sequence[Check],
+    *,
+    people_search_restriction: bool,
+    openings: Openings | None = None,
+) -> bytes:
+    """``{"results": [...]}`` for these checks against one epoch, in order.
+
+    With ``openings`` (active wall-crossing exceptions, semantics §11), a pair the table
+    blocks is first looked up among them, and one they open takes the general path;
+    allowed pairs never look, so the fast path for them is unchanged.
+    """
     cache = FRAGMENTS.of(epoch)
     plain = _plain_upns(epoch)
     index, fold_index = epoch.upn_index.get, epoch.index_of
-    upns, width = epoch.upns, len(epoch.profiles)
+    upns, width, table = epoch.upns, len(epoch.profiles), epoch.table
     keys = epoch.keys if not epoch.overlay else None
     key = epoch.key
     parts: list[str] = []
@@ -91,6 +102,16 @@ def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restrict
                     k, m = key(u), key(v)
                 if k >= 0 and m >= 0:
                     pair = k * width + m
+                    if (
+                        openings is not None
+                        and table[pair] != 1
+                        and openings.opening(epoch, u, v, action) is not None
+                    ):
+                        result = answer(
+                            epoch, check, people_search_restriction=True, openings=openings
+                        )
+                        append(orjson.dumps(result.as_dict()).decode())
+                        continue
                     found = cache.get(pair)
                     if found is None:
                         found = FRAGMENTS.put(cache, pair, fragments(explain_profiles(epoch, k, m)))
@@ -99,7 +120,9 @@ def answer_json(epoch: Epoch, checks: Sequence[Check], *, people_search_restrict
                     else:
                         append(f"{found[0]}{_string(upns[u])},{_string(upns[v])}{found[1]}")
                     continue
-        result = answer(epoch, check, people_search_restriction=people_search_restriction)
+        result = answer(
+            epoch, check, people_search_restriction=people_search_restriction, openings=openings
+        )
         append(orjson.dumps(result.as_dict()).decode())
     return ('{"results":[' + ",".join(parts) + "]}").encode()
 

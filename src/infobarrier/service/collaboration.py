@@ -27,10 +27,11 @@ from infobarrier.core.collaboration import (
     collab_from_json,
 )
 from infobarrier.core.contract import Action as Communication
-from infobarrier.core.decisions import compatibility, decide
+from infobarrier.core.decisions import Openings, compatibility, decide
 from infobarrier.core.directory import Directory, User, new_id
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InvalidInput, NotFound, Refused
+from infobarrier.core.exceptions import ExceptionIndex
 from infobarrier.core.licenses import LicenseBook, collaboration_refusal
 from infobarrier.core.reconcile import epoch_upn_of, policy_compatible, reconcile_all
 from infobarrier.service.context import Context, TenantTx
@@ -48,6 +49,8 @@ class _Scene:
     epoch: Epoch
     directory: Directory
     licenses: LicenseBook
+    #: Active wall-crossing exceptions (§11), or ``None``.
+    openings: Openings | None = None
 
     def user(self, upn: str) -> User:
         return self.directory.by_upn(upn)
@@ -82,7 +85,13 @@ class CollaborationHandler:
         try:
             with self.ctx.tenant_tx(tenant, actor) as tx:
                 current = self.epochs.current(tx)
-                scene = _Scene(tx, current.epoch, current.directory, tx.repos.licenses.load())
+                scene = _Scene(
+                    tx,
+                    current.epoch,
+                    current.directory,
+                    tx.repos.licenses.load(),
+                    current.exceptions.at(tx.clock()),
+                )
                 return work(scene)
         except Refused as refusal:
             with self.ctx.tenant_tx(tenant, actor) as tx:
@@ -115,6 +124,7 @@ class CollaborationHandler:
             scene.index(sender),
             [scene.index(o) for o in others],
             people_search_restriction=scene.tx.tenant.people_search_restriction,
+            openings=scene.openings,
         )
         if not verdict.allowed:
             raise Refused(
@@ -126,10 +136,18 @@ class CollaborationHandler:
             )
 
     @staticmethod
-    def _pair_check(scene: _Scene, newcomer: User, others: Sequence[User]) -> None:
+    def _pair_check(
+        scene: _Scene, newcomer: User, others: Sequence[User], action: Communication
+    ) -> None:
         """The newcomer with each of ``others`` (adding someone to an existing object)."""
         for other in others:
-            verdict = compatibility(scene.epoch, scene.index(newcomer), scene.index(other))
+            verdict = compatibility(
+                scene.epoch,
+                scene.index(newcomer),
+                scene.index(other),
+                action=action,
+                openings=scene.openings,
+            )
             if not verdict.allowed:
                 raise Refused(
                     verdict.code,
@@ -139,11 +157,13 @@ class CollaborationHandler:
                     pair=verdict.pair,
                 )
 
-    def _admit(self, scene: _Scene, upn: str, present: Iterable[str]) -> User:
+    def _admit(
+        self, scene: _Scene, upn: str, present: Iterable[str], action: Communication
+    ) -> User:
         """A newcomer joining people already there: licensed, and compatible with each."""
         newcomer = scene.user(upn)
         self._license(scene, [newcomer])
-        self._pair_check(scene, newcomer, scene.present(present))
+        self._pair_check(scene, newcomer, scene.present(present), action)
         return newcomer
 
     @staticmethod
@@ -210,7 +230,7 @@ class CollaborationHandler:
             self._license(scene, [newcomer])
             if team.mode is TeamMode.IMPLICIT:
                 members = scene.present(team.participant_ids())
-                self._pair_check(scene, newcomer, members)
+                self._pair_check(scene, newcomer, members, Communication.ADD_TEAM_MEMBER)
             elif team.mode is TeamMode.OWNER_MODERATED:
                 if by is None:
                     raise InvalidInput(
@@ -219,7 +239,7 @@ class CollaborationHandler:
                 adder = scene.user(by)
                 if not team.is_owner(adder.id):
                     raise InvalidInput(f"{adder.upn} is not an owner of this team")
-                self._pair_check(scene, newcomer, [adder])
+                self._pair_check(scene, newcomer, [adder], Communication.ADD_TEAM_MEMBER)
             updated = team.with_member(newcomer.id)
             self._save(scene, updated, "team.member_added", upn=newcomer.upn)
             return updated
@@ -261,7 +281,7 @@ class CollaborationHandler:
             newcomer = scene.user(upn)
             self._license(scene, [adder, newcomer])
             members = scene.present(chat.participant_ids())
-            self._pair_check(scene, newcomer, members)
+            self._pair_check(scene, newcomer, members, Communication.GROUP_CHAT)
             updated = chat.with_participant(newcomer.id)
             self._save(scene, updated, "chat.participant_added", upn=newcomer.upn, by=adder.upn)
             return updated
@@ -321,7 +341,9 @@ class CollaborationHandler:
         def work(scene: _Scene) -> Meeting:
             meeting = self._load(scene, "meeting", meeting_id)
             assert isinstance(meeting, Meeting)
-            newcomer = self._admit(scene, upn, meeting.participant_ids())
+            newcomer = self._admit(
+                scene, upn, meeting.participant_ids(), Communication.MEETING_INVITE
+            )
             updated = meeting.with_invitee(newcomer.id)
             self._save(scene, updated, "meeting.invited", upn=newcomer.upn)
             return updated
@@ -379,7 +401,7 @@ class CollaborationHandler:
         def work(scene: _Scene) -> Call:
             call = self._load(scene, "call", call_id)
             assert isinstance(call, Call)
-            newcomer = self._admit(scene, upn, call.participant_ids())
+            newcomer = self._admit(scene, upn, call.participant_ids(), Communication.CALL)
             updated = call.with_participant(newcomer.id)
             self._save(scene, updated, "call.participant_added", upn=newcomer.upn)
             return updated
@@ -425,7 +447,11 @@ class CollaborationHandler:
         if not objects:
             return [], []
         upn_of = epoch_upn_of(epoch)
-        changed, actions = reconcile_all(objects, policy_compatible(epoch), upn_of)
+        base = policy_compatible(epoch)
+        # Pairs an active exception opens stay together, for the objects of its actions (§11).
+        openings = ExceptionIndex(tx.repos.exceptions.approved()).at(tx.clock())
+        per_object = openings.relation_for(epoch, base) if openings is not None else None
+        changed, actions = reconcile_all(objects, base, upn_of, per_object)
         described = [
             {
                 **a.as_dict(),
@@ -437,13 +463,16 @@ class CollaborationHandler:
         return changed, described
 
     @classmethod
-    def reconcile_in(cls, tx: TenantTx, epoch: Epoch) -> list[dict[str, Any]]:
-        """Bring every object back into compliance, save, and audit each action."""
+    def reconcile_in(
+        cls, tx: TenantTx, epoch: Epoch, cause: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Bring every object back into compliance, save, and audit each action (with
+        ``cause`` in each entry, e.g. the exception whose expiry caused it)."""
         changed, actions = cls.plan_all(tx, epoch)
         for obj in changed:
             tx.repos.collab.save(obj.object_kind, obj.to_json())
         for action in actions:
-            tx.audit("reconciliation." + action["kind"], **action)
+            tx.audit("reconciliation." + action["kind"], **action, **(cause or {}))
         return actions
 
     def reconcile_now(self, tx: TenantTx) -> list[dict[str, Any]]:

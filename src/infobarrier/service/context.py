@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from infobarrier.store.database import Store
-from infobarrier.store.records import Tenant
+from infobarrier.store.records import Tenant, utcnow
 from infobarrier.store.transaction import TenantRepositories
+
+#: What time it is (UTC); tests inject their own (wall-crossing exceptions, semantics §11).
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +29,16 @@ class TenantTx:
     actor: str
     #: A writer may see its own uncommitted changes, which must never be cached.
     write: bool = True
+    #: The service's clock.
+    clock: Clock = utcnow
 
     def audit(self, kind: str, /, **detail: Any) -> None:
         """Append an audit entry for this tenant (semantics §9)."""
         self.repos.audit.append(self.actor, kind, detail)
+
+    def audit_many(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
+        """Append many entries ``(kind, detail)`` for this tenant at once."""
+        self.repos.audit.append_many([(self.actor, k, d) for k, d in entries])
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +46,7 @@ class Context:
     """Shared by all handlers."""
 
     store: Store
+    clock: Clock = utcnow
 
     @contextmanager
     def tenant_tx(self, tenant: str, actor: str, *, write: bool = True) -> Iterator[TenantTx]:
@@ -49,7 +60,7 @@ class Context:
             found = transaction.tenants.get(tenant)
             if write:
                 transaction.tenants.lock(found)
-            tx = TenantTx(transaction.scope(found), found, actor, write)
+            tx = TenantTx(transaction.scope(found), found, actor, write, self.clock)
             yield tx
         latest = tx.repos.changes.latest
         if latest is not None:

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from infobarrier.core.barriers import BarrierConfig
-from infobarrier.core.contract import Check, CheckError, Verdict
-from infobarrier.core.decisions import answer, compatibility, decide_check
+from infobarrier.core.contract import Action, Check, CheckError, Verdict
+from infobarrier.core.decisions import Openings, answer, compatibility, decide_check
 from infobarrier.core.decisions import user_index as _index
 from infobarrier.core.directory import User, UserKind, UserType
 from infobarrier.core.epoch import Epoch
@@ -78,6 +78,16 @@ class DecisionHandler:
         current, restricted = self._read(tenant)
         return current.epoch, restricted
 
+    def in_force_open(self, tenant: str) -> tuple[Epoch, bool, Openings | None]:
+        """:meth:`in_force` and the wall-crossing exceptions active now (``None``: none
+        approved), in one read."""
+        current, restricted = self._read(tenant)
+        return current.epoch, restricted, self.openings(current)
+
+    def openings(self, current: Current) -> Openings | None:
+        """The exceptions of ``current`` active by the service's clock (§11)."""
+        return current.exceptions.at(self.ctx.clock())
+
     def _read(self, tenant: str) -> tuple[Current, bool]:
         """The epoch in force and PeopleSearchRestriction: every decision starts here.
 
@@ -94,15 +104,18 @@ class DecisionHandler:
 
     def check(self, tenant: str, check: Check) -> Verdict:
         """One check; bad input raises."""
-        epoch, restricted = self.in_force(tenant)
-        return decide_check(epoch, check, people_search_restriction=restricted)
+        epoch, restricted, openings = self.in_force_open(tenant)
+        return decide_check(epoch, check, people_search_restriction=restricted, openings=openings)
 
     def check_batch(
         self, tenant: str, checks: Sequence[Check | CheckError]
     ) -> list[Verdict | CheckError]:
         """Many checks against one epoch; a bad one is answered by an error in its place."""
-        epoch, restricted = self.in_force(tenant)
-        return [answer(epoch, c, people_search_restriction=restricted) for c in checks]
+        epoch, restricted, openings = self.in_force_open(tenant)
+        return [
+            answer(epoch, c, people_search_restriction=restricted, openings=openings)
+            for c in checks
+        ]
 
     def recipient(self, tenant: str, upn: str, other: str | None = None) -> RecipientStatus:
         """``recipient UPN [UPN2]``: segments, policies, errors, and the pair verdict."""
@@ -144,13 +157,19 @@ class DecisionHandler:
         if other is None:
             return first
         second = status(other)
-        pair = compatibility(epoch, _index(epoch, upn), _index(epoch, other))
+        pair = compatibility(
+            epoch, _index(epoch, upn), _index(epoch, other), openings=self.openings(current)
+        )
         return replace(first, pair=pair, other=second)
 
     def relationship(self, tenant: str, a: str, b: str) -> Verdict:
-        """The pair verdict of §6 with its reason."""
-        epoch = self.current(tenant).epoch
-        return compatibility(epoch, _index(epoch, a), _index(epoch, b))
+        """The pair verdict of §6 with its reason; a block that an active exception opens
+        for some actions is ``allowed_by_exception``, naming them (§11)."""
+        current = self.current(tenant)
+        epoch = current.epoch
+        return compatibility(
+            epoch, _index(epoch, a), _index(epoch, b), openings=self.openings(current)
+        )
 
     def search(self, tenant: str, query: str, as_upn: str, limit: int = 25) -> list[User]:
         """Directory search of user ``as_upn``: prefix of any word of the display name, the
@@ -166,7 +185,18 @@ class DecisionHandler:
         def user_at(i: int) -> User:
             return directory.user(epoch.user_ids[i])
 
-        found = current.search().search(epoch, user_at, actor, query, limit, restricted=restricted)
+        openings = self.openings(current)
+        opened = None
+        if openings is not None:
+            active = openings
+
+            def opened_for(i: int) -> bool:  # only blocks from segments and policies open
+                return compatibility(epoch, actor, i, action=Action.SEARCH, openings=active).allowed
+
+            opened = opened_for
+        found = current.search().search(
+            epoch, user_at, actor, query, limit, restricted=restricted, opened=opened
+        )
         return [user_at(i) for i in found]
 
     def matrix(self, tenant: str) -> tuple[list[str], list[list[Cell]], list[int]]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import gc
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from infobarrier.core.barriers import BarrierConfig
 from infobarrier.core.compiler import compile_epoch
 from infobarrier.core.directory import Directory, fold
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InfobarrierError
+from infobarrier.core.exceptions import ExceptionIndex
 from infobarrier.core.patch import patch_epoch
 from infobarrier.core.search import SearchIndex
 from infobarrier.service.context import TenantTx
@@ -28,13 +29,16 @@ class Current:
     """An epoch with the directory it was compiled over and its stored id (0: none yet).
 
     The search index is built on first use and carried over (with the changed users
-    marked stale) when the epoch is patched.
+    marked stale) when the epoch is patched. ``exceptions`` are the tenant's approved
+    wall-crossing exceptions (§11), read with the epoch: a change to them records a tenant
+    version with no users, which patches nothing and reads them again.
     """
 
     epoch: Epoch
     directory: Directory
     epoch_id: int
     search_index: SearchIndex | None = None
+    exceptions: ExceptionIndex = field(default_factory=ExceptionIndex)
 
     def search(self) -> SearchIndex:
         """The search index over this epoch's users (built once, on first use)."""
@@ -135,7 +139,9 @@ class EpochProvider:
                     break
                 ids.update(users)
             else:
-                if 0 < len(ids) <= PATCH_LIMIT:
+                if not ids:  # only exceptions changed (or nothing): the same epoch
+                    return hit[1].epoch
+                if len(ids) <= PATCH_LIMIT:
                     loaded = tx.repos.directory.load_users(sorted(ids))
                     if len(loaded) == len(ids):
                         patched = patch_epoch(
@@ -191,7 +197,7 @@ class EpochProvider:
         index = held.search_index
         if index is not None:
             index = index.with_stale(patched.upn_index[fold(u.upn)] for u, _ in loaded)
-        return Current(patched, directory, held.epoch_id, index)
+        return Current(patched, directory, held.epoch_id, index, _exceptions(repo))
 
     @staticmethod
     def _compile(repo: TenantRepositories, tenant: Tenant) -> Current:
@@ -201,6 +207,13 @@ class EpochProvider:
             config = BarrierConfig(
                 mode=tenant.mode, people_search_restriction=tenant.people_search_restriction
             )
-            return Current(compile_epoch(directory, config), directory, 0)
+            return Current(compile_epoch(directory, config), directory, 0, None, _exceptions(repo))
         epoch_id, config = stored
-        return Current(compile_epoch(directory, config), directory, epoch_id)
+        return Current(
+            compile_epoch(directory, config), directory, epoch_id, None, _exceptions(repo)
+        )
+
+
+def _exceptions(repo: TenantRepositories) -> ExceptionIndex:
+    """The tenant's approved exceptions, indexed for decisions."""
+    return ExceptionIndex(repo.exceptions.approved())

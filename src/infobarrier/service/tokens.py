@@ -30,6 +30,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # every GET
     ENFORCER = "enforcer"  # decisions, relationship, search, collaboration objects
     PROVISIONER = "provisioner"  # SCIM only
+    #: A compliance officer: approves and revokes exceptions, reads everything (§11).
+    COMPLIANCE = "compliance"
 
 
 def parse_role(text: str) -> Role:
@@ -47,11 +49,13 @@ def _digest(token: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: the token's id (the audit actor), tenant and role."""
+    """Who is calling: the token's id (the audit actor), tenant, role, and the person the
+    token was issued to (``tokens create --for NAME``), if any."""
 
     token_id: str
     tenant: str
     role: Role
+    person: str | None = None
 
 
 #: A token's last use is recorded at most this often: not a write on every request.
@@ -78,11 +82,18 @@ class TokenHandler:
         label: str = "",
         *,
         expires_at: datetime | None = None,
+        person: str | None = None,
     ) -> tuple[Token, str]:
         """A new token; the plain text is returned once and never stored.
 
         ``expires_at`` (aware, in the future): the token is refused from then on.
+        ``person``: who it is issued to (the audit log names them; four eyes tell them
+        apart).
         """
+        if person is not None:
+            person = person.strip()
+            if not person or len(person) > 256 or not person.isprintable():
+                raise InvalidInput("--for takes a printable name of at most 256 characters")
         if expires_at is not None:
             if expires_at.tzinfo is None:
                 expires_at = expires_at.replace(tzinfo=UTC)
@@ -92,7 +103,7 @@ class TokenHandler:
         plain = f"ib_{token_id}_{secrets.token_urlsafe(32)}"
         with self.ctx.tenant_tx(tenant, actor) as tx:
             record = tx.repos.tokens.add(
-                token_id, role.value, _digest(plain), label, expires_at=expires_at
+                token_id, role.value, _digest(plain), label, expires_at=expires_at, person=person
             )
             tx.audit(
                 "token.created",
@@ -100,6 +111,7 @@ class TokenHandler:
                 role=role.value,
                 label=label,
                 expires_at=expires_at.isoformat() if expires_at is not None else None,
+                person=person,
             )
         return record, plain
 
@@ -165,7 +177,8 @@ class TokenHandler:
             return None
         if token.last_used_at is None or token.last_used_at < wall - LAST_USE_EVERY:
             self._touch(token.id, wall)
-        return Principal(token.id, token.tenant, Role(token.role)), token.expires_at
+        principal = Principal(token.id, token.tenant, Role(token.role), token.person)
+        return principal, token.expires_at
 
     def _touch(self, token_id: str, wall: datetime) -> None:
         """Record a use (at most once per :data:`LAST_USE_EVERY` per token); best effort."""

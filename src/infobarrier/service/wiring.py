@@ -11,10 +11,11 @@ from infobarrier.service.application import ApplicationHandler
 from infobarrier.service.audit import AuditHandler
 from infobarrier.service.barriers import BarrierHandler
 from infobarrier.service.collaboration import CollaborationHandler
-from infobarrier.service.context import Context
+from infobarrier.service.context import Clock, Context
 from infobarrier.service.decisions import DecisionHandler
 from infobarrier.service.directory import DirectoryHandler
 from infobarrier.service.epochs import EpochProvider
+from infobarrier.service.exceptions import ExceptionHandler
 from infobarrier.service.feed import ChangeFeed
 from infobarrier.service.interchange import InterchangeHandler
 from infobarrier.service.provisioning import ProvisioningHandler
@@ -41,12 +42,13 @@ class Services:
     collaboration: CollaborationHandler
     feed: ChangeFeed
     provisioning: ProvisioningHandler
+    exceptions: ExceptionHandler
 
 
-def build(db_url: str = DEFAULT_DB) -> Services:
-    """Open (and migrate) the store and wire the handlers."""
+def build(db_url: str = DEFAULT_DB, *, clock: Clock | None = None) -> Services:
+    """Open (and migrate) the store and wire the handlers (``clock``: tests' own time)."""
     store = Store(db_url)
-    ctx = Context(store)
+    ctx = Context(store) if clock is None else Context(store, clock)
     epochs = EpochProvider()
     applications = ApplicationHandler(ctx, epochs)
     collaboration = CollaborationHandler(ctx, epochs)
@@ -63,4 +65,5 @@ def build(db_url: str = DEFAULT_DB) -> Services:
         collaboration=collaboration,
         feed=ChangeFeed(ctx, epochs),
         provisioning=ProvisioningHandler(ctx, after_change=collaboration.reconcile_now),
+        exceptions=ExceptionHandler(ctx, epochs),
     )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from infobarrier.core.audit import GENESIS, AuditEntry, entry_hash
 from infobarrier.store.records import aware, utcnow
@@ -22,7 +22,10 @@ class AuditRepository(TenantScoped):
     def append(self, actor: str, kind: str, detail: dict[str, Any]) -> AuditEntry:
         """Append a hash-chained entry."""
         last = self._session.scalar(
-            select(AuditRow).where(AuditRow.tenant_id == self._tid).order_by(AuditRow.seq.desc())
+            select(AuditRow)
+            .where(AuditRow.tenant_id == self._tid)
+            .order_by(AuditRow.seq.desc())
+            .limit(1)  # without it the ORM loads every entry of the tenant on each append
         )
         seq = (last.seq if last else 0) + 1
         prev = last.hash if last else GENESIS
@@ -42,6 +45,38 @@ class AuditRepository(TenantScoped):
         )
         self._session.flush()
         return AuditEntry(seq, at, actor, kind, detail, prev, digest)
+
+    def append_many(self, entries: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """Append many hash-chained entries ``(actor, kind, detail)`` in one insert."""
+        if not entries:
+            return
+        last = self._session.execute(
+            select(AuditRow.seq, AuditRow.hash)
+            .where(AuditRow.tenant_id == self._tid)
+            .order_by(AuditRow.seq.desc())
+            .limit(1)
+        ).first()
+        seq, prev = (int(last[0]), str(last[1])) if last else (0, GENESIS)
+        rows = []
+        for actor, kind, detail in entries:
+            seq += 1
+            at = utcnow()
+            digest = entry_hash(seq, at, actor, kind, detail, prev)
+            rows.append(
+                {
+                    "tenant_id": self._tid,
+                    "seq": seq,
+                    "at": at.isoformat(),
+                    "actor": actor,
+                    "kind": kind,
+                    "detail": detail,
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
+            )
+            prev = digest
+        self._session.execute(insert(AuditRow), rows)
+        self._session.flush()
 
     def entries(
         self,

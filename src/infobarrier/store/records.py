@@ -61,6 +61,8 @@ class Token:
     expires_at: datetime | None = None
     #: When the token was last accepted, to the minute (``None``: never used).
     last_used_at: datetime | None = None
+    #: The person it was issued to (four eyes need names), if given.
+    person: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

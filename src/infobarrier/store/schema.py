@@ -251,6 +251,8 @@ class TokenRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     #: The last accepted use, recorded at most once a minute per token.
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The person the token was issued to (``tokens create --for NAME``; migration 0006).
+    person: Mapped[str | None] = mapped_column(String(256), nullable=True)
 
 
 class CollabRow(Base):

@@ -28,6 +28,7 @@ def _token(row: TokenRow, tenant: str) -> Token:
         row.secret_hash,
         aware(row.expires_at),
         aware(row.last_used_at),
+        row.person,
     )
 
 
@@ -43,6 +44,7 @@ class TokenRepository(TenantScoped):
         secret_hash: str,
         label: str = "",
         expires_at: datetime | None = None,
+        person: str | None = None,
     ) -> Token:
         """Store a token's hash."""
         row = TokenRow(
@@ -53,6 +55,7 @@ class TokenRepository(TenantScoped):
             label=label,
             created_at=utcnow(),
             expires_at=expires_at,
+            person=person,
         )
         self._session.add(row)
         self._session.flush()

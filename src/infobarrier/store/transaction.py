@@ -12,6 +12,7 @@ from infobarrier.store.barrier_repository import BarrierRepository
 from infobarrier.store.changes import ChangeLog
 from infobarrier.store.collab_repository import CollabRepository
 from infobarrier.store.directory_repository import DirectoryRepository
+from infobarrier.store.exceptions_repository import ExceptionsRepository
 from infobarrier.store.license_repository import LicenseRepository
 from infobarrier.store.protocols import (
     ApplicationStore,
@@ -20,6 +21,7 @@ from infobarrier.store.protocols import (
     ChangeStore,
     CollabStore,
     DirectoryStore,
+    ExceptionStore,
     LicenseStore,
     ScimStore,
     TokenStore,
@@ -44,6 +46,7 @@ class TenantRepositories:
     tokens: TokenStore
     collab: CollabStore
     scim: ScimStore
+    exceptions: ExceptionStore
 
     @classmethod
     def build(cls, session: Session, tenant: Tenant) -> TenantRepositories:
@@ -60,6 +63,7 @@ class TenantRepositories:
             tokens=TokenRepository(session, tenant),
             collab=CollabRepository(session, tenant),
             scim=ScimRepository(session, tenant),
+            exceptions=ExceptionsRepository(session, tenant),
         )
 
 

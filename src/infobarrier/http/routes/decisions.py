@@ -52,8 +52,8 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
 
 
 def _answer(services: Services, tenant: str, checks: list[Check]) -> bytes:
-    epoch, restricted = services.decisions.in_force(tenant)
-    return answer_json(epoch, checks, people_search_restriction=restricted)
+    epoch, restricted, openings = services.decisions.in_force_open(tenant)
+    return answer_json(epoch, checks, people_search_restriction=restricted, openings=openings)
 
 
 @router.get("/relationship", response_model=schemas.VerdictOut)

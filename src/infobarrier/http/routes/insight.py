@@ -85,7 +85,7 @@ class OverviewOut(BaseModel):
     """A tenant at a glance."""
 
     tenant: str
-    role: Literal["admin", "auditor", "enforcer", "provisioner"] = Field(
+    role: Literal["admin", "auditor", "enforcer", "provisioner", "compliance"] = Field(
         description="The role of the token that asked (the page hides what it may not do)"
     )
     mode: Literal["Legacy", "SingleSegment", "MultiSegment"]
