@@ -671,5 +671,6 @@ def test_every_route_has_request_and_response_models(lenient: AppClient) -> None
     assert bodiless == [
         "POST /v1/tenants/{tenant}/applications",
         "POST /v1/tenants/{tenant}/calls/{call_id}/end",
+        "POST /v1/tenants/{tenant}/exceptions/{exception_id}/approve",
         "PUT /v1/tenants/{tenant}/groups/{group}/members/{upn}",
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from infobarrier.core.codes import ErrorCode
 from infobarrier.core.errors import InvalidInput
@@ -119,13 +119,13 @@ def reject(
     tenant: str,
     exception_id: str,
     request: Request,
-    body: ExceptionNoteIn | None = Body(None),
+    body: ExceptionNoteIn,
     p: Principal = Depends(decide),
 ) -> ExceptionOut:
     """Reject a request."""
     person = _person(p)
     services = services_of(request)
-    note = body.note if body is not None else ""
+    note = body.note
     exc = services.exceptions.reject(tenant, exception_id, person, note, actor(p))
     return _out(services, exc)
 
@@ -135,13 +135,13 @@ def revoke(
     tenant: str,
     exception_id: str,
     request: Request,
-    body: ExceptionNoteIn | None = Body(None),
+    body: ExceptionNoteIn,
     p: Principal = Depends(decide),
 ) -> RevokedOut:
     """Revoke an approved exception: closed at once, conversations reconciled (§8)."""
     person = _person(p)
     services = services_of(request)
-    note = body.note if body is not None else ""
+    note = body.note
     exc, actions = services.exceptions.revoke(tenant, exception_id, person, note, actor(p))
     return RevokedOut(exception=_out(services, exc), reconciliation=actions)
 
