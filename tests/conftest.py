@@ -8,9 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from fuzz_seed import SEED
 from infobarrier.cli.main import run
 from infobarrier.service.wiring import Services, build
 from pg_cluster import Cluster, throwaway_cluster
+
+
+def pytest_report_header() -> str:
+    """Print the fuzzing seed of this run (tests/fuzz_seed.py), to repeat a failure."""
+    return f"fuzz seed: {SEED} (repeat with INFOBARRIER_FUZZ_SEED={SEED})"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """And again at the end (``-q`` hides the header)."""
+    terminalreporter.write_line(f"fuzz seed: {SEED} (repeat with INFOBARRIER_FUZZ_SEED={SEED})")
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from infobarrier.core.barriers import BarrierConfig, ListKind, Mode, PolicyState
 from infobarrier.core.errors import InvalidInput, RuleViolation
 from infobarrier.core.filters.ast import And, Comparison, Expr, Not, Op, Or, render
+from infobarrier.core.limits import invisible_character
 from infobarrier.formats.powershell import (
     START_APPLICATION,
     ScriptCommand,
@@ -702,11 +703,18 @@ def test_render_nasty_names_round_trip() -> None:
         "\u2013dash",
     ]
     config = BarrierConfig()
+    # Line breaks may not be in names (core.limits), but may be in filter values and comments.
     for i, name in enumerate(names):
         value = name.replace("'", "''")
-        config = config.new_segment(name, f"ExtensionAttribute1 -eq '{value}{i}'")
+        segment = name if invisible_character(name) is None else f"segment {i}"
+        config = config.new_segment(segment, f"ExtensionAttribute1 -eq '{value}{i}'")
+    segment_names = [s.name for s in config.segments]
     config = config.new_policy(
-        names[0], names[1], blocked=names[2:], comment="\n".join(names), state=PolicyState.ACTIVE
+        names[0],
+        segment_names[1],
+        blocked=segment_names[2:],
+        comment="\n".join(names),
+        state=PolicyState.ACTIVE,
     )
     assert snapshot(run(render_script(config))) == snapshot(config)
 
@@ -735,7 +743,7 @@ _TEXT = st.lists(_PIECE, max_size=12).map("".join)
 _NAME = (
     st.lists(_PIECE, min_size=1, max_size=16)
     .map("".join)
-    .filter(lambda s: 1 <= len(s.strip()) <= 64)
+    .filter(lambda s: 1 <= len(s.strip()) <= 64 and invisible_character(s.strip()) is None)
 )
 _ATTRIBUTES = st.sampled_from(
     ["Department", "Company", "MemberOf", "ExtensionAttribute7", "CustomAttribute2", "co"]

@@ -22,7 +22,7 @@ from http_builders import (
 
 from infobarrier.core.barriers import PolicyState
 from infobarrier.http.app import create_app
-from infobarrier.http.routes.decisions import INLINE_CHECKS
+from infobarrier.http.routes.decisions import INLINE_PAIRS
 from live_server import AppClient
 
 
@@ -248,7 +248,8 @@ def test_a_bad_check_is_an_error_item_in_its_place(front: Api, tenant: AppClient
 
 
 def test_a_batch_above_the_inline_size_is_answered_the_same(front: Api, tenant: AppClient) -> None:
-    """Large batches go to the thread pool (routes/decisions.INLINE_CHECKS): same answers."""
+    """Large batches (over routes/decisions.INLINE_PAIRS pairs) go to the thread pool:
+    same answers."""
     s1, s2, r1 = upn("s1"), upn("s2"), upn("r1")
     pattern = [
         {"action": "chat", "from": s1, "to": [s2]},
@@ -256,8 +257,8 @@ def test_a_batch_above_the_inline_size_is_answered_the_same(front: Api, tenant: 
         {"action": "chat", "from": s1, "to": ["nobody@abc.example"]},
     ]
     small = json_of(front.post("/decisions", json={"checks": pattern}), 200)["results"]
-    checks = pattern * (INLINE_CHECKS // len(pattern) + 1)
-    assert len(checks) > INLINE_CHECKS
+    checks = pattern * (INLINE_PAIRS // len(pattern) + 1)
+    assert len(checks) > INLINE_PAIRS
     results = json_of(front.post("/decisions", json={"checks": checks}), 200)["results"]
     assert results == small * (len(checks) // len(pattern))
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from infobarrier.core.directory import fold, new_id
-from infobarrier.core.errors import NotFound, RuleViolation
+from infobarrier.core.errors import InvalidInput, NotFound, RuleViolation
 from infobarrier.core.filters.ast import Expr
 from infobarrier.core.filters.parser import parse_filter
+from infobarrier.core.limits import MAX_COMMENT, MAX_NAME, check_name, check_text
 
 
 class Mode(StrEnum):
@@ -117,10 +118,14 @@ class Policy:
 
 
 def _check_name(kind: str, name: str) -> str:
-    name = name.strip()
-    if not 1 <= len(name) <= 64:
-        raise RuleViolation(f"{kind}.name_length", f"a {kind} name must be 1-64 characters")
-    return name
+    """A segment or policy name through ``core.limits.check_name`` (one rule per fault)."""
+    stripped = name.strip()
+    if not 1 <= len(stripped) <= MAX_NAME:
+        raise RuleViolation(f"{kind}.name_length", f"a {kind} name must be 1-{MAX_NAME} characters")
+    try:
+        return check_name(kind, stripped, MAX_NAME)
+    except InvalidInput as exc:
+        raise RuleViolation(f"{kind}.name_characters", exc.message) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +282,7 @@ class BarrierConfig:
     ) -> BarrierConfig:
         """``New-InformationBarrierPolicy``: exactly one non-empty list of existing segments."""
         name = _check_name("policy", name)
+        check_text("the policy comment", comment, MAX_COMMENT)
         if self.find_policy(name) is not None:
             raise RuleViolation("policy.name_unique", f"a policy named {name!r} already exists")
         if (allowed is None) == (blocked is None):
@@ -332,7 +338,7 @@ class BarrierConfig:
         if moderation_allowed is not None:
             new = replace(new, moderation_allowed=moderation_allowed)
         if comment is not None:
-            new = replace(new, comment=comment)
+            new = replace(new, comment=check_text("the policy comment", comment, MAX_COMMENT))
         return replace(self, policies=tuple(new if p is old else p for p in self.policies))
 
     def remove_policy(self, name: str) -> BarrierConfig:

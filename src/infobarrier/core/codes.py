@@ -38,6 +38,11 @@ class ErrorCode(StrEnum):
     INVALID_REQUEST = "invalid_request"
     INVALID_CHECK = "invalid_check"
     TOO_MANY_CHECKS = "too_many_checks"
+    # A limit of core.limits (docs/security.md, "Limits").
+    TOO_LONG = "too_long"
+    TOO_LARGE = "too_large"
+    INVALID_UPN = "invalid_upn"
+    INVALID_IDENTIFIER = "invalid_identifier"
     FILTER_SYNTAX = "filter_syntax"
     RULE_VIOLATION = "rule_violation"
     CSV_ERROR = "csv_error"

@@ -21,7 +21,8 @@ import orjson
 from typing_extensions import TypedDict
 
 from infobarrier.core.codes import Code, ErrorCode, VerdictCode
-from infobarrier.core.errors import InvalidInput
+from infobarrier.core.errors import InvalidInput, TooLarge
+from infobarrier.core.limits import MAX_PAIRS_PER_REQUEST
 
 
 class Action(StrEnum):
@@ -47,6 +48,21 @@ def parse_action(text: str) -> Action:
         valid = ", ".join(a.value for a in Action)
         raise InvalidInput(f"unknown action {text!r}: expected one of {valid}")
     return found
+
+
+#: Actions that need every pair among the recipients too, not only sender-recipient (§7).
+ALL_PAIRS = frozenset({Action.GROUP_CHAT, Action.MEETING_INVITE, Action.CALL})
+
+
+def pairs_required(action: str, recipients: int) -> int:
+    """How many pairs a check of ``action`` with this many recipients requires (§7),
+    without building them: ``n`` pairs with the sender, plus ``n(n-1)/2`` among the
+    recipients for group chats, meetings and calls. An unknown action counts ``n``."""
+    n = recipients
+    if n < 2:
+        return n
+    found = _ACTIONS.get(action) or _ACTIONS.get(action.strip().lower())
+    return n + n * (n - 1) // 2 if found in ALL_PAIRS else n
 
 
 #: One question: may ``from`` do ``action`` with ``to``? (``from`` is a Python keyword,
@@ -171,11 +187,15 @@ def read_checks(items: list[Any], where: str = "checks") -> list[Check] | CheckE
     return items
 
 
-def read_body(body: bytes | str, *, max_checks: int) -> list[Check]:
+def read_body(
+    body: bytes | str, *, max_checks: int, max_pairs: int = MAX_PAIRS_PER_REQUEST
+) -> list[Check]:
     """The checks of a request body ``{"checks": [...]}``; any fault refuses it as a whole.
 
     Raises :class:`InvalidInput` with ``invalid_json``, ``invalid_request``,
-    ``invalid_check`` or ``too_many_checks``.
+    ``invalid_check``, ``too_many_checks``, or ``too_large`` when the checks require more
+    than ``max_pairs`` pairs of users in all (counted, never built: a group chat of
+    ``n`` needs ``n + n(n-1)/2``).
     """
     try:
         data = orjson.loads(body)
@@ -201,6 +221,15 @@ def read_body(body: bytes | str, *, max_checks: int) -> list[Check]:
     checks = read_checks(items)
     if isinstance(checks, CheckError):
         raise InvalidInput(checks.message, code=checks.code)
+    total = 0
+    for check in checks:
+        n = len(check["to"])
+        total += n if n < 2 else pairs_required(check["action"], n)
+    if total > max_pairs:
+        raise TooLarge(
+            f"this request requires {total} pairs of users to be checked; at most "
+            f"{max_pairs} per request: split it"
+        )
     return checks
 
 

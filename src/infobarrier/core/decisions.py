@@ -7,7 +7,7 @@ epoch's profile table; the explanation is computed once per kind of pair and cac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -16,7 +16,15 @@ import numpy.typing as npt
 
 from infobarrier.core.barriers import ListKind, Mode
 from infobarrier.core.codes import ErrorCode, VerdictCode
-from infobarrier.core.contract import Action, Check, CheckError, Verdict, parse_action
+from infobarrier.core.contract import (
+    ALL_PAIRS,
+    Action,
+    Check,
+    CheckError,
+    Verdict,
+    pairs_required,
+    parse_action,
+)
 from infobarrier.core.epoch import UNSEGMENTED, Epoch, LineageCache, is_open
 from infobarrier.core.errors import InfobarrierError, InvalidInput, NotFound
 
@@ -235,8 +243,13 @@ def compatible_many(
     return np.asarray(same | ok, dtype=np.bool_)
 
 
-def pairs_for(action: Action, sender: int, others: Sequence[int]) -> list[tuple[int, int]]:
-    """The pairs §7 requires to be compatible, in the order a refusal reports them."""
+def _check_shape(action: Action, sender: int, others: Sequence[int]) -> int:
+    """Refuse a malformed check; return how many pairs it requires.
+
+    The number is not bounded here: in-process callers (a chat platform's module) may
+    check rooms of any size, which :func:`decide` does without building the pairs. A
+    request is bounded where it is read (``contract.read_body``: 413).
+    """
     if action in (Action.CHAT, Action.SHARE_FILE) and len(others) != 1:
         raise InvalidInput(f"{action.value} takes exactly one 'to' user, got {len(others)}")
     if not others:
@@ -245,10 +258,53 @@ def pairs_for(action: Action, sender: int, others: Sequence[int]) -> list[tuple[
         raise InvalidInput("the 'from' user is also in 'to'")
     if len(set(others)) != len(others):
         raise InvalidInput("a user appears twice in 'to'")
-    pairs = [(sender, o) for o in others]
-    if action in (Action.GROUP_CHAT, Action.MEETING_INVITE, Action.CALL):
-        pairs += [(a, b) for i, a in enumerate(others) for b in others[i + 1 :]]
-    return pairs
+    return pairs_required(action.value, len(others))
+
+
+def iter_pairs(action: Action, sender: int, others: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """The pairs §7 requires to be compatible, in the order a refusal reports them,
+    generated one at a time (a check stops at its first blocked pair)."""
+    _check_shape(action, sender, others)
+    return _pairs(action, sender, others)
+
+
+def _pairs(action: Action, sender: int, others: Sequence[int]) -> Iterator[tuple[int, int]]:
+    for o in others:
+        yield sender, o
+    if action in ALL_PAIRS:
+        for i, a in enumerate(others):
+            for b in others[i + 1 :]:
+                yield a, b
+
+
+def _first_blocked(epoch: Epoch, others: Sequence[int]) -> tuple[int, int]:
+    """The first pair among ``others`` (in :func:`iter_pairs` order) that is not
+    compatible, when one is known to exist and every one of them is usable.
+
+    No pair is built: per distinct profile ``k`` of the recipients, one array says which
+    recipients ``k`` is blocked with and, for every position, the next such recipient;
+    the earliest recipient with one after it gives the pair. Work grows with recipients
+    times distinct profiles, not with the square of the recipients.
+    """
+    n = len(others)
+    keys = np.fromiter((epoch.key(o) for o in others), dtype=np.intp, count=n)
+    positions = np.arange(n, dtype=np.intp)
+    best: tuple[int, int] = (n, n)
+    for k in np.unique(keys):
+        blocked_with = np.where(~epoch.compat[k, keys], positions, n)
+        next_blocked = np.minimum.accumulate(blocked_with[::-1])[::-1]  # first at or after p
+        mine = np.flatnonzero(keys[:-1] == k)
+        after = next_blocked[mine + 1]
+        hits = np.flatnonzero(after < n)
+        if len(hits) and int(mine[hits[0]]) < best[0]:
+            best = (int(mine[hits[0]]), int(after[hits[0]]))
+    assert best[0] < n, "no blocked pair among the recipients"
+    return others[best[0]], others[best[1]]
+
+
+def pairs_for(action: Action, sender: int, others: Sequence[int]) -> list[tuple[int, int]]:
+    """:func:`iter_pairs` as a list (small checks and tests)."""
+    return list(iter_pairs(action, sender, others))
 
 
 def decide(
@@ -268,15 +324,28 @@ def decide(
     knows the team; here it is the ``Implicit`` rule (``sender`` is the newcomer and
     ``others`` the members).
     """
-    pairs = pairs_for(action, sender, others)
+    total = _check_shape(action, sender, others)
     if action is Action.SEARCH and not people_search_restriction:
         return Verdict(True, VerdictCode.SEARCH_UNRESTRICTED, "PeopleSearchRestriction is Disabled")
-    if len(pairs) == 1:
-        return compatibility(epoch, *pairs[0], action=action, openings=openings)
+    if total == 1:
+        return compatibility(epoch, sender, others[0], action=action, openings=openings)
     allowed = epoch.allowed
+    # Among the recipients: one look per pair of distinct profiles says whether any pair
+    # is blocked; no pair among them is built unless one is.
+    blocked_among = action in ALL_PAIRS and not epoch.all_allowed(others)
+    if openings is None:
+        for o in others:
+            if not allowed(sender, o):  # the fast path finds the pair; the explanation names it
+                return compatibility(epoch, sender, o)
+        if blocked_among:
+            return compatibility(epoch, *_first_blocked(epoch, others))
+        return Verdict(True, VerdictCode.ALL_COMPATIBLE, f"all {total} pairs are compatible")
+    # With exceptions, every blocked pair is looked at: one not opened refuses, and the
+    # allow names the exception that closes first.
+    pairs = _pairs(action, sender, others) if blocked_among else ((sender, o) for o in others)
     opened: Verdict | None = None
     for a, b in pairs:
-        if not allowed(a, b):  # the fast path finds the pair; the explanation names it
+        if not allowed(a, b):
             verdict = compatibility(epoch, a, b, action=action, openings=openings)
             if not verdict.allowed:
                 return verdict
@@ -286,7 +355,7 @@ def decide(
         return Verdict(
             True,
             VerdictCode.ALLOWED_BY_EXCEPTION,
-            f"all {len(pairs)} pairs are compatible, some only by exception; "
+            f"all {total} pairs are compatible, some only by exception; "
             f"the first to close: {opened.reason}",
             opened.pair,
             opened.policy,
@@ -294,7 +363,7 @@ def decide(
             opened.exception,
             opened.exception_end,
         )
-    return Verdict(True, VerdictCode.ALL_COMPATIBLE, f"all {len(pairs)} pairs are compatible")
+    return Verdict(True, VerdictCode.ALL_COMPATIBLE, f"all {total} pairs are compatible")
 
 
 def user_index(epoch: Epoch, upn: str) -> int:

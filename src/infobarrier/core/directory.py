@@ -12,7 +12,18 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from infobarrier.core.attributes import STORED_ATTRIBUTES, canonical_attribute
+from infobarrier.core.codes import ErrorCode
 from infobarrier.core.errors import InvalidInput, NotFound
+from infobarrier.core.limits import (
+    MAX_DISPLAY_NAME,
+    MAX_PROXY_ADDRESSES,
+    check_attribute_value,
+    check_mail,
+    check_name,
+    check_text,
+    check_upn,
+    identity_key,
+)
 
 
 class UserKind(StrEnum):
@@ -35,8 +46,9 @@ def new_id() -> str:
 
 
 def fold(text: str) -> str:
-    """Case-insensitive key used for UPNs, names and attribute values (semantics §2, §3)."""
-    return text.casefold()
+    """The identity key of UPNs and names (semantics §2, §3): NFKC and case folding, so
+    that two spellings of one name are one name (``core.limits.identity_key``)."""
+    return identity_key(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +109,7 @@ def make_user(
     **attributes: str,
 ) -> User:
     """Build a validated user; attribute names may use any synonym (``department=``)."""
-    upn = upn.strip()
-    if not upn or "@" not in upn:
-        raise InvalidInput(f"invalid UserPrincipalName {upn!r}: expected name@domain")
+    upn = check_upn(upn)
     clean: dict[str, str] = {}
     for key, value in {**(attrs or {}), **attributes}.items():
         canonical = canonical_attribute(key)
@@ -107,7 +117,7 @@ def make_user(
             raise InvalidInput(f"unknown or non-stored attribute {key!r}")
         if value:
             clean[canonical] = value
-    return User(
+    user = User(
         id=id or new_id(),
         upn=upn,
         display_name=display_name if display_name is not None else upn.split("@")[0],
@@ -119,6 +129,42 @@ def make_user(
         sponsor_id=sponsor_id,
         attributes=clean,
         proxy_addresses=tuple(p for p in proxy_addresses if p),
+    )
+    return check_user(user)
+
+
+def check_user(user: User) -> User:
+    """A user whose every field is within ``core.limits`` (the UPN stripped), or
+    :class:`InvalidInput` naming the first field that is not. Every interface builds
+    users through :func:`make_user`, which ends here; code that edits a user with
+    ``dataclasses.replace`` calls it too."""
+    upn = check_upn(user.upn)
+    mail = check_mail(user.mail)
+    check_text("the display name", user.display_name, MAX_DISPLAY_NAME)
+    for name, value in user.attributes.items():
+        check_attribute_value(name, value)
+    if len(user.proxy_addresses) > MAX_PROXY_ADDRESSES:
+        raise InvalidInput(
+            f"{len(user.proxy_addresses)} proxy addresses, at most {MAX_PROXY_ADDRESSES}",
+            code=ErrorCode.TOO_LONG,
+        )
+    for address in user.proxy_addresses:
+        check_attribute_value("ProxyAddresses", address)
+    if upn != user.upn or mail != user.mail:
+        return replace(user, upn=upn, mail=mail)
+    return user
+
+
+def make_group(
+    display_name: str, *, id: str | None = None, mail: str = "", members: Iterable[str] = ()
+) -> Group:
+    """A validated group from input: a name within ``core.limits`` (no control or
+    invisible characters) and a valid mail, both stripped."""
+    return Group(
+        id=id or new_id(),
+        display_name=check_name("group", display_name, MAX_DISPLAY_NAME),
+        mail=check_mail(mail, "group mail"),
+        members=frozenset(members),
     )
 
 

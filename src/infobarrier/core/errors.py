@@ -45,6 +45,12 @@ class FilterSyntaxError(InvalidInput):
         super().__init__(f"filter error at column {position}: {message}")
 
 
+class TooLarge(InvalidInput):
+    """A request bigger than a documented limit (``core.limits``; HTTP 413)."""
+
+    code = ErrorCode.TOO_LARGE
+
+
 class RuleViolation(InvalidInput):
     """A segment, policy or tenant setting that breaks a rule of semantics §1, §3 or §4.
 

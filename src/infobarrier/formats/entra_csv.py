@@ -28,11 +28,14 @@ from infobarrier.core.directory import (
     Group,
     User,
     UserType,
+    check_user,
     fold,
+    make_group,
     make_user,
     new_id,
 )
 from infobarrier.core.errors import InvalidInput, NotFound
+from infobarrier.core.limits import check_upn
 
 # -- field keys of UserRow.fields (besides canonical attribute names) ------------------------
 ID: Final = "id"
@@ -309,14 +312,10 @@ def parse_users_csv(data: bytes | str, *, source: str = "users.csv") -> list[Use
             raise CsvError(
                 source, line, upn_index + 1, "empty userPrincipalName", header=upn_header
             )
-        if "@" not in upn:
-            raise CsvError(
-                source,
-                line,
-                upn_index + 1,
-                f"expected a name@domain, found {upn!r}",
-                header=upn_header,
-            )
+        try:
+            upn = check_upn(upn)
+        except InvalidInput as exc:
+            raise CsvError(source, line, upn_index + 1, exc.message, header=upn_header) from None
         if fold(upn) in seen:
             raise CsvError(
                 source,
@@ -406,15 +405,17 @@ def _updated(user: User, row: UserRow, source: str) -> User:
                 attributes[key] = text
             else:
                 attributes.pop(key, None)
-    return replace(
-        user,
-        display_name=display_name,
-        mail=mail,
-        account_enabled=account_enabled,
-        hidden_from_address_lists=hidden,
-        user_type=user_type,
-        proxy_addresses=proxy_addresses,
-        attributes=attributes,
+    return check_user(
+        replace(
+            user,
+            display_name=display_name,
+            mail=mail,
+            account_enabled=account_enabled,
+            hidden_from_address_lists=hidden,
+            user_type=user_type,
+            proxy_addresses=proxy_addresses,
+            attributes=attributes,
+        )
     )
 
 
@@ -559,7 +560,7 @@ def _merge_group_row(work: Directory, row: GroupRow, source: str) -> tuple[str, 
     if by_mail is not None and (by_name is None or by_mail.id != by_name.id):
         raise error(_GROUP_MAIL, f"mail {mail!r} belongs to group {by_mail.display_name!r}")
     if by_name is None:
-        group = Group(id=new_id(), display_name=name, mail=mail)
+        group = make_group(name, mail=mail)
     elif mail and not by_name.mail:
         group = replace(by_name, mail=mail)
     elif mail and fold(by_name.mail) != fold(mail):

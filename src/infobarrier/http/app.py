@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from infobarrier import __version__, web
 from infobarrier.http import errors, schemas
+from infobarrier.http.guard import RequestGuard
 from infobarrier.http.routes import (
     audit,
     barriers,
@@ -21,6 +22,7 @@ from infobarrier.http.routes import (
     insight,
 )
 from infobarrier.scim import routes as scim_routes
+from infobarrier.service.tokens import Principal
 from infobarrier.service.wiring import DEFAULT_DB, Services, build
 
 
@@ -55,6 +57,12 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
         ),
     )
     app.state.services = services
+
+    # Outermost: authenticate and cap the body before anything reads it (http.guard).
+    def verify(token: str) -> Principal | None:
+        return services.tokens.verify(token)
+
+    app.add_middleware(RequestGuard, verify=verify)
     errors.install(app)
     for module in (directory, barriers, decisions, collaboration, exceptions, audit):
         app.include_router(module.router)

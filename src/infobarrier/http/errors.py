@@ -22,6 +22,10 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_REQUEST: 422,
     ErrorCode.INVALID_CHECK: 422,
     ErrorCode.TOO_MANY_CHECKS: 413,
+    ErrorCode.TOO_LONG: 400,
+    ErrorCode.TOO_LARGE: 413,
+    ErrorCode.INVALID_UPN: 400,
+    ErrorCode.INVALID_IDENTIFIER: 400,
     ErrorCode.FILTER_SYNTAX: 400,
     ErrorCode.RULE_VIOLATION: 400,
     ErrorCode.CSV_ERROR: 400,
@@ -131,6 +135,14 @@ def install(app: FastAPI) -> None:
                 "message": "; ".join(problems) or "invalid request",
             },
             status_code=422,
+        )
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_request: Request, _exc: RecursionError) -> JSONResponse:
+        # A JSON body nested so deeply that parsing it recursed too far: bad input.
+        return JSONResponse(
+            {"code": "invalid_request", "message": "the JSON body is nested too deeply"},
+            status_code=400,
         )
 
     @app.exception_handler(StarletteHTTPException)

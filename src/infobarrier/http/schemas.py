@@ -3,18 +3,42 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from infobarrier.core import contract
 from infobarrier.core.codes import ApplicationState
+from infobarrier.core.limits import (
+    MAX_ATTRIBUTE_VALUE,
+    MAX_COMMENT,
+    MAX_DISPLAY_NAME,
+    MAX_FILTER,
+    MAX_GROUP_MEMBERS,
+    MAX_NAME,
+    MAX_PROXY_ADDRESSES,
+    MAX_SEGMENTS,
+    MAX_UPN,
+)
 
 
 class Request(BaseModel):
     """Base of every request body: unknown fields are an error."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# Every string of a request body is capped at the limit ``core.limits`` gives it (its
+# content, such as a UPN's ``name@domain`` shape, is judged by the core, the same way
+# for every interface).
+Upn = Annotated[str, Field(max_length=MAX_UPN)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+DisplayName = Annotated[str, Field(max_length=MAX_DISPLAY_NAME)]
+AttributeName = Annotated[str, Field(max_length=MAX_NAME)]
+AttributeValue = Annotated[str, Field(max_length=MAX_ATTRIBUTE_VALUE)]
+Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=64)]
+ProxyAddresses = Annotated[list[AttributeValue], Field(max_length=MAX_PROXY_ADDRESSES)]
+SegmentNames = Annotated[list[Name], Field(max_length=MAX_SEGMENTS)]
 
 
 # -- directory ---------------------------------------------------------------------------
@@ -38,36 +62,36 @@ class UserOut(BaseModel):
 class UserCreate(Request):
     """A new user; ``attributes`` by any segmentable attribute name (``Department``...)."""
 
-    upn: str = Field(min_length=3, max_length=320)
-    display_name: str | None = Field(default=None, max_length=256)
-    mail: str = Field(default="", max_length=320)
+    upn: Upn
+    display_name: DisplayName | None = None
+    mail: Upn = ""
     account_enabled: bool = True
     user_type: Literal["Member", "Guest"] = "Member"
     hidden_from_address_lists: bool | None = None
-    attributes: dict[str, str] = Field(default_factory=dict)
-    proxy_addresses: list[str] = Field(default_factory=list)
+    attributes: Attributes = Field(default_factory=dict)
+    proxy_addresses: ProxyAddresses = Field(default_factory=list)
 
 
 class UserPatch(Request):
     """Changes to a user; an attribute set to ``""`` is cleared."""
 
-    display_name: str | None = Field(default=None, max_length=256)
-    mail: str | None = Field(default=None, max_length=320)
+    display_name: DisplayName | None = None
+    mail: Upn | None = None
     account_enabled: bool | None = None
     user_type: Literal["Member", "Guest"] | None = None
     hidden_from_address_lists: bool | None = None
-    attributes: dict[str, str] | None = None
-    proxy_addresses: list[str] | None = None
+    attributes: Attributes | None = None
+    proxy_addresses: ProxyAddresses | None = None
 
 
 class ServiceAccountCreate(Request):
     """A vendor service account (semantics §2)."""
 
-    upn: str = Field(min_length=3, max_length=320)
-    vendor: str = Field(min_length=1, max_length=256, description="Vendor company")
-    sponsor: str = Field(min_length=3, description="UPN of the internal sponsor")
-    display_name: str | None = Field(default=None, max_length=256)
-    attributes: dict[str, str] = Field(default_factory=dict)
+    upn: Upn
+    vendor: DisplayName = Field(min_length=1, description="Vendor company")
+    sponsor: Upn = Field(min_length=1, description="UPN of the internal sponsor")
+    display_name: DisplayName | None = None
+    attributes: Attributes = Field(default_factory=dict)
 
 
 class GroupOut(BaseModel):
@@ -82,9 +106,11 @@ class GroupOut(BaseModel):
 class GroupCreate(Request):
     """A new group."""
 
-    display_name: str = Field(min_length=1, max_length=256)
-    mail: str = Field(default="", max_length=320)
-    members: list[str] = Field(default_factory=list, description="UPNs")
+    display_name: DisplayName = Field(min_length=1)
+    mail: Upn = ""
+    members: list[Upn] = Field(
+        default_factory=list, max_length=MAX_GROUP_MEMBERS, description="UPNs"
+    )
 
 
 class SkuOut(BaseModel):
@@ -151,20 +177,20 @@ class SegmentOut(BaseModel):
 class SegmentCreate(Request):
     """New-OrganizationSegment."""
 
-    name: str = Field(min_length=1, max_length=64)
-    filter: str = Field(min_length=1, max_length=10_000)
+    name: Name
+    filter: str = Field(min_length=1, max_length=MAX_FILTER)
 
 
 class SegmentPatch(Request):
     """Set-OrganizationSegment: only the filter can change."""
 
-    filter: str = Field(min_length=1, max_length=10_000)
+    filter: str = Field(min_length=1, max_length=MAX_FILTER)
 
 
 class FilterPreview(Request):
     """A filter to check without saving."""
 
-    filter: str = Field(max_length=10_000)
+    filter: str = Field(max_length=MAX_FILTER)
 
 
 class FilterPreviewOut(BaseModel):
@@ -193,23 +219,23 @@ class PolicyOut(BaseModel):
 class PolicyCreate(Request):
     """New-InformationBarrierPolicy: exactly one of the two lists."""
 
-    name: str = Field(min_length=1, max_length=64)
-    assigned_segment: str = Field(min_length=1, max_length=64)
-    segments_allowed: list[str] | None = None
-    segments_blocked: list[str] | None = None
+    name: Name
+    assigned_segment: Name
+    segments_allowed: SegmentNames | None = None
+    segments_blocked: SegmentNames | None = None
     state: Literal["Active", "Inactive"] = "Inactive"
     moderation_allowed: bool = False
-    comment: str = Field(default="", max_length=1024)
+    comment: str = Field(default="", max_length=MAX_COMMENT)
 
 
 class PolicyPatch(Request):
     """Set-InformationBarrierPolicy."""
 
-    segments_allowed: list[str] | None = None
-    segments_blocked: list[str] | None = None
+    segments_allowed: SegmentNames | None = None
+    segments_blocked: SegmentNames | None = None
     state: Literal["Active", "Inactive"] | None = None
     moderation_allowed: bool | None = None
-    comment: str | None = Field(default=None, max_length=1024)
+    comment: str | None = Field(default=None, max_length=MAX_COMMENT)
 
 
 class ApplicationOut(BaseModel):
@@ -382,7 +408,7 @@ class TeamCreate(Request):
     """A new team with its owners (UPNs)."""
 
     name: str = Field(min_length=1, max_length=256)
-    owners: list[str] = Field(min_length=1, max_length=100)
+    owners: list[Upn] = Field(min_length=1, max_length=100)
     mode: Literal["Open", "Implicit", "OwnerModerated"] = "Implicit"
 
 
@@ -408,7 +434,7 @@ class ChatCreate(Request):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     sender: str = Field(alias="from", min_length=1, max_length=320)
-    to: list[str] = Field(min_length=1, max_length=250)
+    to: list[Upn] = Field(min_length=1, max_length=250)
 
 
 class ChatParticipantAdd(Request):
@@ -450,7 +476,7 @@ class MeetingCreate(Request):
 
     organizer: str = Field(min_length=1, max_length=320)
     subject: str = Field(default="", max_length=256)
-    invitees: list[str] = Field(default_factory=list, max_length=1000)
+    invitees: list[Upn] = Field(default_factory=list, max_length=1000)
 
 
 class UpnBody(Request):
@@ -475,6 +501,6 @@ class CallCreate(Request):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     sender: str = Field(alias="from", min_length=1, max_length=320)
-    to: list[str] = Field(min_length=1, max_length=250)
+    to: list[Upn] = Field(min_length=1, max_length=250)
     kind: Literal["call", "remote_assist"] = "call"
     meeting_id: str | None = Field(default=None, max_length=36)

@@ -51,6 +51,7 @@ from infobarrier.core.directory import Group as DirectoryGroup
 from infobarrier.core.directory import User as DirectoryUser
 from infobarrier.core.directory import UserKind, UserType, fold, make_user
 from infobarrier.core.errors import InvalidInput
+from infobarrier.core.limits import MAX_DISPLAY_NAME, check_name
 from infobarrier.scim.schemas import InfobarrierUser, ScimUser
 from infobarrier.scim.upn import derive_upn
 from infobarrier.service.provisioning import ResourceKind, user_facts
@@ -230,6 +231,7 @@ def group_from_scim(
     name = (resource.display_name or "").strip()
     if not name:
         raise InvalidInput("a group needs a displayName")
+    name = check_name("group", name, MAX_DISPLAY_NAME)
     entries = [((m.value or "").strip(), fold(m.type or "user")) for m in resource.members or []]
     values = {value for value, _kind in entries if value}
     users = members.users_among(values) if values else set()

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from infobarrier.core.limits import MAX_JSON_DEPTH
+
 ENTERPRISE_URN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 _MANAGER_PATH = f"{ENTERPRISE_URN}:manager".casefold()
 
@@ -80,3 +82,34 @@ def _fix_operations(payload: dict[str, Any]) -> None:
 def patch_body(body: bytes) -> bytes:
     """A PATCH body with Entra ID's string ``manager`` values made objects."""
     return _rewritten(body, _fix_operations)
+
+
+def too_deep(body: bytes) -> str | None:
+    """Why a body nests deeper than ``MAX_JSON_DEPTH`` objects and arrays, or ``None``.
+
+    Checked before anything else reads the body, so that no parser or model recurses
+    into it (a deeply nested body was a RecursionError, answered 500). The walk is
+    iterative; a body too deep even for the JSON parser is refused the same way.
+    """
+    if not body:
+        return None
+    refusal = f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels of objects and arrays"
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        return refusal
+    except ValueError:
+        return None  # not JSON: the protocol answers it
+    stack: list[tuple[Any, int]] = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return refusal
+        stack.extend((child, depth + 1) for child in children)
+    return None

@@ -20,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from scim2_models import (
     Context,
     ForbiddenException,
+    InvalidSyntaxException,
     NotFoundException,
     PatchOp,
     Resource,
@@ -138,13 +139,17 @@ async def scim(
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Response:
     """Every SCIM 2.0 request of a tenant (``/Users``, ``/Groups``, discovery)."""
+    body = await request.body()
+    refusal = quirks.too_deep(body)
+    if refusal is not None:
+        return _response(SERVICE.error_response(InvalidSyntaxException(detail=refusal)))
     scim_request = ScimRequest(
         method=request.method.upper(),
         base_url=f"{str(request.base_url).rstrip('/')}{PREFIX}/{tenant}",
         path="/" + path.strip("/").removesuffix(".scim"),
         query=dict(request.query_params),
         headers=list(request.headers.items()),
-        body=await request.body(),
+        body=body,
     )
     answer = await run_in_threadpool(_serve, request, tenant, credentials, scim_request)
     return _response(answer)

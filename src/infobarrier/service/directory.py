@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from infobarrier.core.attributes import STORED_ATTRIBUTES, canonical_attribute
 from infobarrier.core.codes import ErrorCode
-from infobarrier.core.directory import Directory, Group, User, UserKind, make_user, new_id
+from infobarrier.core.directory import Directory, Group, User, UserKind, make_group, make_user
 from infobarrier.core.errors import Conflict, InvalidInput, NotFound
 from infobarrier.core.licenses import LicenseBook
 from infobarrier.formats import entra_csv
@@ -188,7 +188,7 @@ class DirectoryHandler:
             group = (
                 replace(found, members=ids, mail=mail or found.mail)
                 if found is not None
-                else Group(new_id(), name.strip(), mail, ids)
+                else make_group(name, mail=mail, members=ids)
             )
             directory.put_group(group)
             tx.repos.directory.save_groups([group])

@@ -20,6 +20,7 @@ from enum import Enum
 from infobarrier.core.attributes import canonical_attribute
 from infobarrier.core.errors import FilterSyntaxError
 from infobarrier.core.filters.ast import And, Comparison, Expr, Not, Op, Or
+from infobarrier.core.limits import MAX_FILTER
 
 
 class Kind(Enum):
@@ -198,5 +199,15 @@ class _Parser:
 
 
 def parse_filter(text: str) -> Expr:
-    """Parse a ``UserGroupFilter``; raise :class:`FilterSyntaxError` naming the column."""
+    """Parse a ``UserGroupFilter``; raise :class:`FilterSyntaxError` naming the column.
+
+    A filter longer than ``core.limits.MAX_FILTER`` characters is refused before it is
+    read, whichever interface it came from.
+    """
+    if len(text) > MAX_FILTER:
+        raise FilterSyntaxError(
+            f"the filter is {len(text)} characters long, at most {MAX_FILTER}",
+            MAX_FILTER + 1,
+            text[:MAX_FILTER],
+        )
     return _Parser(text).parse()

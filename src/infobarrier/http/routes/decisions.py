@@ -20,10 +20,12 @@ enforce = require(Area.ENFORCE)
 #: At most this many checks in one ``POST /decisions``.
 MAX_CHECKS = 100_000
 
-#: Batches up to this size are answered on the event loop (a few milliseconds: cheaper than
-#: a hand-off to a thread, and a busy worker then leaves new connections to the others under
-#: ``serve --workers``); larger ones in the thread pool, so the worker keeps serving others.
-INLINE_CHECKS = 2_000
+#: Batches requiring up to this many pairs are answered on the event loop (a few
+#: milliseconds: cheaper than a hand-off to a thread, and a busy worker then leaves new
+#: connections to the others under ``serve --workers``); larger ones in the thread pool,
+#: so the worker keeps serving others (``/healthz`` included). A group check of ``n``
+#: recipients counts ``n + n(n-1)/2`` pairs (``core.contract.pairs_required``).
+INLINE_PAIRS = 2_000
 
 
 @router.post(
@@ -44,7 +46,7 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
     """
     checks = read_body(await request.body(), max_checks=MAX_CHECKS)
     services = services_of(request)
-    if len(checks) <= INLINE_CHECKS:
+    if len(checks) <= INLINE_PAIRS and all(len(c["to"]) == 1 for c in checks):
         content = _answer(services, tenant, checks)
     else:
         content = await run_in_threadpool(_answer, services, tenant, checks)

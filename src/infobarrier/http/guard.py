@@ -1,0 +1,161 @@
+"""The gate every request passes before the app reads its body (docs/security.md).
+
+An ASGI middleware, so that it runs before FastAPI parses anything:
+
+1. A request with a body (``POST``, ``PUT``, ``PATCH``, ``DELETE``) to the API
+   (``/v1/...``) or SCIM (``/scim/v2/...``) must carry a valid bearer token: without
+   one it is answered 401 *before its body is read*, so an anonymous caller cannot make
+   the server read, buffer or parse anything (malformed JSON without a token is a 401,
+   not a 422). Which tenant and role the token may act for is still the routes' check.
+2. Every body is capped per route (:data:`BODY_LIMITS`): a ``Content-Length`` over the
+   cap is answered 413 at once, and a body sent without one (chunked) is counted as it
+   arrives and refused with 413 the moment it passes the cap. The 413 names the limit.
+
+Answers use the JSON error shape of the API (``{"code", "message"}``) or, under
+``/scim/v2``, a SCIM ``Error`` body.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from infobarrier.service.tokens import Principal
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MIB = 1024 * 1024
+
+#: Largest body per route, by the last path segment of the route (a tenant's
+#: ``/decisions``...), else the default. Each is documented in docs/security.md.
+BODY_LIMITS: dict[str, int] = {
+    "decisions": 16 * MIB,  # up to 100,000 checks
+    "groups": 8 * MIB,  # a group's members, up to 100,000 UPNs
+    "scim": 4 * MIB,  # one SCIM resource or PATCH (a large group's members)
+    "default": 1 * MIB,
+}
+
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_SCIM_PREFIX = "/scim/v2/"
+_API_PREFIX = "/v1/"
+_SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def body_limit(path: str) -> int:
+    """The largest body a request to ``path`` may send."""
+    if path.startswith(_SCIM_PREFIX):
+        return BODY_LIMITS["scim"]
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if last == "decisions":
+        return BODY_LIMITS["decisions"]
+    if path.startswith(_API_PREFIX) and "/groups" in path:
+        return BODY_LIMITS["groups"]
+    return BODY_LIMITS["default"]
+
+
+class RequestGuard:
+    """Authenticate, then cap the body, before the wrapped app sees the request."""
+
+    def __init__(self, app: ASGIApp, verify: Callable[[str], Principal | None]) -> None:
+        self.app = app
+        self.verify = verify
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        scim = path.startswith(_SCIM_PREFIX)
+        if scim or path.startswith(_API_PREFIX):
+            token = _bearer(scope)
+            if not token:
+                await _refuse(send, scim, 401, "unauthenticated", "a bearer token is required")
+                return
+            if await run_in_threadpool(self.verify, token) is None:
+                await _refuse(
+                    send, scim, 401, "invalid_token", "the bearer token is unknown or revoked"
+                )
+                return
+        limit = body_limit(path)
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _refuse(send, scim, 413, "too_large", _too_large(declared, limit))
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > limit:
+                await _refuse(send, scim, 413, "too_large", _too_large(None, limit))
+                return
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(bytes(body), receive), send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives the app the body already read, then passes through."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return bytes(value)
+    return None
+
+
+def _bearer(scope: Scope) -> str:
+    value = _header(scope, b"authorization")
+    if value is None:
+        return ""
+    scheme, _, credentials = value.decode("latin-1").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+def _content_length(scope: Scope) -> int | None:
+    value = _header(scope, b"content-length")
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _too_large(declared: int | None, limit: int) -> str:
+    size = f"{declared} bytes" if declared is not None else "more than that"
+    return f"the request body is too large ({size}): at most {limit} bytes on this route"
+
+
+async def _refuse(send: Send, scim: bool, status: int, code: str, message: str) -> None:
+    if scim:
+        body: dict[str, Any] = {"schemas": [_SCIM_ERROR], "status": str(status), "detail": message}
+        media = b"application/scim+json"
+    else:
+        body = {"code": code, "message": message}
+        media = b"application/json"
+    content = json.dumps(body).encode()
+    headers = [(b"content-type", media), (b"content-length", str(len(content)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    if status == 413:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
