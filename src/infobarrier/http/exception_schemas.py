@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from infobarrier.core.limits import MAX_NAME, MAX_UPN
 
 
 class ExceptionRequestIn(BaseModel):
@@ -12,13 +14,15 @@ class ExceptionRequestIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    users: list[str] | None = Field(
+    users: list[Annotated[str, Field(max_length=MAX_UPN)]] | None = Field(
         None, min_length=2, max_length=2, description="Two UPNs (or give segments)"
     )
-    segments: list[str] | None = Field(
+    segments: list[Annotated[str, Field(max_length=MAX_NAME)]] | None = Field(
         None, min_length=2, max_length=2, description="Two segment names (or give users)"
     )
-    actions: list[str] = Field(..., min_length=1, max_length=16, description="chat, call, ...")
+    actions: list[Annotated[str, Field(max_length=32)]] = Field(
+        ..., min_length=1, max_length=16, description="chat, call, ..."
+    )
     start: str | None = Field(None, max_length=64, description="ISO 8601; default now")
     end: str = Field(..., min_length=1, max_length=64, description="ISO 8601")
     why: str = Field(..., min_length=1, max_length=2000, description="The justification")
