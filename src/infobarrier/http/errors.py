@@ -160,5 +160,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "The token's role may not do this"},
     404: {"model": ErrorBody, "description": "Not found (or another tenant's)"},
     409: {"model": ErrorBody, "description": "Conflicts with the current state"},
+    413: {
+        "model": ErrorBody,
+        "description": "The body is over its route's cap, or the "
+        "request over a documented limit (docs/security.md)",
+    },
     422: {"model": ErrorBody, "description": "Malformed request"},
 }
