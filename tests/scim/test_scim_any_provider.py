@@ -154,7 +154,7 @@ def test_derive_upn_rules(
         user_name=user_name,
         emails=[Email(value=v, type=t, primary=p) for v, t, p in emails] or None,
     )
-    assert derive_upn(user, tenant="t", template=None) == expected
+    assert derive_upn(user, tenant="t", template=lambda: None) == expected
     assert is_address(expected)
 
 

@@ -180,7 +180,7 @@ def user_from_scim(
         upn = derive_upn(
             resource,
             tenant="",
-            template=None,
+            template=lambda: None,
             current_upn=base.upn if base is not None else None,
             previous_user_name=resource.user_name,
         )

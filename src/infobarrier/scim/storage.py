@@ -281,22 +281,23 @@ class DirectoryStorage(ScimStorage):
         remove(resource_id)
 
     def _upn(self, resource: User[Any], id: str, base: DirectoryUser | None) -> str:
-        """The UPN of a user being written (docs/scim.md, "userName"); a ``userName`` that
-        is not an address must also be unique among the SCIM records (case-insensitively)."""
+        """The UPN of a user being written (docs/scim.md, "userName").
+
+        A ``userName`` that is an address is the UPN, with no further reads (Entra ID,
+        Okta). Any other must also be unique among the SCIM records (case-insensitively).
+        """
         session = self.session
         user_name = (resource.user_name or "").strip()
-        if (
-            user_name
-            and not upn.is_address(user_name)
-            and any(other != id for other in self._with_user_name(user_name))
-        ):
-            raise UniquenessException(detail=f"userName {user_name!r} is already used")
-        record = session.record(ResourceKind.USER, id) if base is not None else None
-        previous = record.data.get("userName") if record is not None else None
+        previous: object = None
+        if user_name and not upn.is_address(user_name):
+            if any(other != id for other in self._with_user_name(user_name)):
+                raise UniquenessException(detail=f"userName {user_name!r} is already used")
+            record = session.record(ResourceKind.USER, id) if base is not None else None
+            previous = record.data.get("userName") if record is not None else None
         return upn.derive_upn(
             resource,
             tenant=session.tenant,
-            template=session.upn_template(),
+            template=session.upn_template,
             current_upn=base.upn if base is not None else None,
             previous_user_name=previous if isinstance(previous, str) else None,
         )

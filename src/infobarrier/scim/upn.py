@@ -17,6 +17,7 @@ A result that is not an address is bad input that says which rule gave it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from scim2_models import User
@@ -84,14 +85,15 @@ def derive_upn(
     resource: User[Any],
     *,
     tenant: str,
-    template: str | None,
+    template: Callable[[], str | None],
     current_upn: str | None = None,
     previous_user_name: str | None = None,
 ) -> str:
     """The UPN of a SCIM user by the rules of this module.
 
-    ``current_upn`` and ``previous_user_name``: the user's UPN and the ``userName`` SCIM
-    last wrote, when the user exists.
+    ``template`` gives the tenant's template (``None``: the default); it is asked only when
+    rule 4 applies. ``current_upn`` and ``previous_user_name``: the user's UPN and the
+    ``userName`` SCIM last wrote, when the user exists.
     """
     user_name = (resource.user_name or "").strip()
     if not user_name:
@@ -112,7 +114,7 @@ def derive_upn(
                 "which would be the user principal name, is not name@domain"
             )
         return email
-    used = template or DEFAULT_TEMPLATE
+    used = template() or DEFAULT_TEMPLATE
     upn = fill(used, user_name, tenant)
     if not is_address(upn):
         raise InvalidInput(
