@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infobarrier.core.contract import Action
-from infobarrier.core.decisions import compatibility, decide
+from infobarrier.core.decisions import compatibility, decide, pairs_for
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.reconcile import Compatible, policy_compatible
 from infobarrier_synapse.config import ModuleConfig, UnknownUsers
@@ -145,12 +145,15 @@ class Gate:
         if s is None:
             return ALLOWED if self._allow_unknown else self._unknown(sender, action.value)
         known, unknown = self._resolve(action.value, others, skip=sender)
-        known = [i for i in known if i != s]
+        known = list(dict.fromkeys(i for i in known if i != s))
         if not known:
             return unknown or ALLOWED
+        if action is Action.SEARCH and not self.restricted:
+            return unknown or ALLOWED
+        allowed = self.epoch.allowed
+        if all(allowed(a, b) for a, b in pairs_for(action, s, known)):
+            return unknown or ALLOWED  # the hot path: no verdict, no sentence
         verdict = decide(self.epoch, action, s, known, people_search_restriction=self.restricted)
-        if verdict.allowed and unknown is not None:
-            return unknown
         return Decision(
             verdict.allowed,
             verdict.code,
