@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infobarrier.core.contract import Action
+from infobarrier.core.decisions import decide
 from infobarrier.demo import abc
 from infobarrier.http.app import create_app
 from infobarrier.service.wiring import Services, build
@@ -340,3 +341,47 @@ def test_remote_decider_unreachable_deny_and_last_known(seeded: tuple[Services, 
         else:
             assert seen.allowed
     dead.close()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    action=st.sampled_from([a for a in Action if a is not Action.ADD_TEAM_MEMBER]),
+    sender=st.sampled_from(NAMES),
+    others=st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True),
+    allow_unknown=st.booleans(),
+)
+def test_gate_answers_as_the_core_decides(
+    seeded: tuple[Services, str],
+    action: Action,
+    sender: str,
+    others: list[str],
+    allow_unknown: bool,
+) -> None:
+    """The gate's fast paths give the core's answer: ``decide`` over the known users, with
+    an unknown user refused (deny) or left out (allow)."""
+    gate = gate_of(seeded[0], unknown_users="allow" if allow_unknown else "deny")
+    epoch = gate.epoch
+    if (action is Action.CHAT or action is Action.SHARE_FILE) and len(others) > 1:
+        others = others[:1]
+    answer = gate.check(action, mx(sender), [mx(o) for o in others])
+    index = {n: epoch.index_of(f"{n}@abc.example") for n in {sender, *others}}
+    rest = [o for o in others if o != sender]
+    known = [i for i in (index[o] for o in rest) if i is not None]
+    some_unknown = len(known) < len(rest)
+    s = index[sender]
+    if s is None:
+        expected = "allowed" if allow_unknown else "unknown_user"
+    elif not known:
+        expected = "unknown_user" if some_unknown and not allow_unknown else "allowed"
+    else:
+        verdict = decide(epoch, action, s, known, people_search_restriction=True)
+        if not verdict.allowed:
+            expected = verdict.code
+        elif some_unknown and not allow_unknown:
+            expected = "unknown_user"
+        else:
+            expected = "allowed"
+    assert answer.code == expected
+    assert answer.allowed == (expected == "allowed")
+    if action is Action.SEARCH and len(rest) == 1:
+        assert gate.hidden(mx(sender), mx(rest[0])) == (not answer.allowed)

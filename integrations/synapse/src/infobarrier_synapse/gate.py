@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infobarrier.core.contract import Action
-from infobarrier.core.decisions import compatibility, decide, pairs_for
+from infobarrier.core.decisions import compatibility, pairs_for
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.reconcile import Compatible, policy_compatible
 from infobarrier_synapse.config import ModuleConfig, UnknownUsers
@@ -151,9 +151,12 @@ class Gate:
         if action is Action.SEARCH and not self.restricted:
             return unknown or ALLOWED
         allowed = self.epoch.allowed
-        if all(allowed(a, b) for a, b in pairs_for(action, s, known)):
-            return unknown or ALLOWED  # the hot path: no verdict, no sentence
-        verdict = decide(self.epoch, action, s, known, people_search_restriction=self.restricted)
+        for a, b in pairs_for(action, s, known):
+            if not allowed(a, b):  # only a refusal builds its verdict and sentence
+                verdict = compatibility(self.epoch, a, b)
+                break
+        else:
+            return unknown or ALLOWED
         return Decision(
             verdict.allowed,
             verdict.code,
@@ -165,10 +168,16 @@ class Gate:
         )
 
     def hidden(self, searcher: str, user_id: str) -> bool:
-        """Directory search: is ``user_id`` left out of ``searcher``'s results?"""
+        """Directory search: is ``user_id`` left out of ``searcher``'s results?
+
+        The same answer as ``check(SEARCH, ...)``, as a bare boolean (one per result).
+        """
         if searcher == user_id:
             return False
-        return not self.check(Action.SEARCH, searcher, [user_id]).allowed
+        s, u = self.index(searcher), self.index(user_id)
+        if s is None or u is None:
+            return not self._allow_unknown
+        return self.restricted and not self.epoch.allowed(s, u)
 
     def newcomer(self, action: Action, newcomer: str, members: Iterable[str]) -> Decision:
         """The group rule of §7: the newcomer with every member already there."""

@@ -84,7 +84,14 @@ class InformationBarrierModule:
             check_username_for_spam=self.check_username_for_spam,
         )
         api.register_third_party_rules_callbacks(on_new_event=self.on_new_event)
-        api.looping_background_call(self.poll, config.poll_seconds * 1000, desc="infobarrier_poll")
+        # Every worker follows the barrier (its callbacks decide from its own epoch); only the
+        # one that runs background tasks reconciles rooms.
+        api.looping_background_call(
+            self.poll,
+            config.poll_seconds * 1000,
+            desc="infobarrier_poll",
+            run_on_all_instances=True,
+        )
         # The first load (and a first reconciliation) as soon as the reactor runs.
         api.delayed_background_call(0, self.poll, desc="infobarrier_first_poll")
 
@@ -281,7 +288,7 @@ class InformationBarrierModule:
             return
         self._reconciling = True
         try:
-            if await self.decider.refresh():
+            if await self.decider.refresh() and self.api.should_run_background_tasks():
                 await self.reconcile()
         except Exception:
             log.exception("infobarrier: poll failed")
