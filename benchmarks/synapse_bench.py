@@ -4,8 +4,9 @@ Two real homeservers (SQLite, loopback) start side by side: one without modules,
 ``infobarrier_synapse`` deciding in-process from a store holding the seed's Company ABC.
 On each, V1's Remote Assist account sends messages to V1's engineer in their direct chat,
 and invites V1's engineer into a room (who declines, so the next invite is a new one).
-The two homeservers are measured in alternating rounds, so load on the machine falls on
-both alike. Then the in-process decision a callback makes is timed on its own (the same
+The two homeservers are measured in turn, request by request, so load on the machine falls
+on both alike; besides each p50, the median of the paired differences (on minus off) is
+reported. Then the in-process decision a callback makes is timed on its own (the same
 code the callbacks run, against the same epoch).
 
     python -m benchmarks.synapse_bench [--messages 400] [--invites 200] [--json PATH]
@@ -40,7 +41,6 @@ from infobarrier_synapse.config import parse  # noqa: E402
 from infobarrier_synapse.gate import Gate  # noqa: E402
 
 TEMPLATE = "{localpart}@abc.example"
-ROUNDS = 10
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -96,15 +96,15 @@ class Scene:
 def alternate(
     scenes: dict[str, Scene], measure: Callable[[Scene], float], total: int
 ) -> dict[str, list[float]]:
-    """``total`` samples per homeserver, in ROUNDS alternating rounds (off, on, off, ...)."""
+    """``total`` samples per homeserver, taken in turn (off, on, off, on, ...): load on the
+    machine then falls on both alike, and sample ``i`` of each form a pair."""
     samples: dict[str, list[float]] = {name: [] for name in scenes}
-    per_round = max(1, total // ROUNDS)
     for scene in scenes.values():  # warm-up: caches, connections, the module's first poll
         for _ in range(20):
             measure(scene)
-    for _ in range(ROUNDS):
+    for _ in range(total):
         for name, scene in scenes.items():
-            samples[name] += [measure(scene) for _ in range(per_round)]
+            samples[name].append(measure(scene))
     return samples
 
 
@@ -177,6 +177,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             result[kind][name] = summary(samples[name])
         off, on = result[kind]["off"]["p50_ms"], result[kind]["on"]["p50_ms"]
         result[kind]["added_p50_percent"] = round((on - off) / off * 100, 1)
+        paired = [b - a for a, b in zip(samples["off"], samples["on"], strict=True)]
+        result[kind]["paired_difference_p50_ms"] = round(statistics.median(paired), 3)
     result["decision"] = decision_costs(db_url)
     print(json.dumps(result, indent=2))
     if args.json is not None:

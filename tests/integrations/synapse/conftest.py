@@ -1,12 +1,16 @@
 """One infobarrier store with the seed's Company ABC, a real ``infobarrier serve`` over it, and
-two real homeservers enforcing tenant ``abc``: one deciding in-process from the store, one
-asking the service (``url`` mode). Started once for the module's tests."""
+three real homeservers enforcing tenant ``abc``: one deciding in-process from the store, one
+asking the service (``url`` mode), one in-process over a store nobody can reach (started
+last, it finishes starting while the other tests run). Once for the package's tests."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from synapse_server import Homeserver, launch_homeserver, wait_until_ready
@@ -39,6 +43,7 @@ class World:
     server: subprocess.Popen[bytes]
     local: Homeserver
     remote: Homeserver
+    down: Homeserver
     ids: dict[str, str]
     admin: str
 
@@ -48,17 +53,19 @@ class World:
 
 
 @pytest.fixture(scope="package")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world() -> Iterator[World]:
     """Everything started once; stopped at the end."""
-    root = tmp_path_factory.mktemp("synapse")
+    # Not under pytest's numbered temporary folders: other pytest runs on the machine prune
+    # those while the homeservers still use theirs.
+    root = Path(tempfile.mkdtemp(prefix="infobarrier-synapse-"))
     db_url = f"sqlite:///{root / 'infobarrier.db'}"
     services = build(db_url)
     abc.load(services, "test")
     tokens = make_tokens(services, [abc.TENANT])
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    local = remote = process = None
-    try:  # the three servers start together: most of their start is importing
+    local = remote = down = process = None
+    try:  # the service and two homeservers start together: most of their start is importing
         local = launch_homeserver(
             root / "local",
             [
@@ -90,6 +97,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                         # Reconciliation here runs at start only, so a room the barrier
                         # separates stays observable (the local homeserver removes members).
                         "poll_seconds": 3600,
+                        # One request per search result: generous on a loaded test machine.
+                        "timeout_seconds": 15,
                     },
                 }
             ],
@@ -97,19 +106,37 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         process, _base = start_server(db_url, root / "serve.log", port=port, timeout=90)
         for hs in (local, remote):
             wait_until_ready(hs)
+        # In-process mode over a store that cannot be reached (nothing listens there).
+        unreachable = f"postgresql+psycopg://infobarrier@127.0.0.1:{free_port()}/infobarrier"
+        down = launch_homeserver(
+            root / "down",
+            [
+                {
+                    "module": MODULE,
+                    "config": {
+                        "tenant": abc.TENANT,
+                        "database": unreachable,
+                        "user_id_to_upn": TEMPLATE,
+                        "on_unavailable": "deny",
+                    },
+                }
+            ],
+        )
+        # ``down`` finishes starting while the other tests run (its test waits for it).
         ids: dict[str, str] = {}
         for hs in (local, remote):
             for localpart, name in PEOPLE.items():
                 ids[localpart] = hs.register(localpart, display_name=name)
             admin = hs.register("ops", admin=True)
-        yield World(services, db_url, base, tokens, process, local, remote, ids, admin)
+        yield World(services, db_url, base, tokens, process, local, remote, down, ids, admin)
     finally:
-        for hs in (local, remote):
+        for hs in (local, remote, down):
             if hs is not None:
                 hs.stop()
         if process is not None:
             stop_server(process)
         services.store.dispose()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(params=["local", "remote"])

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from synapse.api.errors import Codes
-from synapse.module_api import NOT_SPAM, EventBase, ModuleApi, StateMap, UserProfile
+from synapse.module_api import NOT_SPAM, EventBase, ModuleApi, UserProfile
 from synapse.module_api.errors import ConfigError
 
 from infobarrier.core.contract import Action
@@ -43,6 +43,8 @@ MEMBER = "m.room.member"
 CREATE = "m.room.create"
 SPACE_CHILD = "m.space.child"
 CALL_INVITE = "m.call.invite"
+#: How often memberships are looked at for admins' crossings.
+ADMIN_WATCH_SECONDS = 1.0
 
 #: What a callback reads of a room's state.
 _STATE = [
@@ -83,7 +85,6 @@ class InformationBarrierModule:
             user_may_create_room=self.user_may_create_room,
             check_username_for_spam=self.check_username_for_spam,
         )
-        api.register_third_party_rules_callbacks(on_new_event=self.on_new_event)
         # Every worker follows the barrier (its callbacks decide from its own epoch); only the
         # one that runs background tasks reconciles rooms.
         api.looping_background_call(
@@ -91,6 +92,13 @@ class InformationBarrierModule:
             config.poll_seconds * 1000,
             desc="infobarrier_poll",
             run_on_all_instances=True,
+        )
+        # Memberships that admins got past the callbacks, read back from Synapse's tables.
+        # (Not Synapse's ``on_new_event``: it loads the room's whole state for every event
+        # sent, messages included, before the sender gets an answer.)
+        self._since: int | None = None
+        api.looping_background_call(
+            self.watch_admins, ADMIN_WATCH_SECONDS * 1000, desc="infobarrier_admin_watch"
         )
         # The first load (and a first reconciliation) as soon as the reactor runs.
         api.delayed_background_call(0, self.poll, desc="infobarrier_first_poll")
@@ -246,35 +254,44 @@ class InformationBarrierModule:
         return ALLOWED
 
     # -- admins (who bypass the invite, join and create-room callbacks) -------------------
-    async def on_new_event(self, event: EventBase, state_map: StateMap[EventBase]) -> None:
-        """Audit a membership that crosses the barrier (only a server admin gets one past)."""
-        if event.type != MEMBER or event.content.get("membership") not in ("join", "invite"):
-            return
-        target = event.state_key
-        if target is None or not self.api.is_mine(event.sender):
-            return
-        members = [
-            key
-            for (event_type, key), member in state_map.items()
-            if event_type == MEMBER
-            and key != target
-            and member.content.get("membership") in ("join", "invite")
-        ]
+    async def watch_admins(self) -> None:
+        """Audit each join or invite since the last look that crosses the barrier and was
+        sent by a server admin (only an admin gets one past the callbacks)."""
+        try:
+            since = self._since
+            if since is None:  # from now on: a restart does not audit history again
+                self._since = await self.api.run_db_interaction(
+                    "infobarrier_stream_position", _stream_position
+                )
+                return
+            rows = await self.api.run_db_interaction(
+                "infobarrier_new_memberships", _new_memberships, since
+            )
+            for position, room_id, sender, target, membership in rows:
+                self._since = max(self._since or 0, position)
+                if self.api.is_mine(sender):
+                    await self._crossing(room_id, sender, target, membership)
+        except Exception:
+            log.exception("infobarrier: watching admins' memberships failed")
+
+    async def _crossing(self, room_id: str, sender: str, target: str, membership: str) -> None:
+        kind, _joined, present, _creator = await self._room(room_id)
+        members = [m for m in present if m != target]
         if not members:
             return
-        decision = await self.decider.newcomer(Action.GROUP_CHAT, target, members)
+        decision = await self.decider.newcomer(self._group_action(kind), target, members)
         if decision.allowed or decision.code == "infobarrier_unavailable":
             return
-        if not await self.api.is_user_admin(event.sender):
+        if not await self.api.is_user_admin(sender):
             return
         await self.decider.audit(
             "synapse.admin_crossing",
             {
-                "room_id": event.room_id,
-                "admin": event.sender,
+                "room_id": room_id,
+                "admin": sender,
                 "user_id": target,
                 "upn": self.decider.upn_of(target),
-                "membership": event.content.get("membership"),
+                "membership": membership,
                 "code": decision.code,
                 "reason": decision.reason,
                 "pair": list(decision.pair) if decision.pair else None,
@@ -325,6 +342,25 @@ class InformationBarrierModule:
             done += 1
             await self.decider.audit("synapse.member_removed", detail)
         return done
+
+
+def _stream_position(txn: Any) -> int:
+    """The newest event's stream position."""
+    txn.execute("SELECT COALESCE(MAX(stream_ordering), 0) FROM events")
+    row = txn.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _new_memberships(txn: Any, since: int) -> list[tuple[int, str, str, str, str]]:
+    """Joins and invites after ``since``: (position, room, sender, target, membership)."""
+    txn.execute(
+        "SELECT e.stream_ordering, m.room_id, m.sender, m.user_id, m.membership "
+        "FROM room_memberships AS m JOIN events AS e ON e.event_id = m.event_id "
+        "WHERE e.stream_ordering > ? AND m.membership IN ('join', 'invite') "
+        "ORDER BY e.stream_ordering LIMIT 1000",
+        (since,),
+    )
+    return [(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in txn.fetchall()]
 
 
 def _read_rooms(txn: Any) -> list[Room]:
