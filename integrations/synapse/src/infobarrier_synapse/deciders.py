@@ -73,6 +73,7 @@ class LocalDecider:
         self.gate: Gate | None = None
         #: Why the store cannot be used right now (``None``: it can).
         self.problem: str | None = "not loaded yet"
+        self._first = False
 
     # -- following changes ------------------------------------------------------------------
     def _load(self) -> Gate | None:
@@ -90,18 +91,34 @@ class LocalDecider:
         epoch, restricted = self.services.decisions.in_force(self.config.tenant)
         return Gate(epoch, restricted, version, self.config, self.server_name)
 
+    def load_now(self) -> None:
+        """The first load, before the homeserver takes requests (a failure is recorded, and
+        the polls retry)."""
+        try:
+            fresh = self._load()
+        except Exception as exc:
+            self._failed(exc)
+            return
+        self.gate = fresh
+        self.problem = None
+        self._first = True  # the next poll reconciles: rooms may have drifted while down
+
+    def _failed(self, exc: Exception) -> None:
+        problem = f"store unreachable: {type(exc).__name__}: {exc}"[:300]
+        if problem != self.problem:
+            log.warning("infobarrier: %s", problem)
+        self.problem = problem
+
     async def refresh(self) -> bool:
         """One poll: True when a new epoch is in force (or the store is back)."""
         try:
             fresh = await self.threads(self._load)
         except Exception as exc:
-            problem = f"store unreachable: {type(exc).__name__}: {exc}"[:300]
-            if problem != self.problem:
-                log.warning("infobarrier: %s", problem)
-            self.problem = problem
+            self._failed(exc)
             return False
-        was_down = self.problem is not None
+        was_down = self.problem is not None or self._first
         self.problem = None
+        self._first = False
         if fresh is not None:
             self.gate = fresh
             return True

@@ -73,7 +73,9 @@ class InformationBarrierModule:
         self.server_name = api.server_name
         self.decider: Decider
         if config.database is not None:
-            self.decider = LocalDecider(config, self.server_name, api.defer_to_thread)
+            local = LocalDecider(config, self.server_name, api.defer_to_thread)
+            local.load_now()  # decisions are ready when the homeserver starts answering
+            self.decider = local
         else:
             self.decider = RemoteDecider(config, self.server_name, api.defer_to_thread)
         self._reconciling = False
