@@ -667,6 +667,7 @@ def test_render_script_layout() -> None:
     assert text == (
         "# Exported by infobarrier\n"
         "# tenant contoso\n"
+        "# Wall-crossing exceptions are left out: Microsoft information barriers have none.\n"
         "Set-PolicyConfig -InformationBarrierMode MultiSegment\n"
         "Set-PolicyConfig -InformationBarrierPeopleSearchRestriction Disabled\n"
         "New-OrganizationSegment -Name 'HR' -UserGroupFilter 'Department -eq ''HR'''\n"
@@ -686,7 +687,7 @@ def test_render_script_layout() -> None:
 def test_render_header_cannot_inject_commands() -> None:
     header = "line one\r\nNew-OrganizationSegment -Name X -UserGroupFilter 'Co -eq 1'\rend\n"
     text = render_script(BarrierConfig(), header=header)
-    assert parse_script(text) == [ScriptCommand(START_APPLICATION, {}, line=5, column=1)]
+    assert parse_script(text) == [ScriptCommand(START_APPLICATION, {}, line=6, column=1)]
 
 
 def test_render_nasty_names_round_trip() -> None:

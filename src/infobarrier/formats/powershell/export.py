@@ -24,6 +24,12 @@ from infobarrier.formats.powershell.tokenizer import SINGLE_QUOTES
 _QUOTE = re.compile("[" + "".join(sorted(SINGLE_QUOTES)) + "]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
+#: The comment after an export's header: wall-crossing exceptions (semantics §11) have no
+#: Microsoft counterpart, so an export never contains them.
+EXCEPTIONS_NOTE = (
+    "# Wall-crossing exceptions are left out: Microsoft information barriers have none."
+)
+
 
 def quote(value: str) -> str:
     """``value`` as a PowerShell single-quoted string (every quote character doubled)."""
@@ -64,11 +70,13 @@ def render_script(
 
     In order: the mode (when not SingleSegment), the people-search restriction (when
     Disabled), the segments, the policies, and ``Start-InformationBarrierPoliciesApplication``
-    when ``include_application``. ``header`` becomes comment lines at the top.
+    when ``include_application``. ``header`` (an export's) becomes comment lines at the
+    top, followed by :data:`EXCEPTIONS_NOTE`.
     """
     lines: list[str] = []
     if header is not None:
         lines.extend(f"# {line}".rstrip() for line in _LINE_BREAK.split(header))
+        lines.append(EXCEPTIONS_NOTE)
     if config.mode is not Mode.SINGLE_SEGMENT:
         lines.append(f"{SET_POLICY_CONFIG} -InformationBarrierMode {config.mode.value}")
     if not config.people_search_restriction:
