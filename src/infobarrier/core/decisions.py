@@ -7,7 +7,7 @@ epoch's profile table; the explanation is computed once per kind of pair and cac
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -49,6 +49,11 @@ class Openings(Protocol):
 
     def opening(self, epoch: Epoch, u: int, v: int, action: Action | None) -> Opening | None:
         """The exception opening users ``u`` and ``v`` for ``action``, if any."""
+        ...
+
+    def opener(self, epoch: Epoch) -> Callable[[int, int, int, int, Action | None], Opening | None]:
+        """:meth:`opening` bound to ``epoch``: ``opens(u, v, p, q, action)`` for users
+        ``u``, ``v`` of profiles ``p``, ``q`` (many questions against one epoch)."""
         ...
 
 

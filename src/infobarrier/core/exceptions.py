@@ -319,7 +319,7 @@ class ExceptionIndex:
     clock. Empty (falsy) when the tenant has no approved exception.
     """
 
-    __slots__ = ("by_segments", "by_users", "exceptions")
+    __slots__ = ("_resolved", "by_segments", "by_users", "exceptions")
 
     def __init__(self, exceptions: Iterable[WallException] = ()) -> None:
         self.exceptions = tuple(e for e in exceptions if e.state is State.APPROVED)
@@ -332,6 +332,21 @@ class ExceptionIndex:
                 assert exc.segments is not None
                 key = _key(fold(exc.segments[0]), fold(exc.segments[1]))
                 self.by_segments.setdefault(key, []).append(exc)
+        self._resolved: _Resolved | None = None
+
+    def resolved(self, epoch: Epoch) -> _Resolved:
+        """The index in ``epoch``'s numbering (built once per epoch's users and segments;
+        a patched epoch shares both, so it shares this too)."""
+        found = self._resolved
+        if (
+            found is not None
+            and found.user_ids is epoch.user_ids
+            and found.names is epoch.segment_names
+        ):
+            return found
+        found = _Resolved.build(self, epoch)
+        self._resolved = found
+        return found
 
     def __bool__(self) -> bool:
         return bool(self.exceptions)
@@ -342,6 +357,37 @@ class ExceptionIndex:
     def at(self, now: datetime) -> ActiveExceptions | None:
         """What decisions consult at ``now``; ``None`` when nothing is approved."""
         return ActiveExceptions(self, utc(now)) if self.exceptions else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """An :class:`ExceptionIndex` keyed by one epoch's numbers: ``u * width + v`` for two
+    users (both orders) and ``a * segment_width + b`` for two segments (both orders)."""
+
+    user_ids: tuple[str, ...]
+    names: tuple[str, ...]
+    width: int
+    segment_width: int
+    users: dict[int, list[WallException]]
+    segments: dict[int, list[WallException]]
+
+    @classmethod
+    def build(cls, index: ExceptionIndex, epoch: Epoch) -> _Resolved:
+        width, segment_width = len(epoch.user_ids), len(epoch.segment_names)
+        users: dict[int, list[WallException]] = {}
+        for (a, b), found in index.by_users.items():
+            i, j = epoch.index_of_id(a), epoch.index_of_id(b)
+            if i is not None and j is not None:
+                users.setdefault(i * width + j, []).extend(found)
+                users.setdefault(j * width + i, []).extend(found)
+        number = {fold(n): k for k, n in enumerate(epoch.segment_names)}
+        segments: dict[int, list[WallException]] = {}
+        for (a, b), found in index.by_segments.items():
+            i, j = number.get(a), number.get(b)
+            if i is not None and j is not None:
+                segments.setdefault(i * segment_width + j, []).extend(found)
+                segments.setdefault(j * segment_width + i, []).extend(found)
+        return cls(epoch.user_ids, epoch.segment_names, width, segment_width, users, segments)
 
 
 def _best(
@@ -368,23 +414,35 @@ class ActiveExceptions:
     def opening(self, epoch: Epoch, u: int, v: int, action: Action | None) -> WallException | None:
         """The active exception that opens users ``u`` and ``v`` (epoch indices) for
         ``action`` (``None``: for any action), the one ending last; else ``None``."""
-        index, now = self.index, self.now
-        found: WallException | None = None
-        if index.by_users:
-            ids = epoch.user_ids
-            found = _best(found, index.by_users.get(_key(ids[u], ids[v])), now, action)
-        if index.by_segments:
-            names = epoch.segment_names
-            mine = epoch.profiles[epoch.profile(u)]
-            theirs = epoch.profiles[epoch.profile(v)]
-            by_segments = index.by_segments
-            for a in mine:
-                first = fold(names[a])
-                for b in theirs:
-                    if a != b:
-                        candidates = by_segments.get(_key(first, fold(names[b])))
-                        found = _best(found, candidates, now, action)
-        return found
+        return self.opener(epoch)(u, v, epoch.profile(u), epoch.profile(v), action)
+
+    def opener(
+        self, epoch: Epoch
+    ) -> Callable[[int, int, int, int, Action | None], WallException | None]:
+        """:meth:`opening` bound to one epoch, for many questions (the batch path):
+        ``opens(u, v, p, q, action)`` with ``p`` and ``q`` the users' profiles."""
+        resolved, now = self.index.resolved(epoch), self.now
+        users, width = resolved.users, resolved.width
+        segments, segment_width = resolved.segments, resolved.segment_width
+        profiles = epoch.profiles
+
+        def opens(u: int, v: int, p: int, q: int, action: Action | None) -> WallException | None:
+            found: WallException | None = None
+            if users:
+                candidates = users.get(u * width + v)
+                if candidates is not None:
+                    found = _best(found, candidates, now, action)
+            if segments:
+                theirs = profiles[q]
+                for a in profiles[p]:
+                    base = a * segment_width
+                    for b in theirs:
+                        candidates = segments.get(base + b)
+                        if candidates is not None:
+                            found = _best(found, candidates, now, action)
+            return found
+
+        return opens
 
     def relation_for(
         self, epoch: Epoch, base: Callable[[str, str], bool]

@@ -78,6 +78,7 @@ def answer_json(
     plain = _plain_upns(epoch)
     index, fold_index = epoch.upn_index.get, epoch.index_of
     upns, width, table = epoch.upns, len(epoch.profiles), epoch.table
+    opens = openings.opener(epoch) if openings is not None else None
     keys = epoch.keys if not epoch.overlay else None
     key = epoch.key
     parts: list[str] = []
@@ -103,9 +104,9 @@ def answer_json(
                 if k >= 0 and m >= 0:
                     pair = k * width + m
                     if (
-                        openings is not None
+                        opens is not None
                         and table[pair] != 1
-                        and openings.opening(epoch, u, v, action) is not None
+                        and opens(u, v, k, m, action) is not None
                     ):
                         result = answer(
                             epoch, check, people_search_restriction=True, openings=openings
