@@ -342,6 +342,7 @@ class ExceptionIndex:
             found is not None
             and found.user_ids is epoch.user_ids
             and found.names is epoch.segment_names
+            and found.profiles is epoch.profiles
         ):
             return found
         found = _Resolved.build(self, epoch)
@@ -362,14 +363,22 @@ class ExceptionIndex:
 @dataclass(frozen=True, slots=True)
 class _Resolved:
     """An :class:`ExceptionIndex` keyed by one epoch's numbers: ``u * width + v`` for two
-    users (both orders) and ``a * segment_width + b`` for two segments (both orders)."""
+    users (both orders) and ``a * segment_width + b`` for two segments (both orders).
+
+    ``involved`` are the users some exception of two users names, ``profile_pairs`` the
+    pairs of profiles (``p * len(profiles) + q``) some exception of two segments touches:
+    a blocked pair outside both is answered with two set lookups.
+    """
 
     user_ids: tuple[str, ...]
     names: tuple[str, ...]
+    profiles: tuple[tuple[int, ...], ...]
     width: int
     segment_width: int
     users: dict[int, list[WallException]]
     segments: dict[int, list[WallException]]
+    involved: frozenset[int]
+    profile_pairs: frozenset[int]
 
     @classmethod
     def build(cls, index: ExceptionIndex, epoch: Epoch) -> _Resolved:
@@ -387,7 +396,29 @@ class _Resolved:
             if i is not None and j is not None:
                 segments.setdefault(i * segment_width + j, []).extend(found)
                 segments.setdefault(j * segment_width + i, []).extend(found)
-        return cls(epoch.user_ids, epoch.segment_names, width, segment_width, users, segments)
+        involved = frozenset(k // width for k in users)
+        holding: dict[int, list[int]] = {}
+        for p, members in enumerate(epoch.profiles):
+            for s in members:
+                holding.setdefault(s, []).append(p)
+        count = len(epoch.profiles)
+        pairs = frozenset(
+            p * count + q
+            for key in segments
+            for p in holding.get(key // segment_width, ())
+            for q in holding.get(key % segment_width, ())
+        )
+        return cls(
+            epoch.user_ids,
+            epoch.segment_names,
+            epoch.profiles,
+            width,
+            segment_width,
+            users,
+            segments,
+            involved,
+            pairs,
+        )
 
 
 def _best(
@@ -422,17 +453,18 @@ class ActiveExceptions:
         """:meth:`opening` bound to one epoch, for many questions (the batch path):
         ``opens(u, v, p, q, action)`` with ``p`` and ``q`` the users' profiles."""
         resolved, now = self.index.resolved(epoch), self.now
-        users, width = resolved.users, resolved.width
+        users, width, involved = resolved.users, resolved.width, resolved.involved
         segments, segment_width = resolved.segments, resolved.segment_width
-        profiles = epoch.profiles
+        profiles, profile_pairs = resolved.profiles, resolved.profile_pairs
+        count = len(profiles)
 
         def opens(u: int, v: int, p: int, q: int, action: Action | None) -> WallException | None:
             found: WallException | None = None
-            if users:
+            if u in involved:
                 candidates = users.get(u * width + v)
                 if candidates is not None:
                     found = _best(found, candidates, now, action)
-            if segments:
+            if p * count + q in profile_pairs:
                 theirs = profiles[q]
                 for a in profiles[p]:
                     base = a * segment_width

@@ -33,6 +33,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "barriers": ("Segments & policies", "barriers.html"),
     "what-if": ("What-if", "whatif.html"),
     "explain": ("Explain", "explain.html"),
+    "exceptions": ("Exceptions", "exceptions.html"),
     "history": ("Applications & audit", "history.html"),
 }
 

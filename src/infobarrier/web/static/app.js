@@ -11,6 +11,7 @@
 
 import { $, ApiError, errorText, flash, session, signOut } from "./kit.js";
 import { initBarriers } from "./views/barriers.js";
+import { initExceptions } from "./views/exceptions.js";
 import { initExplain } from "./views/explain.js";
 import { initHistory } from "./views/history.js";
 import { initMatrix } from "./views/matrix.js";
@@ -25,6 +26,7 @@ const PAGES = {
   barriers: initBarriers,
   "what-if": initWhatIf,
   explain: initExplain,
+  exceptions: initExceptions,
   history: initHistory,
 };
 

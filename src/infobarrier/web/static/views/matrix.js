@@ -1,6 +1,7 @@
 /* infobarrier web admin: Matrix: segments x segments, every cell with the policy that decided. */
 
 import { $, api, capitalise, code, fill, h, muted, verdictBadge } from "../kit.js";
+import { markOpened, openedCells } from "./exceptions-matrix.js";
 
 // -- matrix -------------------------------------------------------------------------------
 export async function initMatrix() {
@@ -100,6 +101,7 @@ export async function initMatrix() {
     if (pinned) show(...pinned);
   });
   fill("#matrix-grid", grid);
+  markOpened(grid, await openedCells());
 
   function highlight(i, j) {
     grid.querySelectorAll(".hl").forEach((el) => el.classList.remove("hl"));
