@@ -220,9 +220,20 @@ def main() -> None:
     parser.add_argument("--exceptions", type=int, default=10_000)
     parser.add_argument("--batches", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--expire", type=int, default=1000)
+    parser.add_argument("--expire", type=int, default=1000, help="0: skip the expiry figure")
+    parser.add_argument("--no-decisions", action="store_true", help="only the expiry figure")
     args = parser.parse_args()
-    decisions = decision_figures(args)
+    if not args.no_decisions:
+        print_decisions(decision_figures(args))
+    if args.expire:
+        expiry = expiry_figure(args)
+        print(
+            f"expiry: {expiry['expired']:,} exceptions expired in {expiry['seconds']:.3f} s "
+            f"({expiry['chats_made_read_only']} chats made read-only)"
+        )
+
+
+def print_decisions(decisions: dict[str, Any]) -> None:
     print(
         f"decision fast path, {decisions['users']:,} users, {decisions['segments']} segments, "
         f"{decisions['exceptions']:,} active exceptions; random pairs "
@@ -234,11 +245,6 @@ def main() -> None:
             f"  {name:6}: none {f['none_ns']:.0f} ns/check, with exceptions "
             f"{f['exceptions_ns']:.0f} ns/check: {f['loss_percent']:+.1f}%"
         )
-    expiry = expiry_figure(args)
-    print(
-        f"expiry: {expiry['expired']:,} exceptions expired in {expiry['seconds']:.3f} s "
-        f"({expiry['chats_made_read_only']} chats made read-only)"
-    )
 
 
 if __name__ == "__main__":

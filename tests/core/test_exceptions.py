@@ -70,8 +70,9 @@ def test_a_request_is_requested_and_names_its_scope() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"end": T0 - HOUR}, "before it starts"),
-        ({"end": T0}, "before it starts"),
+        ({"end": T0 - HOUR}, "lies in the past"),
+        ({"end": T0}, "lies in the past"),
+        ({"start": T0 + 2 * HOUR, "end": T0 + HOUR}, "before it starts"),
         ({"start": T0 - 3 * HOUR, "end": T0 - HOUR}, "lies in the past"),
         ({"end": T0 + DEFAULT_MAX_WINDOW + HOUR}, "at most 30 days"),
         ({"actions": []}, "at least one action"),

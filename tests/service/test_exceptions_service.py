@@ -238,7 +238,7 @@ def snapshot(services: Services, tenant: str) -> tuple[Any, ...]:
 BAD: list[tuple[str, Callable[[Services, str, str], object], type[InfobarrierError], str]] = [
     (
         "ends before it starts",
-        lambda s, t, _: ask(s, t, start=T0 + HOUR, end=T0 + 0.5 * HOUR),
+        lambda s, t, _: ask(s, t, start=T0 + HOUR, end=T0 + 0.5 * HOUR),  # still ahead
         InvalidInput,
         "before it starts",
     ),

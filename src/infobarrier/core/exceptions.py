@@ -207,10 +207,10 @@ def check_window(
     start: datetime, end: datetime, now: datetime, max_window: timedelta = DEFAULT_MAX_WINDOW
 ) -> None:
     """A window must end after it starts, after now, and be at most ``max_window`` long."""
+    if end <= now:
+        raise InvalidInput(f"the window lies in the past: it ends at {iso(end)}")
     if end <= start:
         raise InvalidInput(f"the window ends ({iso(end)}) before it starts ({iso(start)})")
-    if end <= now:
-        raise InvalidInput(f"the window lies in the past: it ended at {iso(end)}")
     if end - start > max_window:
         raise InvalidInput(
             f"the window is {end - start} long; this tenant allows at most {max_window}"
@@ -435,17 +435,24 @@ def _best(
     return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ActiveExceptions:
     """An :class:`ExceptionIndex` at one instant: the openings decisions see."""
 
     index: ExceptionIndex
     now: datetime
+    #: The last epoch asked about and :meth:`opener` bound to it.
+    _bound: (
+        tuple[Epoch, Callable[[int, int, int, int, Action | None], WallException | None]] | None
+    ) = None
 
     def opening(self, epoch: Epoch, u: int, v: int, action: Action | None) -> WallException | None:
         """The active exception that opens users ``u`` and ``v`` (epoch indices) for
         ``action`` (``None``: for any action), the one ending last; else ``None``."""
-        return self.opener(epoch)(u, v, epoch.profile(u), epoch.profile(v), action)
+        bound = self._bound
+        if bound is None or bound[0] is not epoch:
+            bound = self._bound = (epoch, self.opener(epoch))
+        return bound[1](u, v, epoch.profile(u), epoch.profile(v), action)
 
     def opener(
         self, epoch: Epoch
