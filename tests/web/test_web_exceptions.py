@@ -1,0 +1,151 @@
+"""Wall-crossing exceptions on the web page, in a real browser against ``serve --demo``
+(semantics §11): the queue of requests with what approving would change, approval by a
+second person, the active list with its remaining time, the effect in the matrix and in
+explain, and the expiry the server records by itself."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from web_support import (
+    WebServer,
+    chromium_context,
+    goto,
+    new_tab,
+    ok,
+    screenshot,
+    serve_demo,
+    sign_in,
+)
+
+from infobarrier.service.tokens import Role
+from infobarrier.service.wiring import build
+
+web_server = pytest.fixture(scope="module")(serve_demo)
+browser_context = pytest.fixture(scope="module")(chromium_context)
+
+
+@pytest.fixture
+def page(browser_context: Any, web_server: WebServer) -> Iterator[Any]:
+    yield from new_tab(browser_context)
+
+
+def people(server: WebServer) -> None:
+    """Two compliance officers with named tokens: Alice requests, Bob approves."""
+    services = build(server.db_url)
+    for who in ("alice", "bob"):
+        _record, plain = services.tokens.create(
+            "abc", Role.COMPLIANCE, "web tests", person=who.title()
+        )
+        server.tokens[who] = plain
+    services.store.dispose()
+
+
+def pick(page: Any, label: str, query: str, upn: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill("")
+    box.press_sequentially(query, delay=20)
+    page.locator(f"[role=option]:has-text('{upn}')").first.click()
+    expect(box).to_have_value(upn)
+
+
+def test_queue_approve_active_matrix_explain_expire(page: Any, web_server: WebServer) -> None:
+    people(web_server)
+    end = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=50)
+    with web_server.api("alice") as alice:
+        created = ok(
+            alice.post(
+                "/exceptions",
+                json={
+                    "segments": ["V1_RemoteAssistUser", "V2_SupportEngineer"],
+                    "actions": ["chat", "call"],
+                    "end": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "why": "outage cover for vendor 2",
+                },
+            ),
+            201,
+        )
+    exc_id = created["id"]
+
+    sign_in(page, web_server, "bob")
+    goto(page, web_server, "exceptions")
+    row = page.locator(f"#queue-table tr[data-exception='{exc_id}']")
+    expect(row).to_contain_text("segments V1_RemoteAssistUser ↔ V2_SupportEngineer")
+    expect(row).to_contain_text("outage cover for vendor 2")
+    expect(row).to_contain_text("Alice")
+    expect(row.locator(".exception-effect")).to_contain_text(re.compile(r"[1-9]\d* pair\(s\) flip"))
+    screenshot(page, "exceptions-queue")
+    row.get_by_role("button", name="Approve").click()
+    expect(page.locator("#queue-table tr[data-exception]")).to_have_count(0)
+    active = page.locator(f"#active-table tr[data-exception='{exc_id}']")
+    expect(active).to_contain_text("active")
+    expect(active).to_contain_text("Bob (requested by Alice)")
+    expect(active.locator(".exception-remaining")).to_have_text(re.compile(r"^\d+m \d+s$"))
+    screenshot(page, "exceptions-active")
+
+    # The matrix marks the cell it opens (both ways); explain says why it is allowed.
+    goto(page, web_server, "matrix")
+    for a, b in (
+        ("V1_RemoteAssistUser", "V2_SupportEngineer"),
+        ("V2_SupportEngineer", "V1_RemoteAssistUser"),
+    ):
+        opened = page.locator(f"#matrix button.cell[data-a='{a}'][data-b='{b}']")
+        expect(opened).to_have_class(re.compile(r"\bcell-opened\b"))
+        assert exc_id in (opened.get_attribute("data-exceptions") or "")
+    other = page.locator(
+        "#matrix button.cell[data-a='V1_RemoteAssistUser'][data-b='V3_SupportEngineer']"
+    )
+    expect(other).not_to_have_class(re.compile(r"\bcell-opened\b"))
+
+    goto(page, web_server, "explain")
+    pick(page, "From", "vendor1 remote assist 1", "v1-ra1@abc.example")
+    pick(page, "To", "se2a", "se2a@abc.example")
+    page.get_by_label("Action").select_option("chat")
+    page.get_by_role("button", name="Explain").click()
+    verdict = page.locator("#verdict")
+    expect(verdict).to_contain_text("ALLOWED")
+    expect(verdict).to_contain_text("allowed_by_exception")
+    expect(page.locator("#verdict-reason")).to_contain_text(f"Exception {exc_id} allows this")
+    page.get_by_label("Action").select_option("share-file")
+    page.get_by_role("button", name="Explain").click()
+    expect(verdict).to_contain_text("BLOCKED")
+
+    # Nobody acts: at its end the server's sweep records the expiry.
+    time.sleep(max(0.0, (end - datetime.now(UTC)).total_seconds()) + 2)
+    goto(page, web_server, "exceptions")
+    closed = page.locator("#closed-table tr", has_text="V1_RemoteAssistUser")
+    expect(closed).to_contain_text("expired")
+    expect(page.locator("#active-table tr[data-exception]")).to_have_count(0)
+    goto(page, web_server, "matrix")
+    expect(page.locator("#matrix button.cell-opened")).to_have_count(0)
+
+
+def test_an_auditor_reads_the_queue_but_cannot_decide(page: Any, web_server: WebServer) -> None:
+    if "alice" not in web_server.tokens:
+        people(web_server)
+    end = datetime.now(UTC) + timedelta(days=1)
+    with web_server.api("alice") as alice:
+        ok(
+            alice.post(
+                "/exceptions",
+                json={
+                    "users": ["v1-ra1@abc.example", "se3a@abc.example"],
+                    "actions": ["call"],
+                    "end": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "why": "a later request",
+                },
+            ),
+            201,
+        )
+    sign_in(page, web_server, "auditor")
+    goto(page, web_server, "exceptions")
+    expect(page.locator("#queue-table")).to_contain_text("a later request")
+    expect(page.locator("#queue-table")).to_contain_text("read only")
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+    expect(page.locator("#exceptions-person")).to_contain_text("may read exceptions")
