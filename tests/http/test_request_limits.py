@@ -148,6 +148,39 @@ def test_a_group_check_over_the_pair_bound_is_413(app_client: AppClient) -> None
     assert answered.json()["results"][0]["error"]["code"] == "unknown_user"
 
 
+# -- NUL ----------------------------------------------------------------------------------------
+
+
+def test_nul_in_a_path_query_or_json_string_is_400(app_client: AppClient) -> None:
+    """No database stores NUL (PostgreSQL refuses it): refused before any handler runs."""
+    token = app_client.tokens[("abc", "admin")]
+    headers = {"Authorization": f"Bearer {token}"}
+    for response in (
+        app_client.http.get("/v1/tenants/abc/users/a%00b@abc.example", headers=headers),
+        app_client.http.get("/v1/tenants/abc/search?q=a%00&as=x@abc.example", headers=headers),
+        post(app_client, "/v1/tenants/abc/users", b'{"upn": "a\\u0000b@abc.example"}', token),
+        post(app_client, "/v1/tenants/abc/groups", b'{"display_name": "G\\u0000"}', token),
+    ):
+        assert response.status_code == 400, response.text
+        assert "NUL" in response.json()["message"]
+    # An escaped backslash before "u0000" is the text \u0000, not NUL: accepted.
+    body = b'{"upn": "t@abc.example", "display_name": "back\\\\u0000slash"}'
+    created = post(app_client, "/v1/tenants/abc/users", body, token)
+    assert created.status_code == 201, created.text
+    assert created.json()["display_name"] == "back\\u0000slash"
+    scim = app_client.http.post(
+        "/scim/v2/abc/Users",
+        content=b'{"schemas": ["' + CORE_USER.encode() + b'"], "userName": "n\\u0000@abc.example"}',
+        headers={
+            "Authorization": f"Bearer {app_client.tokens[('abc', 'provisioner')]}",
+            "Content-Type": SCIM_JSON,
+        },
+    )
+    assert scim.status_code == 400, scim.text
+    assert "NUL" in scim.json()["detail"]
+    assert users_of(app_client) == ["t@abc.example"]
+
+
 # -- nesting ------------------------------------------------------------------------------------
 
 

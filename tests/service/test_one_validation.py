@@ -119,8 +119,15 @@ def refused_http(response: Any, message: str, limit: int | None = None) -> None:
     if response.status_code == 422:
         assert limit is not None, text
         assert str(limit) in text, text
+    elif "NUL characters" in text:  # http.guard refuses NUL before the body is parsed
+        assert "\\u0000" in message or "\\x00" in message or "NUL" in message, text
     else:
         assert message.replace("\\", "\\\\").replace('"', '\\"') in text or message in text, text
+
+
+def nul(detail: str) -> bool:
+    """http.guard's refusal of NUL, which comes before the body is parsed."""
+    return detail.startswith("NUL characters (U+0000) are not accepted")
 
 
 def refused_cli(result: Any, message: str) -> None:
@@ -139,7 +146,7 @@ def test_a_bad_upn_is_refused_the_same_way_everywhere(doors: Doors, bad: str) ->
         # userName is a UPN when it is an address (the core's message), else the UPN
         # derived from it is refused, naming the rule that gave it (docs/scim.md).
         detail = scim.json()["detail"]
-        assert message in detail or "which is not name@domain" in detail, detail
+        assert message in detail or "which is not name@domain" in detail or nul(detail), detail
     csv = doors.file("users.csv", f'userPrincipalName,department\n"{bad}",Sales\n')
     refused_cli(doors.cli("users", "import", csv), message)
     refused_cli(
@@ -169,7 +176,7 @@ def test_a_bad_segment_or_group_name_is_refused_everywhere(doors: Doors, bad: st
         refused_http(doors.api("POST", "/groups", {"display_name": bad}), group_message)
         scim = doors.scim("POST", "/Groups", {"schemas": [CORE_GROUP], "displayName": bad})
         assert scim.status_code == 400, scim.text
-        assert group_message in scim.json()["detail"], scim.text
+        assert group_message in scim.json()["detail"] or nul(scim.json()["detail"]), scim.text
         csv = doors.file("groups.csv", f'groupDisplayName\n"{bad}"\n')
         refused_cli(doors.cli("groups", "import", csv), group_message)
     assert doors.state() == before

@@ -10,6 +10,8 @@ An ASGI middleware, so that it runs before FastAPI parses anything:
 2. Every body is capped per route (:data:`BODY_LIMITS`): a ``Content-Length`` over the
    cap is answered 413 at once, and a body sent without one (chunked) is counted as it
    arrives and refused with 413 the moment it passes the cap. The 413 names the limit.
+3. NUL is refused (400) in the path, the query and JSON strings (``\u0000``) of API and
+   SCIM requests: no database stores it, and PostgreSQL refuses it with an error.
 
 Answers use the JSON error shape of the API (``{"code", "message"}``) or, under
 ``/scim/v2``, a SCIM ``Error`` body.
@@ -68,12 +70,19 @@ class RequestGuard:
         self.verify = verify
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in _WITH_BODY:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
         scim = path.startswith(_SCIM_PREFIX)
-        if scim or path.startswith(_API_PREFIX):
+        guarded = scim or path.startswith(_API_PREFIX)
+        if guarded and ("\x00" in path or b"%00" in scope.get("query_string", b"")):
+            await _refuse(send, scim, 400, "invalid_input", _NUL)
+            return
+        if scope["method"] not in _WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        if guarded:
             token = _bearer(scope)
             if not token:
                 await _refuse(send, scim, 401, "unauthenticated", "a bearer token is required")
@@ -99,7 +108,29 @@ class RequestGuard:
                 return
             if not message.get("more_body", False):
                 break
+        if guarded and has_json_nul(body):
+            await _refuse(send, scim, 400, "invalid_input", _NUL)
+            return
         await self.app(scope, _replay(bytes(body), receive), send)
+
+
+_NUL = "NUL characters (U+0000) are not accepted in paths, queries or request bodies"
+
+
+def has_json_nul(body: bytes | bytearray) -> bool:
+    """Whether a JSON text holds NUL: the escape ``\\u0000`` (a raw NUL is not JSON)
+    after an even number of backslashes, or a raw NUL byte."""
+    if b"\x00" in body:
+        return True
+    start = body.find(b"\\u0000")
+    while start >= 0:
+        before = start
+        while before > 0 and body[before - 1] == 0x5C:  # backslash
+            before -= 1
+        if (start - before) % 2 == 0:  # this backslash is not itself escaped
+            return True
+        start = body.find(b"\\u0000", start + 1)
+    return False
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
