@@ -117,6 +117,10 @@ def _serve(
         return SERVICE.error_response(
             _AUTH_ERRORS.get(exc.status, ForbiddenException)(detail=exc.message)
         )
+    # Before anything parses the body into models (off the event loop: a body may be MiBs).
+    refusal = quirks.too_deep(scim_request.body or b"")
+    if refusal is not None:
+        return SERVICE.error_response(InvalidSyntaxException(detail=refusal))
     write = scim_request.method in _WRITES and not scim_request.path.endswith("/.search")
     storage = DirectoryStorage(
         services_of(request).provisioning, tenant, actor(principal), write=write
@@ -140,9 +144,6 @@ async def scim(
 ) -> Response:
     """Every SCIM 2.0 request of a tenant (``/Users``, ``/Groups``, discovery)."""
     body = await request.body()
-    refusal = quirks.too_deep(body)
-    if refusal is not None:
-        return _response(SERVICE.error_response(InvalidSyntaxException(detail=refusal)))
     scim_request = ScimRequest(
         method=request.method.upper(),
         base_url=f"{str(request.base_url).rstrip('/')}{PREFIX}/{tenant}",

@@ -26,6 +26,8 @@ MAX_CHECKS = 100_000
 #: so the worker keeps serving others (``/healthz`` included). A group check of ``n``
 #: recipients counts ``n + n(n-1)/2`` pairs (``core.contract.pairs_required``).
 INLINE_PAIRS = 2_000
+#: Bodies over this many bytes are parsed in the thread pool too.
+INLINE_BODY = 256 * 1024
 
 
 @router.post(
@@ -44,13 +46,23 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
     A body that is not ``{"checks": [...]}`` of well-formed checks is refused as a whole
     (422, or 413 past the batch limit; nothing answered). The hot path is ``http.batch``.
     """
-    checks = read_body(await request.body(), max_checks=MAX_CHECKS)
+    body = await request.body()
     services = services_of(request)
+    if len(body) > INLINE_BODY:  # parsing alone would hold the event loop: all in a thread
+        return Response(
+            await run_in_threadpool(_read_and_answer, services, tenant, body),
+            media_type="application/json",
+        )
+    checks = read_body(body, max_checks=MAX_CHECKS)
     if len(checks) <= INLINE_PAIRS and all(len(c["to"]) == 1 for c in checks):
         content = _answer(services, tenant, checks)
     else:
         content = await run_in_threadpool(_answer, services, tenant, checks)
     return Response(content, media_type="application/json")
+
+
+def _read_and_answer(services: Services, tenant: str, body: bytes) -> bytes:
+    return _answer(services, tenant, read_body(body, max_checks=MAX_CHECKS))
 
 
 def _answer(services: Services, tenant: str, checks: list[Check]) -> bytes:
