@@ -6,50 +6,20 @@ last, it finishes starting while the other tests run). Once for the package's te
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from synapse_server import Homeserver, launch_homeserver, wait_until_ready
+from synapse_server import launch_homeserver, wait_until_ready
+from synapse_world import PEOPLE, World
 
 from infobarrier.demo import abc
-from infobarrier.service.wiring import Services, build
+from infobarrier.service.wiring import build
 from live_server import free_port, make_tokens, start_server, stop_server
 
 MODULE = "infobarrier_synapse.InformationBarrierModule"
 TEMPLATE = "{localpart}@abc.example"
-
-#: The seed's people the tests use (localpart, display name).
-PEOPLE = {
-    "v1-ra1": "Vendor1 Remote Assist 1",
-    "se1a": "Support Engineer 1A",
-    "se1b": "Support Engineer 1B",
-    "se2a": "Support Engineer 2A",
-    "alex": "Alex",
-}
-
-
-@dataclass
-class World:
-    """The store, the service, and the two homeservers with the same users on each."""
-
-    services: Services
-    db_url: str
-    base: str
-    tokens: dict[tuple[str, str], str]
-    server: subprocess.Popen[bytes]
-    local: Homeserver
-    remote: Homeserver
-    down: Homeserver
-    ids: dict[str, str]
-    admin: str
-
-    def homeserver(self, mode: str) -> Homeserver:
-        """``local`` (in-process decisions) or ``remote`` (url mode)."""
-        return self.local if mode == "local" else self.remote
 
 
 @pytest.fixture(scope="package")

@@ -16,8 +16,8 @@ import uuid
 
 import httpx
 from synapse_server import Homeserver, Matrix, call_invite, forbidden, wait_until_ready
+from synapse_world import PEOPLE, World
 
-from conftest import PEOPLE, World
 from infobarrier.demo import abc
 
 SCREEN_KEYS = ("sdp_stream_metadata", "org.matrix.msc3077.sdp_stream_metadata")
