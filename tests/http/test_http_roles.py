@@ -2,10 +2,10 @@
 
 No token: 401; an unknown or revoked token: 401; another tenant's token: 404, as if the
 tenant did not exist; a role that may not use the route: 403. Roles: ``admin`` everything,
-``auditor`` every GET, ``enforcer`` decisions, relationship, search and the collaboration
-objects (every method), ``provisioner`` SCIM only (nothing under ``/v1/tenants/{tenant}/``),
-``compliance`` every GET and the wall-crossing exceptions (every method), never segments,
-policies or the tenant's exception settings.
+``auditor`` every GET, ``enforcer`` decisions, relationship, search, version and the
+collaboration objects (every method), ``provisioner`` SCIM only (nothing under
+``/v1/tenants/{tenant}/``), ``compliance`` every GET and the wall-crossing exceptions (every
+method), never segments, policies or the tenant's exception settings.
 """
 
 from __future__ import annotations
@@ -23,7 +23,16 @@ from infobarrier.service.wiring import Services, build
 from live_server import AppClient, make_tokens
 
 PREFIX = "/v1/tenants/{tenant}/"
-ENFORCER_AREAS = {"decisions", "relationship", "search", "teams", "chats", "meetings", "calls"}
+ENFORCER_AREAS = {
+    "decisions",
+    "relationship",
+    "search",
+    "version",
+    "teams",
+    "chats",
+    "meetings",
+    "calls",
+}
 ROLES = ("admin", "auditor", "enforcer", "provisioner", "compliance")
 
 #: Plausible values for path parameters (made up: a 404 is an allowed answer).

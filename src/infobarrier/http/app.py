@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
 from infobarrier import __version__, web
 from infobarrier.http import errors, schemas
 from infobarrier.http.guard import RequestGuard
+from infobarrier.http.metrics import CONTENT_TYPE, Metrics
+from infobarrier.http.observe import Observe
 from infobarrier.http.routes import (
     audit,
+    authzen,
     barriers,
     collaboration,
     decisions,
@@ -34,14 +39,31 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
     window has ended (``service.exceptions``).
     """
 
+    warmed = threading.Event()
+
+    stopping = threading.Event()
+
+    def warm() -> None:
+        """Load every tenant's epoch in force; retried each second until it succeeds."""
+        while not stopping.is_set():
+            try:
+                services.operations.warm()
+                warmed.set()
+                return
+            except Exception:  # the store is away: not ready, try again
+                logging.getLogger(__name__).warning("loading the epochs in force failed")
+                stopping.wait(1.0)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if feed:
             services.feed.start()
             services.exceptions.start_sweeping()
+        threading.Thread(target=warm, name="warm-epochs", daemon=True).start()
         try:
             yield
         finally:
+            stopping.set()
             if feed:
                 services.exceptions.stop_sweeping()
                 services.feed.stop()
@@ -63,7 +85,13 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
         return services.tokens.verify(token)
 
     app.add_middleware(RequestGuard, verify=verify)
+    # Outside even that: every answer (a refusal of the guard too) echoes its request id,
+    # and is counted and logged (http.observe).
+    metrics = Metrics(lambda: services.operations.tenants())
+    app.state.metrics = metrics
+    app.add_middleware(Observe, metrics=metrics)
     errors.install(app)
+    authzen.install(app)
     for module in (directory, barriers, decisions, collaboration, exceptions, audit):
         app.include_router(module.router)
     app.include_router(insight.router)
@@ -78,6 +106,8 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
             components = document.setdefault("components", {}).setdefault("schemas", {})
             for name, schema in schemas.request_models_schemas().items():
                 components.setdefault(name, schema)
+            for name, schema in authzen.openapi_components().items():
+                components.setdefault(name, schema)
         return app.openapi_schema or document
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -86,6 +116,35 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
     def healthz() -> dict[str, str | int]:
         """Liveness: the process answers (``worker``: its process id, under ``--workers``)."""
         return {"status": "ok", "worker": os.getpid()}
+
+    @app.get(
+        "/readyz",
+        tags=["service"],
+        responses={503: {"description": "Not ready: epochs still loading"}},
+    )
+    def readyz(response: Response) -> dict[str, Any]:
+        """Readiness: 503 until every tenant's epoch in force (as of start-up) is loaded in
+        this process, so decisions answer without compiling; then 200. ``not_loaded``
+        names tenants created since, which load on their first request."""
+        if not warmed.is_set():
+            response.status_code = 503
+            return {"status": "loading", "worker": os.getpid()}
+        try:
+            _ready, missing = services.operations.ready()
+        except Exception as exc:  # the store cannot be read: decisions cannot be answered
+            response.status_code = 503
+            return {"status": "unavailable", "reason": type(exc).__name__, "worker": os.getpid()}
+        return {"status": "ready", "not_loaded": missing, "worker": os.getpid()}
+
+    @app.get(
+        "/metrics",
+        tags=["service"],
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text"}},
+    )
+    def prometheus(request: Request) -> Response:
+        """Counters, latency histograms and per-tenant state in the Prometheus text format."""
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
     web.install(app)
     return app

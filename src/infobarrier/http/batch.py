@@ -74,6 +74,22 @@ def answer_json(
     blocks is first looked up among them, and one they open takes the general path;
     allowed pairs never look, so the fast path for them is unchanged.
     """
+    parts = answer_parts(
+        epoch, checks, people_search_restriction=people_search_restriction, openings=openings
+    )
+    return ('{"results":[' + ",".join(parts) + "]}").encode()
+
+
+def answer_parts(
+    epoch: Epoch,
+    checks: Sequence[Check],
+    *,
+    people_search_restriction: bool,
+    openings: Openings | None = None,
+) -> list[str]:
+    """Each check's answer as its JSON text, in order: a verdict object, or
+    ``{"error": ...}`` in its place (``answer_json`` joins them; the AuthZEN routes wrap
+    each in a decision)."""
     cache = FRAGMENTS.of(epoch)
     plain = _plain_upns(epoch)
     index, fold_index = epoch.upn_index.get, epoch.index_of
@@ -125,7 +141,7 @@ def answer_json(
             epoch, check, people_search_restriction=people_search_restriction, openings=openings
         )
         append(orjson.dumps(result.as_dict()).decode())
-    return ('{"results":[' + ",".join(parts) + "]}").encode()
+    return parts
 
 
-__all__ = ["answer_json", "fragments"]
+__all__ = ["answer_json", "answer_parts", "fragments"]

@@ -55,7 +55,7 @@ def body_limit(path: str) -> int:
     if path.startswith(_SCIM_PREFIX):
         return BODY_LIMITS["scim"]
     last = path.rstrip("/").rsplit("/", 1)[-1]
-    if last == "decisions":
+    if last in ("decisions", "evaluations"):  # AuthZEN evaluations: as many items
         return BODY_LIMITS["decisions"]
     if path.startswith(_API_PREFIX) and "/groups" in path:
         return BODY_LIMITS["groups"]

@@ -364,6 +364,16 @@ class SearchOut(BaseModel):
     results: list[SearchHit]
 
 
+class VersionOut(BaseModel):
+    """A tenant's decision state: answers given at the same ``stamp`` still hold."""
+
+    tenant: str
+    version: int
+    epoch: int
+    people_search_restriction: bool
+    stamp: str
+
+
 # -- audit ---------------------------------------------------------------------------------
 class AuditEntryOut(BaseModel):
     """One audit entry."""

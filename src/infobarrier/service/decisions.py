@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from infobarrier.core.decisions import user_index as _index
 from infobarrier.core.directory import User, UserKind, UserType
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InvalidInput
+from infobarrier.core.exceptions import ExceptionIndex, utc
 from infobarrier.core.licenses import EXCHANGE, INFORMATION_BARRIERS, REMOTE_ASSIST, findings
 from infobarrier.core.matrix import Cell, full_matrix, row_names
 from infobarrier.service.context import Context
@@ -62,6 +64,22 @@ class RecipientStatus:
         return data
 
 
+def decision_state(
+    version: int, restricted: bool, exceptions: ExceptionIndex, now: datetime
+) -> str:
+    """The decision state answers are given at, as an opaque string: two answers given at
+    the same state are the same. It is the tenant version (which every directory change,
+    apply and exception change moves), PeopleSearchRestriction (a setting that moves no
+    version), and, when exceptions are approved, how many of their window starts and ends
+    have passed (an exception opens and closes by the clock, moving no version; §11)."""
+    state = f"{version}.{int(restricted)}"
+    if exceptions:
+        at = utc(now)
+        passed = sum((e.start <= at) + (e.end <= at) for e in exceptions.exceptions)
+        state += f".{passed}"
+    return state
+
+
 class DecisionHandler:
     """Checks, recipient status and the matrix for one tenant."""
 
@@ -75,21 +93,37 @@ class DecisionHandler:
 
     def in_force(self, tenant: str) -> tuple[Epoch, bool]:
         """The epoch in force and the live PeopleSearchRestriction, in one read."""
-        current, restricted = self._read(tenant)
+        current, restricted, _version = self._read(tenant)
         return current.epoch, restricted
 
     def in_force_open(self, tenant: str) -> tuple[Epoch, bool, Openings | None]:
         """:meth:`in_force` and the wall-crossing exceptions active now (``None``: none
         approved), in one read."""
-        current, restricted = self._read(tenant)
+        current, restricted, _version = self._read(tenant)
         return current.epoch, restricted, self.openings(current)
 
     def openings(self, current: Current) -> Openings | None:
         """The exceptions of ``current`` active by the service's clock (§11)."""
         return current.exceptions.at(self.ctx.clock())
 
-    def _read(self, tenant: str) -> tuple[Current, bool]:
-        """The epoch in force and PeopleSearchRestriction: every decision starts here.
+    def in_force_at(self, tenant: str) -> tuple[Epoch, bool, Openings | None, str]:
+        """:meth:`in_force_open` and the decision state its answers are given at (they
+        carry it, so a client's cache can tell when they are out of date)."""
+        current, restricted, version = self._read(tenant)
+        now = self.ctx.clock()
+        state = decision_state(version, restricted, current.exceptions, now)
+        return current.epoch, restricted, current.exceptions.at(now), state
+
+    def version(self, tenant: str) -> tuple[int, int, bool, str]:
+        """``(tenant version, epoch id in force, PeopleSearchRestriction, decision state)``
+        in one read."""
+        current, restricted, version = self._read(tenant)
+        state = decision_state(version, restricted, current.exceptions, self.ctx.clock())
+        return version, current.epoch_id, restricted, state
+
+    def _read(self, tenant: str) -> tuple[Current, bool, int]:
+        """The epoch in force, PeopleSearchRestriction and the tenant version: every
+        decision starts here.
 
         When the cached epoch is at the tenant's version (the usual case) that is one
         statement; otherwise a read transaction catches the cache up.
@@ -98,9 +132,13 @@ class DecisionHandler:
         if state is not None:
             hit = self.epochs.cached(state[0], state[1])
             if hit is not None:
-                return hit, state[2]
+                return hit, state[2], state[1]
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            return self.epochs.current(tx), tx.tenant.people_search_restriction
+            return (
+                self.epochs.current(tx),
+                tx.tenant.people_search_restriction,
+                tx.tenant.version,
+            )
 
     def check(self, tenant: str, check: Check) -> Verdict:
         """One check; bad input raises."""
@@ -177,7 +215,7 @@ class DecisionHandler:
         out before the limit (§7 ``search``)."""
         if not query.strip():
             raise InvalidInput("the search text is empty")
-        current, restricted = self._read(tenant)
+        current, restricted, _version = self._read(tenant)
         epoch = current.epoch
         actor = _index(epoch, as_upn)
         directory = current.directory

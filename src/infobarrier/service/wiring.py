@@ -18,6 +18,7 @@ from infobarrier.service.epochs import EpochProvider
 from infobarrier.service.exceptions import ExceptionHandler
 from infobarrier.service.feed import ChangeFeed
 from infobarrier.service.interchange import InterchangeHandler
+from infobarrier.service.operations import OperationsReader
 from infobarrier.service.provisioning import ProvisioningHandler
 from infobarrier.service.tenants import TenantHandler
 from infobarrier.service.tokens import TokenHandler
@@ -43,6 +44,7 @@ class Services:
     feed: ChangeFeed
     provisioning: ProvisioningHandler
     exceptions: ExceptionHandler
+    operations: OperationsReader
 
 
 def build(db_url: str = DEFAULT_DB, *, clock: Clock | None = None) -> Services:
@@ -66,4 +68,5 @@ def build(db_url: str = DEFAULT_DB, *, clock: Clock | None = None) -> Services:
         feed=ChangeFeed(ctx, epochs),
         provisioning=ProvisioningHandler(ctx, after_change=collaboration.reconcile_now),
         exceptions=ExceptionHandler(ctx, epochs),
+        operations=OperationsReader(ctx, epochs),
     )

@@ -14,6 +14,7 @@ from infobarrier.store.collab_repository import CollabRepository
 from infobarrier.store.directory_repository import DirectoryRepository
 from infobarrier.store.exceptions_repository import ExceptionsRepository
 from infobarrier.store.license_repository import LicenseRepository
+from infobarrier.store.operations_catalog import OperationsCatalog
 from infobarrier.store.protocols import (
     ApplicationStore,
     AuditStore,
@@ -70,13 +71,14 @@ class TenantRepositories:
 class Transaction:
     """What one transaction reaches: tenants, tokens by id, and one tenant's data."""
 
-    __slots__ = ("session", "tenants", "tokens")
+    __slots__ = ("operations", "session", "tenants", "tokens")
 
     def __init__(self, session: Session) -> None:
         #: The ORM session (tests and bulk loaders only; use cases go through repositories).
         self.session = session
         self.tenants = TenantCatalog(session)
         self.tokens = TokenCatalog(session)
+        self.operations = OperationsCatalog(session)
 
     def scope(self, tenant: Tenant) -> TenantRepositories:
         """The repositories of one tenant."""

@@ -8,9 +8,10 @@ from fastapi.concurrency import run_in_threadpool
 from infobarrier.core.contract import Check, read_body
 from infobarrier.http import schemas
 from infobarrier.http.auth import Area, require, services_of
-from infobarrier.http.batch import answer_json
+from infobarrier.http.batch import answer_parts
 from infobarrier.http.convert import verdict_out
 from infobarrier.http.errors import ERRORS
+from infobarrier.http.metrics import Metrics
 from infobarrier.service.tokens import Principal
 from infobarrier.service.wiring import Services
 
@@ -48,26 +49,56 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
     """
     body = await request.body()
     services = services_of(request)
+    metrics: Metrics = request.app.state.metrics
     if len(body) > INLINE_BODY:  # parsing alone would hold the event loop: all in a thread
-        return Response(
-            await run_in_threadpool(_read_and_answer, services, tenant, body),
-            media_type="application/json",
-        )
+        content, stamp = await run_in_threadpool(_read_and_answer, services, metrics, tenant, body)
+        return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
     checks = read_body(body, max_checks=MAX_CHECKS)
     if len(checks) <= INLINE_PAIRS and all(len(c["to"]) == 1 for c in checks):
-        content = _answer(services, tenant, checks)
+        content, stamp = _answer(services, metrics, tenant, checks)
     else:
-        content = await run_in_threadpool(_answer, services, tenant, checks)
-    return Response(content, media_type="application/json")
+        content, stamp = await run_in_threadpool(_answer, services, metrics, tenant, checks)
+    return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
 
 
-def _read_and_answer(services: Services, tenant: str, body: bytes) -> bytes:
-    return _answer(services, tenant, read_body(body, max_checks=MAX_CHECKS))
+def _read_and_answer(
+    services: Services, metrics: Metrics, tenant: str, body: bytes
+) -> tuple[bytes, str]:
+    return _answer(services, metrics, tenant, read_body(body, max_checks=MAX_CHECKS))
 
 
-def _answer(services: Services, tenant: str, checks: list[Check]) -> bytes:
-    epoch, restricted, openings = services.decisions.in_force_open(tenant)
-    return answer_json(epoch, checks, people_search_restriction=restricted, openings=openings)
+def _answer(
+    services: Services, metrics: Metrics, tenant: str, checks: list[Check]
+) -> tuple[bytes, str]:
+    epoch, restricted, openings, state = services.decisions.in_force_at(tenant)
+    parts = answer_parts(epoch, checks, people_search_restriction=restricted, openings=openings)
+    content = ('{"results":[' + ",".join(parts) + "]}").encode()
+    actions = [c["action"] for c in checks]
+    metrics.count_batch(actions, parts, content, '{"allowed":true', '{"error":')
+    return content, state
+
+
+#: The header decision answers carry: the tenant's decision state (see ``/version``),
+#: an opaque string (``service.decisions.decision_state``).
+VERSION_HEADER = "X-Infobarrier-Version"
+
+
+@router.get("/version", response_model=schemas.VersionOut)
+def version(
+    tenant: str, request: Request, response: Response, _p: Principal = Depends(enforce)
+) -> schemas.VersionOut:
+    """The tenant's decision state, cheaply: a cached answer given at the same ``stamp``
+    is still the answer (``infobarrier.client`` checks this before using its cache). The
+    same ``stamp`` is the ``X-Infobarrier-Version`` header of every decision answer."""
+    found, epoch_id, restricted, stamp = services_of(request).decisions.version(tenant)
+    response.headers[VERSION_HEADER] = stamp
+    return schemas.VersionOut(
+        tenant=tenant,
+        version=found,
+        epoch=epoch_id,
+        people_search_restriction=restricted,
+        stamp=stamp,
+    )
 
 
 @router.get("/relationship", response_model=schemas.VerdictOut)
