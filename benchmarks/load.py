@@ -6,7 +6,9 @@ Run by ``benchmarks.server`` (loopback only, bounded in time)::
         --pairs pairs.txt --kind single|batch [--batch 1000] [--seconds 8] [--threads 2]
 
 ``single``: ``GET /v1/tenants/T/relationship?a=&b=`` one pair per request; ``batch``:
-``POST /v1/tenants/T/decisions`` with ``--batch`` ``chat`` checks per request. Each thread
+``POST /v1/tenants/T/decisions`` with ``--batch`` ``chat`` checks per request;
+``evaluations``: the same pairs as ``POST /access/v1/evaluations`` (AuthZEN: ``chat`` the
+top-level action, each item a subject and a resource user), ``--batch`` items a request. Each thread
 keeps one HTTP/1.1 connection (``http.client``, keep-alive) and sends requests back to
 back for ``--seconds``; every response must be 200 (a batch: with one result per check).
 Prints one JSON object: requests, decisions, errors, elapsed seconds, throughput and the
@@ -40,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tenant", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--pairs", required=True, help="file of 'upn upn' lines")
-    parser.add_argument("--kind", choices=("single", "batch"), required=True)
+    parser.add_argument("--kind", choices=("single", "batch", "evaluations"), required=True)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--threads", type=int, default=2)
@@ -69,6 +71,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
             bodies.append(json.dumps({"checks": checks}).encode())
         headers["Content-Type"] = "application/json"
+    if args.kind == "evaluations":
+        for start in range(0, len(pairs) - args.batch + 1, args.batch):
+            items = [
+                {"subject": {"type": "user", "id": a}, "resource": {"type": "user", "id": b}}
+                for a, b in pairs[start : start + args.batch]
+            ]
+            body = {"action": {"name": "chat"}, "evaluations": items}
+            bodies.append(json.dumps(body).encode())
+        headers["Content-Type"] = "application/json"
+    path = f"{prefix}/decisions" if args.kind == "batch" else "/access/v1/evaluations"
+    answers = "results" if args.kind == "batch" else "evaluations"
     latencies: list[list[float]] = [[] for _ in range(args.threads)]
     errors = [0] * args.threads
     deadline = time.monotonic() + args.seconds
@@ -90,14 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     data = response.read()
                     ok = response.status == 200 and b'"allowed"' in data
                 else:
-                    conn.request(
-                        "POST", f"{prefix}/decisions", body=bodies[i % len(bodies)], headers=headers
-                    )
+                    conn.request("POST", path, body=bodies[i % len(bodies)], headers=headers)
                     response = conn.getresponse()
                     data = response.read()
                     ok = response.status == 200
                     if ok and i < args.threads * 3:  # check a few answers in full
-                        ok = len(json.loads(data)["results"]) == args.batch
+                        ok = len(json.loads(data)[answers]) == args.batch
             except (OSError, http.client.HTTPException):
                 ok = False
                 conn.close()

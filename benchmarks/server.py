@@ -14,8 +14,9 @@ default). Steps, each timed:
 3. *server*: ``infobarrier serve`` in its own process (``tests/live_server.start_server``);
    the first decision (cold: the server loads the directory and compiles) is timed;
 4. *HTTP load* from a separate process (``benchmarks.load``, loopback only, bounded in
-   time): ``GET /relationship`` one pair per request, and ``POST /decisions`` with 1,000
-   checks per request; throughput, p50, p99;
+   time): ``GET /relationship`` one pair per request, ``POST /decisions`` with 1,000
+   checks per request, and the same pairs as AuthZEN ``POST /access/v1/evaluations`` with
+   1,000 items per request (side by side); throughput, p50, p99;
 5. *a directory change through HTTP*: ``PATCH /v1/tenants/T/users/{upn}`` (``Department``)
    then ``GET /relationship`` for a pair it flips, polled until it does; and the same
    through SCIM (``PATCH /scim/v2/T/Users/{id}``, the enterprise ``department``). The
@@ -370,7 +371,9 @@ def run(
         headers = {name: {"Authorization": f"Bearer {tok}"} for name, tok in tokens.items()}
         figures["workers"] = {}
         for count in workers:
-            process, base = start_server(db_url, work / f"server-{count}.log", workers=count)
+            process, base = start_server(
+                db_url, work / f"server-{count}.log", workers=count, timeout=180
+            )
             enforcer = httpx.Client(
                 base_url=f"{base}/v1/tenants/{TENANT}", headers=headers[Role.ENFORCER], timeout=120
             )
@@ -389,6 +392,9 @@ def run(
             )
             mine["load_batch"] = run_load(
                 base, tokens[Role.ENFORCER], pairs_file, "batch", seconds, threads, connection
+            )
+            mine["load_evaluations"] = run_load(
+                base, tokens[Role.ENFORCER], pairs_file, "evaluations", seconds, threads, connection
             )
             figures["workers"][str(count)] = mine
             if count == workers[-1]:  # the last configuration also takes the changes
@@ -411,6 +417,7 @@ def run(
         figures["server_cold_first_decision_s"] = last["cold_first_decision_s"]
         figures["load_single"] = last["load_single"]
         figures["load_batch"] = last["load_batch"]
+        figures["load_evaluations"] = last["load_evaluations"]
         figures["loadavg_1min_after"] = os.getloadavg()[0]
         return figures
     finally:

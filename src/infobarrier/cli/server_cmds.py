@@ -89,10 +89,12 @@ def serve(
         "(kept current like replicas: docs/replicas.md)",
     ),
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs) with uvicorn."""
+    """Serve the HTTP API (OpenAPI at /docs) with uvicorn. Logs: one line per request,
+    JSON unless stderr is a terminal (``INFOBARRIER_LOG_FORMAT=json|text`` decides)."""
     import uvicorn
 
     from infobarrier.http.app import DB_VARIABLE, create_app
+    from infobarrier.http.logs import log_config
 
     services = STATE.services
     if demo:
@@ -117,7 +119,14 @@ def serve(
             markup=False,
         )
     if workers == 1:
-        uvicorn.run(create_app(services, feed=True), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(services, feed=True),
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=log_config(),
+            access_log=False,  # one line per request from http.observe instead
+        )
         return
     # Each worker process builds its own services from the same database (environment).
     services.store.dispose()
@@ -129,6 +138,8 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        log_config=log_config(),
+        access_log=False,
     )
 
 
