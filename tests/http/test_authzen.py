@@ -374,6 +374,36 @@ def test_a_large_batch_answers_every_item_in_order(server: LiveServer) -> None:
     assert [e["decision"] for e in found] == [n != "r1" for n in names]
 
 
+def test_the_plain_fast_path_and_the_item_path_give_the_same_answers(
+    server: LiveServer,
+) -> None:
+    """A request of plain user-to-user questions is answered in one loop; one odd item
+    sends the whole request item by item: the answers must not differ."""
+    names = ["s1", "s2", "r1", "o1", "n1", "ghost"]
+    actions = ["chat", "call", "search", "share-file", "Chat", "add-team-member"]
+    items = [
+        {
+            "subject": user(a),
+            "action": {"name": actions[(i + j) % len(actions)]},
+            "resource": user(b),
+        }
+        for i, a in enumerate(names)
+        for j, b in enumerate(names)
+    ]
+    plain = [i for i in items if i["action"]["name"] not in ("Chat", "add-team-member")]
+    with pdp(server) as c:
+        fast = ok(c.post("/access/v1/evaluations", json={"evaluations": plain}))["evaluations"]
+        slow = ok(c.post("/access/v1/evaluations", json={"evaluations": [*plain, "odd"]}))
+        mixed = ok(c.post("/access/v1/evaluations", json={"evaluations": items}))["evaluations"]
+    assert slow["evaluations"][:-1] == fast
+    assert len(mixed) == len(items)
+    for item, answer in zip(items, mixed, strict=True):
+        if item["action"]["name"] == "Chat":  # an action name is read case-insensitively
+            twin = {**item, "action": {"name": "chat"}}
+            with pdp(server) as c:
+                assert ok(c.post("/access/v1/evaluation", json=twin)) == answer
+
+
 # -- searches ------------------------------------------------------------------------------
 def _search(c: httpx.Client, path: str, body: dict[str, Any]) -> Any:
     return ok(c.post(path, json=body))
