@@ -619,3 +619,19 @@ def test_answers_carry_the_decision_state_which_a_change_moves(server: LiveServe
         after = ok(c.get("/v1/tenants/other/version"))
     assert after["version"] > state["version"]
     assert after["stamp"] != state["stamp"]
+
+
+def test_questions_are_bounded_like_the_native_batch(server: LiveServer) -> None:
+    """A conversation lists at most 10,000 people (400), and one request may require at
+    most a million pairs to be checked (413), as ``POST /decisions``."""
+    many = [f"m{i}@abc.example" for i in range(1500)]  # 1500 + 1500·1499/2 pairs
+    body = {
+        "subject": user("s1"),
+        "action": {"name": "group-chat"},
+        "resource": {"type": "conversation", "properties": {"members": many}},
+    }
+    with pdp(server) as c:
+        assert c.post("/access/v1/evaluation", json=body).status_code == 413
+        assert c.post("/access/v1/evaluations", json={"evaluations": [body]}).status_code == 413
+        huge = {**body, "resource": {"type": "conversation", "properties": {"members": many * 7}}}
+        bad(c.post("/access/v1/evaluation", json=huge), 400, "at most 10000")

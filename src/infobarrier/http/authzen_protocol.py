@@ -21,8 +21,10 @@ from typing import Any
 import orjson
 
 from infobarrier.core.codes import ErrorCode
-from infobarrier.core.contract import Check, make_check
+from infobarrier.core.contract import MAX_TO, Check, make_check, pairs_required
 from infobarrier.core.directory import fold
+from infobarrier.core.errors import TooLarge
+from infobarrier.core.limits import MAX_PAIRS_PER_REQUEST
 
 USER, CONVERSATION = "user", "conversation"
 
@@ -121,6 +123,10 @@ def resource_people(resource: object, sender: str | None, where: str = "resource
             raise BadRequest(f"'{where}.properties.members' is required for a conversation")
         if type(members) is not list or not all(type(m) is str and m.strip() for m in members):
             raise BadRequest(f"'{where}.properties.members' must be a list of UPNs")
+        if len(members) > MAX_TO:
+            raise BadRequest(
+                f"'{where}.properties.members' lists {len(members)} users; at most {MAX_TO}"
+            )
         if sender is None:
             return list(members)
         me = fold(sender.strip())
@@ -133,6 +139,22 @@ def question(subject: object, action: object, resource: object) -> Check:
     name = action_name(action)
     sender = subject_id(subject)
     return make_check(name, sender, resource_people(resource, sender))
+
+
+def bound(checks: Sequence[Check | str]) -> None:
+    """Refuse (413) a request whose questions require more pairs of users to be checked
+    than one request may (``core.limits``), as ``POST /decisions`` does."""
+    total = 0
+    for check in checks:
+        if isinstance(check, str):
+            continue
+        n = len(check["to"])
+        total += n if n < 2 else pairs_required(check["action"], n)
+    if total > MAX_PAIRS_PER_REQUEST:
+        raise TooLarge(
+            f"this request requires {total} pairs of users to be checked; at most "
+            f"{MAX_PAIRS_PER_REQUEST} per request: split it"
+        )
 
 
 # -- answers -------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from infobarrier.http.authzen_protocol import (
     BadRequest,
     Unanswerable,
     action_name,
+    bound,
     cut,
     error_answer,
     load_object,
@@ -308,6 +309,7 @@ def _evaluate_one(request: Request, tenant: str, data: dict[str, Any]) -> Respon
         item: Check | str = question(data.get("subject"), data.get("action"), data.get("resource"))
     except Unanswerable as exc:
         item = error_answer(exc.status, exc.code, exc.message)
+    bound([item])
     epoch, restricted, openings, state = services_of(request).decisions.in_force_at(tenant)
     done = answers(epoch, restricted, openings, [item])
     _count(request, [item], done, done[0].encode())
@@ -406,6 +408,7 @@ async def evaluations(request: Request, who: Principal = Depends(principal)) -> 
     s, a, r = data.get("subject"), data.get("action"), data.get("resource")
     plain = plain_checks(listed, s, a, r) if semantic == "execute_all" else None
     items: list[Check | str] = [_item(item, s, a, r) for item in listed] if plain is None else []
+    bound(items)  # a plain request has one pair an item: within the item limit
     if len(listed) <= INLINE_EVALUATIONS:
         content, stamp = _evaluate_all(request, who.tenant, items, semantic, plain)
     else:
@@ -455,6 +458,7 @@ def _people_page(
         anchors: list[int] = anchors_of(epoch)
     except (InfobarrierError, Unanswerable) as exc:
         return _json(_failed(exc), stamp)
+    bound([{"action": action.value, "from": "", "to": [""] * len(anchors)}])
     everyone = unrestricted(action, restricted)
     active = openings if isinstance(openings, ActiveExceptions) else None
     possible = (
@@ -563,6 +567,7 @@ async def search_action(request: Request, who: Principal = Depends(principal)) -
         people = resource_people(data.get("resource"), sender_upn)
         if data.get("page") is not None:
             page_of(data)  # validated; every action fits in one page
+        bound([{"action": Action.GROUP_CHAT.value, "from": "", "to": people}])
         sender = user_index(epoch, sender_upn)
         others = [user_index(epoch, upn) for upn in people]
     except (InfobarrierError, Unanswerable) as exc:
