@@ -51,6 +51,11 @@ class Openings(Protocol):
         """The exception opening users ``u`` and ``v`` for ``action``, if any."""
         ...
 
+    def touched(self, epoch: Epoch) -> tuple[frozenset[int], frozenset[int]]:
+        """Users named by some exception of two users, and profile pairs
+        (``p * len(epoch.profiles) + q``) touched by some exception of two segments."""
+        ...
+
     def opener(self, epoch: Epoch) -> Callable[[int, int, int, int, Action | None], Opening | None]:
         """:meth:`opening` bound to ``epoch``: ``opens(u, v, p, q, action)`` for users
         ``u``, ``v`` of profiles ``p``, ``q`` (many questions against one epoch)."""

@@ -454,6 +454,13 @@ class ActiveExceptions:
             bound = self._bound = (epoch, self.opener(epoch))
         return bound[1](u, v, epoch.profile(u), epoch.profile(v), action)
 
+    def touched(self, epoch: Epoch) -> tuple[frozenset[int], frozenset[int]]:
+        """The users some exception of two users names, and the profile pairs
+        (``p * len(epoch.profiles) + q``) some exception of two segments touches: a pair
+        outside both is opened by nothing (what the batch path checks before asking)."""
+        resolved = self.index.resolved(epoch)
+        return resolved.involved, resolved.profile_pairs
+
     def opener(
         self, epoch: Epoch
     ) -> Callable[[int, int, int, int, Action | None], WallException | None]:

@@ -94,7 +94,12 @@ def answer_parts(
     plain = _plain_upns(epoch)
     index, fold_index = epoch.upn_index.get, epoch.index_of
     upns, width, table = epoch.upns, len(epoch.profiles), epoch.table
-    opens = openings.opener(epoch) if openings is not None else None
+    opens = None
+    involved: frozenset[int] = frozenset()
+    touched: frozenset[int] = frozenset()
+    if openings is not None:
+        opens = openings.opener(epoch)
+        involved, touched = openings.touched(epoch)  # pair numbers are ``k * width + m``
     keys = epoch.keys if not epoch.overlay else None
     key = epoch.key
     parts: list[str] = []
@@ -122,6 +127,7 @@ def answer_parts(
                     if (
                         opens is not None
                         and table[pair] != 1
+                        and (u in involved or pair in touched)
                         and opens(u, v, k, m, action) is not None
                     ):
                         result = answer(
