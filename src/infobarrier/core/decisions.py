@@ -51,9 +51,9 @@ class Openings(Protocol):
         """The exception opening users ``u`` and ``v`` for ``action``, if any."""
         ...
 
-    def touched(self, epoch: Epoch) -> tuple[frozenset[int], frozenset[int]]:
-        """Users named by some exception of two users, and profile pairs
-        (``p * len(epoch.profiles) + q``) touched by some exception of two segments."""
+    def touched(self, epoch: Epoch) -> tuple[bytes, bytes]:
+        """Flags (1: yes) by user index, named by some exception of two users, and by profile
+        pair ``p * len(epoch.profiles) + q``, touched by some exception of two segments."""
         ...
 
     def opener(self, epoch: Epoch) -> Callable[[int, int, int, int, Action | None], Opening | None]:

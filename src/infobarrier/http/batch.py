@@ -95,8 +95,7 @@ def answer_parts(
     index, fold_index = epoch.upn_index.get, epoch.index_of
     upns, width, table = epoch.upns, len(epoch.profiles), epoch.table
     opens = None
-    involved: frozenset[int] = frozenset()
-    touched: frozenset[int] = frozenset()
+    involved = touched = b""
     if openings is not None:
         opens = openings.opener(epoch)
         involved, touched = openings.touched(epoch)  # pair numbers are ``k * width + m``
@@ -127,7 +126,7 @@ def answer_parts(
                     if (
                         opens is not None
                         and table[pair] != 1
-                        and (u in involved or pair in touched)
+                        and (involved[u] or touched[pair])
                         and opens(u, v, k, m, action) is not None
                     ):
                         result = answer(
