@@ -125,6 +125,25 @@ def test_request_approve_use_expire_reconciled(server: Server) -> None:
     assert opened["exception"] == exc_id
     assert datetime.fromisoformat(opened["exception_end"]) == end
     assert decision(server, "call")["allowed"] is False
+    with httpx.Client(
+        base_url=server.base,
+        headers={"Authorization": f"Bearer {server.tokens['enforcer']}"},
+        timeout=30,
+    ) as root:  # AuthZEN: the decision's context is the same verdict
+        evaluation = body(
+            root.post(
+                "/access/v1/evaluation",
+                json={
+                    "subject": {"type": "user", "id": upn("s1")},
+                    "action": {"name": "chat"},
+                    "resource": {"type": "user", "id": upn("r1")},
+                },
+            ),
+            200,
+        )
+        assert evaluation["decision"] is True
+        assert evaluation["context"]["code"] == "allowed_by_exception"
+        assert evaluation["context"]["exception"] == exc_id
     with server.client("enforcer") as api:
         relation = body(api.get("/relationship", params={"a": upn("s1"), "b": upn("r1")}), 200)
         assert relation["code"] == "allowed_by_exception"
