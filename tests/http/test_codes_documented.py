@@ -3,12 +3,18 @@ statuses, CLI exit codes) say what the documentation says."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+
 from infobarrier.cli.output import Exit, exit_code_for
 from infobarrier.core.codes import ApplicationState, ErrorCode, VerdictCode
+from infobarrier.http.app import create_app
 from infobarrier.http.errors import status_for
+from infobarrier.service.wiring import Services
+from infobarrier.web import STATIC
 
 SEMANTICS = Path(__file__).parents[2] / "docs" / "semantics.md"
 
@@ -54,3 +60,20 @@ def test_the_application_states_are_the_documented_ones() -> None:
     (row,) = [r for r in section("States") if r[0].startswith("application")]
     documented = re.findall(r"`([A-Za-z]+)`", row[1])
     assert documented == [s.value for s in ApplicationState]
+
+
+def test_the_web_page_reads_states_from_the_one_enum(services: Services) -> None:
+    with TestClient(create_app(services)) as client:
+        response = client.get("/web/codes.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    for enum in (ApplicationState, VerdictCode, ErrorCode):
+        start = response.text.index(f"export const {enum.__name__} = Object.freeze(")
+        body = response.text[start:].split("(", 1)[1].split(");", 1)[0]
+        assert json.loads(body) == {m.name: m.value for m in enum}
+    # No script compares with, or keys a table by, a state spelled out.
+    for script in STATIC.rglob("*.js"):
+        text = script.read_text(encoding="utf-8")
+        for state in ApplicationState:
+            for spelled in (f'= "{state.value}"', f"\n    {state.value}: "):
+                assert spelled not in text, (script.name, state)

@@ -22,7 +22,7 @@ from http_builders import (
 
 from infobarrier.core.barriers import PolicyState
 from infobarrier.http.app import create_app
-from infobarrier.http.routes.decisions import INLINE_PAIRS
+from infobarrier.service.settings import Settings
 from live_server import AppClient
 
 
@@ -248,8 +248,9 @@ def test_a_bad_check_is_an_error_item_in_its_place(front: Api, tenant: AppClient
 
 
 def test_a_batch_above_the_inline_size_is_answered_the_same(front: Api, tenant: AppClient) -> None:
-    """Large batches (over routes/decisions.INLINE_PAIRS pairs) go to the thread pool:
-    same answers."""
+    """Large batches (over the setting inline_pairs pairs) go to the thread pool: same
+    answers."""
+    inline_pairs = Settings().inline_pairs
     s1, s2, r1 = upn("s1"), upn("s2"), upn("r1")
     pattern = [
         {"action": "chat", "from": s1, "to": [s2]},
@@ -257,8 +258,8 @@ def test_a_batch_above_the_inline_size_is_answered_the_same(front: Api, tenant: 
         {"action": "chat", "from": s1, "to": ["nobody@abc.example"]},
     ]
     small = json_of(front.post("/decisions", json={"checks": pattern}), 200)["results"]
-    checks = pattern * (INLINE_PAIRS // len(pattern) + 1)
-    assert len(checks) > INLINE_PAIRS
+    checks = pattern * (inline_pairs // len(pattern) + 1)
+    assert len(checks) > inline_pairs
     results = json_of(front.post("/decisions", json={"checks": checks}), 200)["results"]
     assert results == small * (len(checks) // len(pattern))
 

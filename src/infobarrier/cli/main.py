@@ -24,7 +24,6 @@ from infobarrier.cli import (
 from infobarrier.cli.output import Exit, errors, exit_code_for
 from infobarrier.cli.state import STATE
 from infobarrier.core.errors import InfobarrierError
-from infobarrier.service.wiring import DEFAULT_DB
 
 app = typer.Typer(
     name="infobarrier",
@@ -43,8 +42,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    db: str = typer.Option(
-        DEFAULT_DB, "--db", envvar="INFOBARRIER_DB", help="Database URL (SQLite or PostgreSQL)."
+    db: str | None = typer.Option(
+        None,
+        "--db",
+        help="Database URL (SQLite or PostgreSQL); default INFOBARRIER_DB, else "
+        "sqlite:///infobarrier.db (docs/settings.md).",
+        show_default=False,
     ),
     tenant: str | None = typer.Option(
         None, "--tenant", envvar="INFOBARRIER_TENANT", help="Tenant the command works on."
@@ -54,9 +57,7 @@ def root(
     ),
 ) -> None:
     """Global options come before the command: ``infobarrier --tenant abc matrix``."""
-    STATE.db = db
-    STATE.tenant_name = tenant
-    STATE._services = None
+    STATE.reset(db, tenant)
 
 
 tenant_cmds.register(app)

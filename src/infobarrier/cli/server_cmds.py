@@ -77,16 +77,21 @@ def tokens_revoke(token_id: str) -> None:
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8000, "--port"),
+    host: str | None = typer.Option(
+        None, "--host", help="Default INFOBARRIER_HOST, else 127.0.0.1", show_default=False
+    ),
+    port: int | None = typer.Option(
+        None, "--port", help="Default INFOBARRIER_PORT, else 8000", show_default=False
+    ),
     demo: bool = typer.Option(False, "--demo", help="Load the Company ABC demo tenant first"),
-    workers: int = typer.Option(
-        1,
+    workers: int | None = typer.Option(
+        None,
         "--workers",
         min=1,
         max=64,
         help="Server processes sharing the port, each with its own cached epochs "
-        "(kept current like replicas: docs/replicas.md)",
+        "(kept current like replicas: docs/replicas.md); default INFOBARRIER_WORKERS, else 1",
+        show_default=False,
     ),
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs) with uvicorn. Logs: one line per request,
@@ -96,6 +101,10 @@ def serve(
     from infobarrier.http.app import DB_VARIABLE, create_app
     from infobarrier.http.logs import log_config
 
+    settings = STATE.settings
+    host = settings.host if host is None else host
+    port = settings.port if port is None else port
+    workers = settings.workers if workers is None else workers
     services = STATE.services
     if demo:
         from infobarrier.cli.tenant_cmds import show_demo

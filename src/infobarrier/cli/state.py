@@ -7,7 +7,8 @@ import os
 from dataclasses import dataclass, field
 
 from infobarrier.core.errors import InvalidInput
-from infobarrier.service.wiring import DEFAULT_DB, Services, build
+from infobarrier.service.settings import Settings, load
+from infobarrier.service.wiring import Services, build
 
 
 def cli_actor() -> str:
@@ -23,15 +24,33 @@ def cli_actor() -> str:
 class CliState:
     """Set by the root callback from ``--db`` and ``--tenant``."""
 
-    db: str = DEFAULT_DB
+    db_option: str | None = None
     tenant_name: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
     _services: Services | None = field(default=None, repr=False)
+
+    def reset(self, db: str | None, tenant: str | None) -> None:
+        """A new command line: its options, nothing built yet."""
+        self.db_option, self.tenant_name = db, tenant
+        self._settings = self._services = None
+
+    @property
+    def settings(self) -> Settings:
+        """The settings (``INFOBARRIER_*``), ``--db`` over ``INFOBARRIER_DB``."""
+        if self._settings is None:
+            self._settings = load(db=self.db_option)
+        return self._settings
+
+    @property
+    def db(self) -> str:
+        """The database URL in use."""
+        return self.settings.db
 
     @property
     def services(self) -> Services:
         """Built on first use, so ``--help`` never touches the database."""
         if self._services is None:
-            self._services = build(self.db)
+            self._services = build(settings=self.settings)
             # Exceptions whose window ended since anyone looked are recorded first (§11).
             self._services.exceptions.sweep()
         return self._services

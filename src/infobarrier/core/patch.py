@@ -180,11 +180,17 @@ def segments_of_user(epoch: Epoch, user: User, member_of: Sequence[str]) -> tupl
 SHARED = frozenset({"ids", "matcher", "profiles"})
 
 
-#: Past this many patched users, the per-user arrays are rebuilt and the overlay emptied.
+#: Past this many patched users, the per-user arrays are rebuilt and the overlay emptied
+#: (the default of the setting ``overlay_limit``).
 OVERLAY_LIMIT = 4096
 
 
-def patch_epoch(epoch: Epoch, changes: Sequence[tuple[User, Sequence[str]]]) -> Epoch | None:
+def patch_epoch(
+    epoch: Epoch,
+    changes: Sequence[tuple[User, Sequence[str]]],
+    *,
+    overlay_limit: int | None = None,
+) -> Epoch | None:
     """The epoch with these users' new attributes, groups and account state.
 
     ``changes`` pairs each user with its ``MemberOf`` values (its groups' names, mails and
@@ -252,7 +258,8 @@ def patch_epoch(epoch: Epoch, changes: Sequence[tuple[User, Sequence[str]]]) -> 
         derived=shared,
         lineage=lineage,
     )
-    return _folded(patched) if len(overlay) > OVERLAY_LIMIT else patched
+    limit = OVERLAY_LIMIT if overlay_limit is None else overlay_limit
+    return _folded(patched) if len(overlay) > limit else patched
 
 
 def _folded(epoch: Epoch) -> Epoch:

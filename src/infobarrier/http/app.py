@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 
 from infobarrier import __version__, web
-from infobarrier.http import errors, schemas
+from infobarrier.http import batch, errors, schemas
 from infobarrier.http.guard import RequestGuard
 from infobarrier.http.metrics import CONTENT_TYPE, Metrics
 from infobarrier.http.observe import Observe
@@ -28,7 +28,7 @@ from infobarrier.http.routes import (
 )
 from infobarrier.scim import routes as scim_routes
 from infobarrier.service.tokens import Principal
-from infobarrier.service.wiring import DEFAULT_DB, Services, build
+from infobarrier.service.wiring import Services, build
 
 
 def create_app(services: Services, *, feed: bool = False) -> FastAPI:
@@ -56,6 +56,7 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        batch.FRAGMENTS.limit = services.settings.verdict_fragments_kept
         if feed:
             services.feed.start()
             services.exceptions.start_sweeping()
@@ -150,11 +151,11 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
     return app
 
 
-#: Where ``app_from_environment`` finds the database URL (the CLI's ``--db`` variable).
+#: Where ``app_from_environment`` finds the database URL (the setting ``db``).
 DB_VARIABLE = "INFOBARRIER_DB"
 
 
 def app_from_environment() -> FastAPI:
-    """The app of one ``serve --workers N`` process: its own services over the database
-    named by ``INFOBARRIER_DB``, with the change feed (each worker is a replica)."""
-    return create_app(build(os.environ.get(DB_VARIABLE, DEFAULT_DB)), feed=True)
+    """The app of one ``serve --workers N`` process: its own services from the settings in
+    the environment (``INFOBARRIER_*``), with the change feed (each worker is a replica)."""
+    return create_app(build(), feed=True)

@@ -23,7 +23,7 @@ from infobarrier.core.directory import Directory, new_id
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import Conflict
 from infobarrier.core.licenses import LicenseBook, findings
-from infobarrier.core.whatif import WhatIf, diff
+from infobarrier.core.whatif import LIST_LIMIT, WhatIf, diff
 from infobarrier.service.collaboration import CollaborationHandler
 from infobarrier.service.context import Context, TenantTx
 from infobarrier.service.epochs import EpochProvider
@@ -79,9 +79,12 @@ def _alive(pid: int) -> bool:
 class ApplicationHandler:
     """Start, preview, stop and report policy applications."""
 
-    def __init__(self, ctx: Context, epochs: EpochProvider) -> None:
+    def __init__(
+        self, ctx: Context, epochs: EpochProvider, *, list_limit: int = LIST_LIMIT
+    ) -> None:
         self.ctx = ctx
         self.epochs = epochs
+        self.list_limit = list_limit
 
     # -- status -----------------------------------------------------------------------
     def reap_stale(self, repos: TenantRepositories) -> None:
@@ -129,7 +132,7 @@ class ApplicationHandler:
             candidate = compile_epoch(current.directory, config)
             _changed, reconciliation = CollaborationHandler.plan_all(tx, candidate)
         return Preview(
-            diff(current.epoch, candidate),
+            diff(current.epoch, candidate, limit=self.list_limit),
             _conflicts(candidate),
             _findings(candidate, current.directory, licenses),
             len(candidate),
@@ -153,7 +156,7 @@ class ApplicationHandler:
             candidate = compile_epoch(current.directory, config)
             _changed, reconciliation = CollaborationHandler.plan_all(tx, candidate)
         return Preview(
-            diff(current.epoch, candidate),
+            diff(current.epoch, candidate, limit=self.list_limit),
             _conflicts(candidate),
             _findings(candidate, current.directory, licenses),
             len(candidate),
@@ -248,7 +251,7 @@ class ApplicationHandler:
     def _report(
         self, before: Epoch, after: Epoch, directory: Directory, licenses: LicenseBook
     ) -> dict[str, Any]:
-        changes = diff(before, after)
+        changes = diff(before, after, limit=self.list_limit)
         return {
             "total_recipients": len(after),
             "conflicts": _conflicts(after),

@@ -17,7 +17,7 @@ from infobarrier.core.directory import Directory, fold
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InfobarrierError
 from infobarrier.core.exceptions import ExceptionIndex
-from infobarrier.core.patch import patch_epoch
+from infobarrier.core.patch import OVERLAY_LIMIT, patch_epoch
 from infobarrier.core.search import SearchIndex
 from infobarrier.service.context import TenantTx
 from infobarrier.store.records import Tenant
@@ -48,7 +48,8 @@ class Current:
         return self.search_index
 
 
-#: Above this many changed users, a recompile is cheaper than patching one by one.
+#: Above this many changed users, a recompile is cheaper than patching one by one (the
+#: default of the setting ``patch_limit``).
 PATCH_LIMIT = 5000
 
 
@@ -62,7 +63,11 @@ class EpochProvider:
     a writer may be looking at its own uncommitted changes.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, patch_limit: int = PATCH_LIMIT, overlay_limit: int = OVERLAY_LIMIT
+    ) -> None:
+        self.patch_limit = patch_limit
+        self.overlay_limit = overlay_limit
         self._lock = threading.Lock()
         self._cache: dict[int, tuple[int, Current]] = {}
         #: After caching a compiled epoch, collect garbage once and ``gc.freeze()`` the heap:
@@ -141,20 +146,20 @@ class EpochProvider:
             else:
                 if not ids:  # only exceptions changed (or nothing): the same epoch
                     return hit[1].epoch
-                if len(ids) <= PATCH_LIMIT:
+                if len(ids) <= self.patch_limit:
                     loaded = tx.repos.directory.load_users(sorted(ids))
                     if len(loaded) == len(ids):
                         patched = patch_epoch(
                             hit[1].epoch,
                             [(u, [n for g in groups for n in g.names()]) for u, groups in loaded],
+                            overlay_limit=self.overlay_limit,
                         )
                         if patched is not None:
                             return patched
         return self._compile(tx.repos, tx.tenant).epoch
 
-    @staticmethod
     def _catch_up(
-        repo: TenantRepositories, tenant: Tenant, since: int, held: Current
+        self, repo: TenantRepositories, tenant: Tenant, since: int, held: Current
     ) -> Current | None:
         """Patch the held epoch with the users changed since ``since``, if it can be."""
         changes = repo.changes.since(since)
@@ -168,7 +173,7 @@ class EpochProvider:
             if users is None:
                 return None  # an apply, or a change to everyone
             ids.update(users)
-        if len(ids) > PATCH_LIMIT:
+        if len(ids) > self.patch_limit:
             return None
         loaded = repo.directory.load_users(sorted(ids))
         if len(loaded) != len(ids):
@@ -191,6 +196,7 @@ class EpochProvider:
         patched = patch_epoch(
             held.epoch,
             [(user, directory.member_of_values(user.id)) for user, _groups in loaded],
+            overlay_limit=self.overlay_limit,
         )
         if patched is None:
             return None

@@ -61,16 +61,18 @@ class Principal:
 #: A token's last use is recorded at most this often: not a write on every request.
 LAST_USE_EVERY = timedelta(minutes=1)
 
-#: How long a verified token is trusted without asking the store again. Revocation in
-#: this process takes effect at once; another replica notices within this many seconds.
+#: How long a verified token is trusted without asking the store again (the default of
+#: the setting ``token_trust_seconds``). Revocation in this process takes effect at once;
+#: another replica notices within this many seconds.
 TRUST_SECONDS = 2.0
 
 
 class TokenHandler:
     """Create, list, revoke and verify tokens."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, *, trust_seconds: float = TRUST_SECONDS) -> None:
         self.ctx = ctx
+        self.trust_seconds = trust_seconds
         self._trusted: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
@@ -139,8 +141,8 @@ class TokenHandler:
     def verify(self, plain: str) -> Principal | None:
         """The principal of a valid, unrevoked, unexpired token, or ``None``.
 
-        A token verified in the last :data:`TRUST_SECONDS` is trusted without a query
-        (never past its expiry).
+        A token verified in the last ``trust_seconds`` is trusted without a query (never
+        past its expiry).
         """
         digest = _digest(plain)
         now = time.monotonic()
@@ -152,7 +154,7 @@ class TokenHandler:
         if found is None:
             return None
         principal, expires_at = found
-        trust_until = now + TRUST_SECONDS
+        trust_until = now + self.trust_seconds
         if expires_at is not None:
             left = (expires_at - datetime.now(UTC)).total_seconds()
             trust_until = min(trust_until, now + left)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infobarrier.core import decisions
 from infobarrier.service.application import ApplicationHandler
 from infobarrier.service.audit import AuditHandler
 from infobarrier.service.barriers import BarrierHandler
@@ -20,17 +21,17 @@ from infobarrier.service.feed import ChangeFeed
 from infobarrier.service.interchange import InterchangeHandler
 from infobarrier.service.operations import OperationsReader
 from infobarrier.service.provisioning import ProvisioningHandler
+from infobarrier.service.settings import Settings, load
 from infobarrier.service.tenants import TenantHandler
 from infobarrier.service.tokens import TokenHandler
 from infobarrier.store.database import Store
-
-DEFAULT_DB = "sqlite:///infobarrier.db"
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
     """Every use case of infobarrier, over one store."""
 
+    settings: Settings
     store: Store
     tenants: TenantHandler
     directory: DirectoryHandler
@@ -47,14 +48,28 @@ class Services:
     operations: OperationsReader
 
 
-def build(db_url: str = DEFAULT_DB, *, clock: Clock | None = None) -> Services:
-    """Open (and migrate) the store and wire the handlers (``clock``: tests' own time)."""
-    store = Store(db_url)
+def build(
+    db_url: str | None = None, *, settings: Settings | None = None, clock: Clock | None = None
+) -> Services:
+    """Open (and migrate) the store and wire the handlers with the settings (from the
+    environment unless given; ``db_url`` overrides the database; ``clock``: tests' own
+    time)."""
+    if settings is None:
+        settings = load(db=db_url)
+    elif db_url is not None:
+        settings = settings.model_copy(update={"db": db_url})
+    decisions.EXPLANATIONS.limit = settings.explanations_kept
+    store = Store(
+        settings.db,
+        lock_seconds=settings.sqlite_timeout_seconds,
+        changes_kept=settings.changes_kept,
+    )
     ctx = Context(store) if clock is None else Context(store, clock)
-    epochs = EpochProvider()
-    applications = ApplicationHandler(ctx, epochs)
+    epochs = EpochProvider(patch_limit=settings.patch_limit, overlay_limit=settings.overlay_limit)
+    applications = ApplicationHandler(ctx, epochs, list_limit=settings.whatif_list_limit)
     collaboration = CollaborationHandler(ctx, epochs)
     return Services(
+        settings=settings,
         store=store,
         tenants=TenantHandler(ctx),
         directory=DirectoryHandler(ctx, after_change=collaboration.reconcile_now),
@@ -63,9 +78,9 @@ def build(db_url: str = DEFAULT_DB, *, clock: Clock | None = None) -> Services:
         decisions=DecisionHandler(ctx, epochs),
         interchange=InterchangeHandler(ctx, applications),
         audit=AuditHandler(ctx),
-        tokens=TokenHandler(ctx),
+        tokens=TokenHandler(ctx, trust_seconds=settings.token_trust_seconds),
         collaboration=collaboration,
-        feed=ChangeFeed(ctx, epochs),
+        feed=ChangeFeed(ctx, epochs, poll_seconds=settings.feed_poll_seconds),
         provisioning=ProvisioningHandler(ctx, after_change=collaboration.reconcile_now),
         exceptions=ExceptionHandler(ctx, epochs),
         operations=OperationsReader(ctx, epochs),

@@ -11,17 +11,19 @@ from infobarrier.store.records import Tenant
 from infobarrier.store.schema import ChangeRow, TenantRow
 from infobarrier.store.scoped import TenantScoped
 
-#: How many change records a tenant keeps (a replica further behind recompiles).
+#: How many change records a tenant keeps by default (a replica further behind recompiles;
+#: the setting ``changes_kept``).
 CHANGES_KEPT = 1000
 
 
 class ChangeLog(TenantScoped):
     """Versions of one tenant: bumped with every change that moves decisions."""
 
-    __slots__ = ("latest",)
+    __slots__ = ("kept", "latest")
 
-    def __init__(self, session: Session, tenant: Tenant) -> None:
+    def __init__(self, session: Session, tenant: Tenant, *, kept: int = CHANGES_KEPT) -> None:
         super().__init__(session, tenant)
+        self.kept = kept
         #: The last version recorded in this transaction (the service announces it).
         self.latest: int | None = None
 
@@ -41,7 +43,7 @@ class ChangeLog(TenantScoped):
         self._session.add(ChangeRow(tenant_id=self._tid, version=version, user_ids=ids))
         self._session.execute(
             delete(ChangeRow).where(
-                ChangeRow.tenant_id == self._tid, ChangeRow.version <= version - CHANGES_KEPT
+                ChangeRow.tenant_id == self._tid, ChangeRow.version <= version - self.kept
             )
         )
         self._session.flush()

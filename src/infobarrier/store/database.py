@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.orm import Session
 
+from infobarrier.store.changes import CHANGES_KEPT
 from infobarrier.store.migrate import upgrade
 from infobarrier.store.schema import TenantRow
 from infobarrier.store.transaction import Transaction
@@ -26,7 +27,8 @@ NOTIFY_CHANNEL = "infobarrier_changes"
 READ_ONLY = "infobarrier_read_only"
 _WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter")
 
-#: Seconds a SQLite writer waits for the write lock before giving up (``busy_timeout``).
+#: Seconds a SQLite writer waits for the write lock before giving up (``busy_timeout``; the
+#: default of the setting ``sqlite_timeout_seconds``).
 SQLITE_LOCK_SECONDS = 30.0
 
 
@@ -37,8 +39,15 @@ class ReadOnlyViolation(RuntimeError):
 class Store:
     """A database: SQLite file by default, or PostgreSQL; migrated on first use."""
 
-    def __init__(self, url: str, *, lock_seconds: float = SQLITE_LOCK_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        lock_seconds: float = SQLITE_LOCK_SECONDS,
+        changes_kept: int = CHANGES_KEPT,
+    ) -> None:
         self.url = url
+        self.changes_kept = changes_kept
         if url.startswith("sqlite"):
             self.engine = create_engine(url, connect_args={"timeout": lock_seconds})
             _sqlite_serialisable(self.engine)
@@ -58,7 +67,7 @@ class Store:
         """
         engine = self.engine if write else self._reader
         with Session(engine, expire_on_commit=False) as session, session.begin():
-            yield Transaction(session)
+            yield Transaction(session, changes_kept=self.changes_kept)
 
     def tenant_state(self, name: str) -> tuple[int, int, bool] | None:
         """``(id, version, people_search_restriction)`` of a tenant, or ``None``.

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from infobarrier.store.application_repository import ApplicationRepository
 from infobarrier.store.audit_repository import AuditRepository
 from infobarrier.store.barrier_repository import BarrierRepository
-from infobarrier.store.changes import ChangeLog
+from infobarrier.store.changes import CHANGES_KEPT, ChangeLog
 from infobarrier.store.collab_repository import CollabRepository
 from infobarrier.store.directory_repository import DirectoryRepository
 from infobarrier.store.exceptions_repository import ExceptionsRepository
@@ -50,9 +50,11 @@ class TenantRepositories:
     exceptions: ExceptionStore
 
     @classmethod
-    def build(cls, session: Session, tenant: Tenant) -> TenantRepositories:
+    def build(
+        cls, session: Session, tenant: Tenant, *, changes_kept: int = CHANGES_KEPT
+    ) -> TenantRepositories:
         """The repositories of ``tenant`` on ``session``."""
-        changes = ChangeLog(session, tenant)
+        changes = ChangeLog(session, tenant, kept=changes_kept)
         return cls(
             tenant=tenant,
             changes=changes,
@@ -71,15 +73,16 @@ class TenantRepositories:
 class Transaction:
     """What one transaction reaches: tenants, tokens by id, and one tenant's data."""
 
-    __slots__ = ("operations", "session", "tenants", "tokens")
+    __slots__ = ("changes_kept", "operations", "session", "tenants", "tokens")
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, changes_kept: int = CHANGES_KEPT) -> None:
         #: The ORM session (tests and bulk loaders only; use cases go through repositories).
         self.session = session
+        self.changes_kept = changes_kept
         self.tenants = TenantCatalog(session)
         self.tokens = TokenCatalog(session)
         self.operations = OperationsCatalog(session)
 
     def scope(self, tenant: Tenant) -> TenantRepositories:
         """The repositories of one tenant."""
-        return TenantRepositories.build(self.session, tenant)
+        return TenantRepositories.build(self.session, tenant, changes_kept=self.changes_kept)

@@ -18,18 +18,6 @@ from infobarrier.service.wiring import Services
 router = APIRouter(prefix="/v1/tenants/{tenant}", responses=ERRORS, tags=["decisions"])
 enforce = require(Area.ENFORCE)
 
-#: At most this many checks in one ``POST /decisions``.
-MAX_CHECKS = 100_000
-
-#: Batches requiring up to this many pairs are answered on the event loop (a few
-#: milliseconds: cheaper than a hand-off to a thread, and a busy worker then leaves new
-#: connections to the others under ``serve --workers``); larger ones in the thread pool,
-#: so the worker keeps serving others (``/healthz`` included). A group check of ``n``
-#: recipients counts ``n + n(n-1)/2`` pairs (``core.contract.pairs_required``).
-INLINE_PAIRS = 2_000
-#: Bodies over this many bytes are parsed in the thread pool too.
-INLINE_BODY = 256 * 1024
-
 
 @router.post(
     "/decisions",
@@ -45,16 +33,25 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
     """Answer checks in order against one epoch; an unknown user is an error item in place.
 
     A body that is not ``{"checks": [...]}`` of well-formed checks is refused as a whole
-    (422, or 413 past the batch limit; nothing answered). The hot path is ``http.batch``.
+    (422, or 413 past the setting ``max_checks``; nothing answered). The hot path is
+    ``http.batch``.
+
+    Batches of one-pair checks up to the setting ``inline_pairs`` are answered on the event
+    loop (a few milliseconds: cheaper than a hand-off to a thread, and a busy worker then
+    leaves new connections to the others under ``serve --workers``); others in the thread
+    pool, so the worker keeps serving others (``/healthz`` included). A group check of
+    ``n`` recipients counts ``n + n(n-1)/2`` pairs (``core.contract.pairs_required``); a
+    body over the setting ``inline_body_bytes`` is parsed in the thread pool too.
     """
     body = await request.body()
     services = services_of(request)
     metrics: Metrics = request.app.state.metrics
-    if len(body) > INLINE_BODY:  # parsing alone would hold the event loop: all in a thread
+    settings = services.settings
+    if len(body) > settings.inline_body_bytes:  # parsing alone would hold the event loop
         content, stamp = await run_in_threadpool(_read_and_answer, services, metrics, tenant, body)
         return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
-    checks = read_body(body, max_checks=MAX_CHECKS)
-    if len(checks) <= INLINE_PAIRS and all(len(c["to"]) == 1 for c in checks):
+    checks = read_body(body, max_checks=settings.max_checks)
+    if len(checks) <= settings.inline_pairs and all(len(c["to"]) == 1 for c in checks):
         content, stamp = _answer(services, metrics, tenant, checks)
     else:
         content, stamp = await run_in_threadpool(_answer, services, metrics, tenant, checks)
@@ -64,7 +61,7 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
 def _read_and_answer(
     services: Services, metrics: Metrics, tenant: str, body: bytes
 ) -> tuple[bytes, str]:
-    return _answer(services, metrics, tenant, read_body(body, max_checks=MAX_CHECKS))
+    return _answer(services, metrics, tenant, read_body(body, max_checks=services.settings.max_checks))
 
 
 def _answer(

@@ -2,6 +2,8 @@
  * client.
  */
 
+import { ApplicationState } from "../codes.js";
+
 export const SESSION_KEY = "infobarrier.session";
 export const DRAFT_KEY = "infobarrier.draft";
 
@@ -96,11 +98,11 @@ export function verdictBadge(allowed) {
 
 export function statusBadge(status) {
   const kind = {
-    Completed: "allow",
-    Failed: "block",
-    Stopped: "warn",
-    InProgress: "info",
-    NotStarted: "muted",
+    [ApplicationState.COMPLETED]: "allow",
+    [ApplicationState.FAILED]: "block",
+    [ApplicationState.STOPPED]: "warn",
+    [ApplicationState.IN_PROGRESS]: "info",
+    [ApplicationState.NOT_STARTED]: "muted",
   }[status];
   return badge(status, kind);
 }

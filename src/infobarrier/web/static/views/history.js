@@ -2,6 +2,7 @@
  * chain check.
  */
 
+import { ApplicationState } from "../../codes.js";
 import {
   $,
   api,
@@ -57,7 +58,7 @@ export async function initHistory() {
         attrs: { dataset: { application: a.number } },
         cells: [
           String(a.number),
-          h("span", {}, statusBadge(a.status), a.status === "InProgress" ? ` ${a.percent}%` : ""),
+          h("span", {}, statusBadge(a.status), a.status === ApplicationState.IN_PROGRESS ? ` ${a.percent}%` : ""),
           h("span.nowrap", { text: when(a.started) }),
           h("span.nowrap", { text: when(a.ended) }),
           h("code.nowrap", { text: a.actor }),

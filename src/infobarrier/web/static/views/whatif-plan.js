@@ -2,6 +2,7 @@
  * calls that save a draft and apply it.
  */
 
+import { ApplicationState } from "../../codes.js";
 import { api } from "../kit.js";
 
 export const POLICY_FIELDS = [
@@ -86,12 +87,12 @@ export async function saveAndApply(steps, progress) {
   }
   progress(15, "Starting the application…");
   let app = await api("POST", "/applications");
-  while (app.status === "InProgress") {
+  while (app.status === ApplicationState.IN_PROGRESS) {
     progress(15 + Math.round((85 * app.percent) / 100), `Application #${app.number}: ${app.percent}%`);
     await new Promise((resolve) => setTimeout(resolve, 250));
     app = await api("GET", `/applications/${app.id}`);
   }
-  if (app.status !== "Completed") {
+  if (app.status !== ApplicationState.COMPLETED) {
     throw new Error(`application #${app.number} ${app.status.toLowerCase()}${app.error ? ": " + app.error : ""}`);
   }
   progress(100, `Application #${app.number} completed`);
