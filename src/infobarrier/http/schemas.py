@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from infobarrier.core import contract
 from infobarrier.core.codes import ApplicationState
@@ -315,6 +315,17 @@ class VerdictOut(BaseModel):
         None, description="The wall-crossing exception that allowed it (allowed_by_exception)"
     )
     exception_end: str | None = Field(None, description="When that exception ends (ISO 8601)")
+
+    # No return annotation: pydantic then documents the fields above (an annotation would
+    # replace them in the OpenAPI document).
+    @model_serializer(mode="wrap")
+    def _as_the_contract_says(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        """The fields of :meth:`Verdict.as_dict`: the exception fields only when one applied."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("exception") is None:
+            data.pop("exception", None)
+            data.pop("exception_end", None)
+        return data
 
 
 class ErrorItem(BaseModel):
