@@ -98,3 +98,22 @@ def test_a_server_takes_its_batch_limit_from_the_environment(
         assert three.json()["code"] == "too_many_checks"
     finally:
         stop_server(process)
+
+
+def test_a_server_takes_its_body_limit_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'body.db'}"
+    services = build(db_url)
+    tokens = make_tokens(services, ["abc"])
+    services.store.dispose()
+    monkeypatch.setenv("INFOBARRIER_BODY_LIMIT_DEFAULT", "64")
+    process, base = start_server(db_url, tmp_path / "server.log")
+    try:
+        headers = {"Authorization": f"Bearer {tokens[('abc', 'admin')]}"}
+        body = {"name": "G" * 100, "filter": "Department -eq 'X'"}
+        big = httpx.post(f"{base}/v1/tenants/abc/segments", json=body, headers=headers, timeout=30)
+        assert big.status_code == 413, big.text
+        assert big.json()["code"] == "too_large"
+    finally:
+        stop_server(process)

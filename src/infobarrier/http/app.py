@@ -85,7 +85,16 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
     def verify(token: str) -> Principal | None:
         return services.tokens.verify(token)
 
-    app.add_middleware(RequestGuard, verify=verify)
+    def limits() -> dict[str, int]:
+        settings = services.settings
+        return {
+            "decisions": settings.body_limit_decisions,
+            "groups": settings.body_limit_groups,
+            "scim": settings.body_limit_scim,
+            "default": settings.body_limit_default,
+        }
+
+    app.add_middleware(RequestGuard, verify=verify, limits=limits)
     # Outside even that: every answer (a refusal of the guard too) echoes its request id,
     # and is counted and logged (http.observe).
     metrics = Metrics(lambda: services.operations.tenants())

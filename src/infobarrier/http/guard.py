@@ -20,11 +20,13 @@ Answers use the JSON error shape of the API (``{"code", "message"}``) or, under
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from infobarrier.core.codes import ErrorCode
+from infobarrier.http.errors import STATUS
 from infobarrier.service.tokens import Principal
 
 Scope = MutableMapping[str, Any]
@@ -36,7 +38,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MIB = 1024 * 1024
 
 #: Largest body per route, by the last path segment of the route (a tenant's
-#: ``/decisions``...), else the default. Each is documented in docs/security.md.
+#: ``/decisions``...), else the default. Each is documented in docs/security.md; these are
+#: the defaults of the settings ``body_limit_*`` (docs/settings.md).
 BODY_LIMITS: dict[str, int] = {
     "decisions": 16 * MIB,  # up to 100,000 checks
     "groups": 8 * MIB,  # a group's members, up to 100,000 UPNs
@@ -50,24 +53,30 @@ _API_PREFIX = "/v1/"
 _SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
-def body_limit(path: str) -> int:
+def body_limit(path: str, limits: Mapping[str, int] = BODY_LIMITS) -> int:
     """The largest body a request to ``path`` may send."""
     if path.startswith(_SCIM_PREFIX):
-        return BODY_LIMITS["scim"]
+        return limits["scim"]
     last = path.rstrip("/").rsplit("/", 1)[-1]
     if last in ("decisions", "evaluations"):  # AuthZEN evaluations: as many items
-        return BODY_LIMITS["decisions"]
+        return limits["decisions"]
     if path.startswith(_API_PREFIX) and "/groups" in path:
-        return BODY_LIMITS["groups"]
-    return BODY_LIMITS["default"]
+        return limits["groups"]
+    return limits["default"]
 
 
 class RequestGuard:
     """Authenticate, then cap the body, before the wrapped app sees the request."""
 
-    def __init__(self, app: ASGIApp, verify: Callable[[str], Principal | None]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        verify: Callable[[str], Principal | None],
+        limits: Callable[[], Mapping[str, int]] = lambda: BODY_LIMITS,
+    ) -> None:
         self.app = app
         self.verify = verify
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,17 +94,17 @@ class RequestGuard:
         if guarded:
             token = _bearer(scope)
             if not token:
-                await _refuse(send, scim, 401, "unauthenticated", "a bearer token is required")
+                await _refuse(send, scim, ErrorCode.UNAUTHENTICATED, "a bearer token is required")
                 return
             if await run_in_threadpool(self.verify, token) is None:
                 await _refuse(
-                    send, scim, 401, "invalid_token", "the bearer token is unknown or revoked"
+                    send, scim, ErrorCode.INVALID_TOKEN, "the bearer token is unknown or revoked"
                 )
                 return
-        limit = body_limit(path)
+        limit = body_limit(path, self.limits())
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _refuse(send, scim, 413, "too_large", _too_large(declared, limit))
+            await _refuse(send, scim, ErrorCode.TOO_LARGE, _too_large(declared, limit))
             return
         body = bytearray()
         while True:
@@ -104,7 +113,7 @@ class RequestGuard:
                 return
             body += message.get("body", b"")
             if len(body) > limit:
-                await _refuse(send, scim, 413, "too_large", _too_large(None, limit))
+                await _refuse(send, scim, ErrorCode.TOO_LARGE, _too_large(None, limit))
                 return
             if not message.get("more_body", False):
                 break
@@ -175,12 +184,13 @@ def _too_large(declared: int | None, limit: int) -> str:
     return f"the request body is too large ({size}): at most {limit} bytes on this route"
 
 
-async def _refuse(send: Send, scim: bool, status: int, code: str, message: str) -> None:
+async def _refuse(send: Send, scim: bool, code: ErrorCode, message: str) -> None:
+    status = STATUS[code]  # the one table of statuses (http.errors)
     if scim:
         body: dict[str, Any] = {"schemas": [_SCIM_ERROR], "status": str(status), "detail": message}
         media = b"application/scim+json"
     else:
-        body = {"code": code, "message": message}
+        body = {"code": code.value, "message": message}
         media = b"application/json"
     content = json.dumps(body).encode()
     headers = [(b"content-type", media), (b"content-length", str(len(content)).encode())]

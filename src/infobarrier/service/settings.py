@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infobarrier.core.errors import InvalidInput
 
+MIB = 1024 * 1024
+
 
 class Settings(BaseSettings):
     """infobarrier's settings; each field is the variable ``INFOBARRIER_<NAME>``."""
@@ -39,6 +41,16 @@ class Settings(BaseSettings):
         256 * 1024,
         ge=0,
         description="`POST /decisions` bodies over this many bytes are parsed in the thread pool",
+    )
+    body_limit_decisions: int = Field(
+        16 * MIB, ge=1, description="Largest body of `POST /decisions`, in bytes (more: 413)"
+    )
+    body_limit_groups: int = Field(
+        8 * MIB, ge=1, description="Largest body of a groups request, in bytes"
+    )
+    body_limit_scim: int = Field(4 * MIB, ge=1, description="Largest SCIM body, in bytes")
+    body_limit_default: int = Field(
+        1 * MIB, ge=1, description="Largest body of any other request, in bytes"
     )
     whatif_list_limit: int = Field(
         1_000, ge=1, description="Entries each list of a what-if shows (totals are complete)"

@@ -61,7 +61,9 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
 def _read_and_answer(
     services: Services, metrics: Metrics, tenant: str, body: bytes
 ) -> tuple[bytes, str]:
-    return _answer(services, metrics, tenant, read_body(body, max_checks=services.settings.max_checks))
+    return _answer(
+        services, metrics, tenant, read_body(body, max_checks=services.settings.max_checks)
+    )
 
 
 def _answer(
