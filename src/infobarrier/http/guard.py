@@ -86,7 +86,7 @@ class RequestGuard:
         scim = path.startswith(_SCIM_PREFIX)
         guarded = scim or path.startswith(_API_PREFIX)
         if guarded and ("\x00" in path or b"%00" in scope.get("query_string", b"")):
-            await _refuse(send, scim, 400, "invalid_input", _NUL)
+            await _refuse(send, scim, ErrorCode.INVALID_INPUT, _NUL)
             return
         if scope["method"] not in _WITH_BODY:
             await self.app(scope, receive, send)
@@ -118,7 +118,7 @@ class RequestGuard:
             if not message.get("more_body", False):
                 break
         if guarded and has_json_nul(body):
-            await _refuse(send, scim, 400, "invalid_input", _NUL)
+            await _refuse(send, scim, ErrorCode.INVALID_INPUT, _NUL)
             return
         await self.app(scope, _replay(bytes(body), receive), send)
 
