@@ -2,10 +2,11 @@
 
 No token: 401; an unknown or revoked token: 401; another tenant's token: 404, as if the
 tenant did not exist; a role that may not use the route: 403. Roles: ``admin`` everything,
-``auditor`` every GET, ``enforcer`` decisions, relationship, search, version and the
-collaboration objects (every method), ``provisioner`` SCIM only (nothing under
-``/v1/tenants/{tenant}/``), ``compliance`` every GET and the wall-crossing exceptions (every
-method), never segments, policies or the tenant's exception settings.
+``auditor`` every GET, ``enforcer`` decisions, relationship, search, version, the
+collaboration objects (every method) and recording enforcement events (``POST
+.../audit/events``), ``provisioner`` SCIM only (nothing under ``/v1/tenants/{tenant}/``),
+``compliance`` every GET and the wall-crossing exceptions (every method), never segments,
+policies or the tenant's exception settings.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ ENFORCER_AREAS = {
     "meetings",
     "calls",
 }
+#: Routes outside the enforcer's areas that an enforcer may use.
+ENFORCER_ROUTES = {("POST", PREFIX + "audit/events")}
 ROLES = ("admin", "auditor", "enforcer", "provisioner", "compliance")
 
 #: Plausible values for path parameters (made up: a 404 is an allowed answer).
@@ -74,7 +77,7 @@ def expected_allowed(role: str, method: str, path: str) -> bool:
     if role == "auditor":
         return method == "GET"
     if role == "enforcer":
-        return area in ENFORCER_AREAS
+        return area in ENFORCER_AREAS or (method, path) in ENFORCER_ROUTES
     if role == "compliance":
         return method == "GET" or area == "exceptions"
     return False  # provisioner: SCIM only

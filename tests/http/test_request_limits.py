@@ -75,6 +75,7 @@ def test_a_valid_token_with_malformed_json_is_still_422(app_client: AppClient) -
         ("/v1/tenants/abc/groups", BODY_LIMITS["groups"]),
         ("/v1/tenants/abc/decisions", BODY_LIMITS["decisions"]),
         ("/scim/v2/abc/Users", BODY_LIMITS["scim"]),
+        ("/v1/tenants/abc/audit/events", BODY_LIMITS["events"]),
     ],
 )
 def test_a_body_over_the_route_cap_is_413_naming_the_cap(

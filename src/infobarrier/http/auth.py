@@ -24,7 +24,7 @@ class Area(StrEnum):
     """What a route belongs to, for the role rules."""
 
     ADMIN = "admin"  # directory, licenses, barriers, applications, audit
-    ENFORCE = "enforce"  # decisions, relationship, search, collaboration objects
+    ENFORCE = "enforce"  # decisions, relationship, search, collaboration objects, events
     SCIM = "scim"  # provisioning
     EXCEPTIONS = "exceptions"  # wall-crossing exceptions (semantics §11)
 

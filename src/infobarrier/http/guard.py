@@ -44,6 +44,7 @@ BODY_LIMITS: dict[str, int] = {
     "decisions": 16 * MIB,  # up to 100,000 checks
     "groups": 8 * MIB,  # a group's members, up to 100,000 UPNs
     "scim": 4 * MIB,  # one SCIM resource or PATCH (a large group's members)
+    "events": 64 * 1024,  # one enforcement event for the audit log (detail at most 16 KiB)
     "default": 1 * MIB,
 }
 
@@ -60,6 +61,9 @@ def body_limit(path: str, limits: Mapping[str, int] = BODY_LIMITS) -> int:
     last = path.rstrip("/").rsplit("/", 1)[-1]
     if last in ("decisions", "evaluations"):  # AuthZEN evaluations: as many items
         return limits["decisions"]
+    if path.startswith(_API_PREFIX) and path.rstrip("/").endswith("/audit/events"):
+        # One enforcement event (detail at most 16 KiB): a fixed cap, not a setting.
+        return limits.get("events", BODY_LIMITS["events"])
     if path.startswith(_API_PREFIX) and "/groups" in path:
         return limits["groups"]
     return limits["default"]

@@ -398,6 +398,13 @@ class AuditEntryOut(BaseModel):
     hash: str
 
 
+class AuditEventIn(Request):
+    """An enforcement event for the audit log (kinds ``synapse.*``, ``enforcement.*``)."""
+
+    kind: str = Field(min_length=1, max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
 class AuditVerifyOut(BaseModel):
     """The result of recomputing the chain."""
 

@@ -1,11 +1,15 @@
-"""Reading and verifying the audit log (semantics §9). Writing happens in each use case."""
+"""Reading and verifying the audit log (semantics §9), and recording an enforcer's events.
+
+Every other entry is written by the use case it records."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from infobarrier.core.audit import AuditEntry, first_broken
+from infobarrier.core.enforcement import check_event
 from infobarrier.service.context import Context
 
 
@@ -33,3 +37,12 @@ class AuditHandler:
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             entries = tx.repos.audit.entries()
         return len(entries), first_broken(entries)
+
+    def record(
+        self, tenant: str, actor: str, kind: str, detail: dict[str, Any], via: str
+    ) -> AuditEntry:
+        """Append an enforcer's event (``core.enforcement``: enforcement kinds only, a
+        small detail); ``via`` (the token) is added to the detail. Returns the entry."""
+        recorded = {**check_event(kind, detail), "via": via}
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            return tx.repos.audit.append(actor, kind, recorded)

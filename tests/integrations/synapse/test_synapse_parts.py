@@ -5,6 +5,7 @@ store or the service cannot be reached."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -323,6 +324,32 @@ def test_remote_decider_answers_like_the_gate(seeded: tuple[Services, str]) -> N
         assert unknown.code == "unknown_user"
         split = asyncio.run(decider.separated([mx("se1a"), mx("v1-ra1"), mx("se2a")]))
         assert split.code == "room_separated"
+
+
+def test_remote_decider_audits_in_the_tenants_log(
+    seeded: tuple[Services, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    services = seeded[0]
+    decider, http = _remote(services)
+    with http:
+        asyncio.run(decider.audit("synapse.member_removed", {"room_id": "!url"}))
+    last = services.audit.entries("abc", kinds=["synapse.member_removed"])[-1]
+    assert last.actor.startswith("token:")  # the enforcer token (it names no person)
+    assert last.detail == {"room_id": "!url", "via": last.actor}
+    assert services.audit.verify("abc")[1] is None
+    # A refused entry (not an enforcement kind) and an unreachable service: Synapse's log
+    # has it, and the module keeps going.
+    before = len(services.audit.entries("abc"))
+    with http:
+        asyncio.run(decider.audit("policy.created", {"name": "forged"}))
+    decider.client = httpx.Client(base_url=f"http://127.0.0.1:{free_port()}/v1/tenants/abc")
+    with caplog.at_level(logging.WARNING, logger="infobarrier_synapse"):
+        asyncio.run(decider.audit("synapse.admin_crossing", {"room_id": "!down"}))
+    decider.client.close()
+    assert len(services.audit.entries("abc")) == before
+    assert "HTTP 400" in caplog.text or "HTTP 422" in caplog.text
+    assert "synapse.admin_crossing" in caplog.text
+    assert "!down" in caplog.text
 
 
 def test_remote_decider_unreachable_deny_and_last_known(seeded: tuple[Services, str]) -> None:

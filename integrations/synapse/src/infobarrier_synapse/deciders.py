@@ -191,8 +191,8 @@ class RemoteDecider:
     """Asks ``POST /v1/tenants/{tenant}/decisions`` of a running service (``url:``).
 
     Every pair is its own one-pair check, so an unknown user is an error item about that
-    pair alone (``unknown_users`` then decides). Audit entries cannot be written with an
-    enforcer token: in this mode they go to the homeserver's log.
+    pair alone (``unknown_users`` then decides). Audit entries go to
+    ``POST .../audit/events`` (enforcement events, which an enforcer token may record).
     """
 
     def __init__(
@@ -397,8 +397,25 @@ class RemoteDecider:
 
         return compatible
 
+    def _record(self, kind: str, detail: dict[str, Any]) -> None:
+        response = self.client.post("/audit/events", json={"kind": kind, "detail": detail})
+        if response.status_code != 201:
+            raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+
     async def audit(self, kind: str, detail: dict[str, Any]) -> None:
-        log.warning("infobarrier audit (url mode, not in the tenant's log): %s %s", kind, detail)
+        """Record in the tenant's audit log (``POST .../audit/events``; the actor is the
+        token's person, else the token). If that fails, Synapse's log has the entry and the
+        module keeps going."""
+        try:
+            await self.threads(self._record, kind, detail)
+        except Exception as exc:
+            log.warning(
+                "infobarrier: could not audit in the tenant's log (%s: %s): %s %s",
+                type(exc).__name__,
+                exc,
+                kind,
+                detail,
+            )
 
     def close(self) -> None:
         """Close the HTTP connections."""
