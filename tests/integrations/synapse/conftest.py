@@ -1,7 +1,12 @@
 """One infobarrier store with the seed's Company ABC, a real ``infobarrier serve`` over it, and
-three real homeservers enforcing tenant ``abc``: one deciding in-process from the store, one
-asking the service (``url`` mode), one in-process over a store nobody can reach (started
-last, it finishes starting while the other tests run). Once for the package's tests."""
+four real homeservers enforcing tenant ``abc``: one deciding in-process from the store, two
+asking the service (``url`` mode: one reconciling at start only, one every half second),
+one in-process over a store nobody can reach (started last, it finishes starting while the
+other tests run). Once for the package's tests.
+
+Beside the seed, the tenant has Dana (Department ``Operations``, in no segment: she reaches
+everyone) and a segment ``ABC_Legal`` (``Department -eq 'Legal'``) that V1's allow lists
+leave out: a SCIM change of Dana's department separates her from V1's account."""
 
 from __future__ import annotations
 
@@ -14,12 +19,15 @@ import pytest
 from synapse_server import launch_homeserver, wait_until_ready
 from synapse_world import PEOPLE, World
 
+from infobarrier.core.directory import make_user
 from infobarrier.demo import abc
 from infobarrier.service.wiring import build
 from live_server import free_port, make_tokens, start_server, stop_server
 
 MODULE = "infobarrier_synapse.InformationBarrierModule"
 TEMPLATE = "{localpart}@abc.example"
+#: A segment by department (none of the seed's people is in it).
+LEGAL = "ABC_Legal"
 
 
 @pytest.fixture(scope="package")
@@ -31,10 +39,16 @@ def world() -> Iterator[World]:
     db_url = f"sqlite:///{root / 'infobarrier.db'}"
     services = build(db_url)
     abc.load(services, "test")
+    dana = make_user(
+        abc.upn("dana"), display_name="Dana", Department="Operations", Company="Company ABC"
+    )
+    services.directory.create_user(abc.TENANT, dana, "test")
+    services.barriers.new_segment(abc.TENANT, LEGAL, "Department -eq 'Legal'", "test")
+    services.applications.apply(abc.TENANT, "test")
     tokens = make_tokens(services, [abc.TENANT])
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    local = remote = down = process = None
+    local = remote = follow = down = process = None
     try:  # the service and two homeservers start together: most of their start is importing
         local = launch_homeserver(
             root / "local",
@@ -73,8 +87,27 @@ def world() -> Iterator[World]:
                 }
             ],
         )
+        follow = launch_homeserver(
+            root / "follow",
+            [
+                {
+                    "module": MODULE,
+                    "config": {
+                        "tenant": abc.TENANT,
+                        "url": base,
+                        "token": tokens[(abc.TENANT, "enforcer")],
+                        "user_id_to_upn": TEMPLATE,
+                        "unknown_users": "deny",
+                        "on_unavailable": "deny",
+                        # url mode reconciling every poll (asking each room's pairs).
+                        "poll_seconds": 0.5,
+                        "timeout_seconds": 15,
+                    },
+                }
+            ],
+        )
         process, _base = start_server(db_url, root / "serve.log", port=port, timeout=90)
-        for hs in (local, remote):
+        for hs in (local, remote, follow):
             wait_until_ready(hs)
         # In-process mode over a store that cannot be reached (nothing listens there).
         unreachable = f"postgresql+psycopg://infobarrier@127.0.0.1:{free_port()}/infobarrier"
@@ -94,13 +127,15 @@ def world() -> Iterator[World]:
         )
         # ``down`` finishes starting while the other tests run (its test waits for it).
         ids: dict[str, str] = {}
-        for hs in (local, remote):
+        for hs in (local, remote, follow):
             for localpart, name in PEOPLE.items():
                 ids[localpart] = hs.register(localpart, display_name=name)
             admin = hs.register("ops", admin=True)
-        yield World(services, db_url, base, tokens, process, local, remote, down, ids, admin)
+        yield World(
+            services, db_url, base, tokens, process, local, remote, follow, down, ids, admin
+        )
     finally:
-        for hs in (local, remote, down):
+        for hs in (local, remote, follow, down):
             if hs is not None:
                 hs.stop()
         if process is not None:

@@ -16,12 +16,14 @@ PEOPLE = {
     "se1b": "Support Engineer 1B",
     "se2a": "Support Engineer 2A",
     "alex": "Alex",
+    "dana": "Dana",
 }
 
 
 @dataclass
 class World:
-    """The store, the service, and the homeservers (the same users on local and remote)."""
+    """The store, the service, and the homeservers (the same users on local, remote and
+    follow)."""
 
     services: Services
     db_url: str
@@ -30,10 +32,13 @@ class World:
     server: subprocess.Popen[bytes]
     local: Homeserver
     remote: Homeserver
+    #: url mode, reconciling every half second.
+    follow: Homeserver
     down: Homeserver
     ids: dict[str, str]
     admin: str
 
     def homeserver(self, mode: str) -> Homeserver:
-        """``local`` (in-process decisions) or ``remote`` (url mode)."""
-        return self.local if mode == "local" else self.remote
+        """``local`` (in-process decisions), ``remote`` (url mode, reconciling at start only)
+        or ``follow`` (url mode, reconciling every half second)."""
+        return {"local": self.local, "remote": self.remote, "follow": self.follow}[mode]

@@ -1,10 +1,11 @@
 """The seed's scenario on real homeservers, in both modes (in-process store and url).
 
 V1's Remote Assist account finds, DMs, calls and shares its screen with V1's engineer; it
-cannot find, DM, invite, call or share its screen with V2's engineer. A directory change
-made through SCIM separates two members of an existing room: the in-process homeserver
-removes one of them within seconds (audited); the url-mode one, which reconciles only at
-start here, refuses messages, calls and screen shares in that room meanwhile. With the
+cannot find, DM, invite, call or share its screen with V2's engineer. A department change
+made through SCIM separates two members of an existing room: the in-process homeserver and
+the url-mode one that reconciles every poll remove one of them within seconds (audited in
+the tenant's log); the url-mode one that reconciles only at start refuses messages, calls
+and screen shares in that room meanwhile. With the
 store or the service unreachable and ``on_unavailable: deny``, invites are refused with a
 clear reason.
 """
@@ -192,15 +193,6 @@ def _scim(world: World, method: str, path: str, body: object = None) -> httpx.Re
     )
 
 
-def _group_id(world: World, name: str) -> str:
-    found = _scim(world, "GET", "Groups", None)
-    assert found.status_code == 200, found.text
-    for group in found.json()["Resources"]:
-        if group["displayName"] == name:
-            return str(group["id"])
-    raise AssertionError(f"no group {name}")
-
-
 def _user_id(world: World, upn: str) -> str:
     found = httpx.get(
         f"{world.base}/scim/v2/{abc.TENANT}/Users",
@@ -212,86 +204,103 @@ def _user_id(world: World, upn: str) -> str:
     return str(found.json()["Resources"][0]["id"])
 
 
-def _move(world: World, upn: str, old: str, new: str) -> None:
-    """A SCIM client moves a user from one group to another (two PATCHes)."""
-    user = _user_id(world, upn)
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+def _set_department(world: World, upn: str, department: str) -> None:
+    """A SCIM client (an identity provider) changes a user's department: one PATCH."""
     op = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-    removed = _scim(
+    patched = _scim(
         world,
         "PATCH",
-        f"Groups/{_group_id(world, old)}",
-        {"schemas": [op], "Operations": [{"op": "remove", "path": f'members[value eq "{user}"]'}]},
-    )
-    assert removed.status_code in (200, 204), removed.text
-    added = _scim(
-        world,
-        "PATCH",
-        f"Groups/{_group_id(world, new)}",
+        f"Users/{_user_id(world, upn)}",
         {
             "schemas": [op],
-            "Operations": [{"op": "add", "path": "members", "value": [{"value": user}]}],
+            "Operations": [
+                {"op": "replace", "path": f"{ENTERPRISE}:department", "value": department}
+            ],
         },
     )
-    assert added.status_code in (200, 204), added.text
+    assert patched.status_code in (200, 204), patched.text
+    if patched.status_code == 200:
+        assert patched.json()[ENTERPRISE]["department"] == department
 
 
-def test_directory_change_through_scim_separates_an_existing_room(world: World) -> None:
-    rooms = {}
-    for mode in ("local", "remote"):
-        hs = world.homeserver(mode)
-        v1, _se1a, se1b, _se2a = people(hs, world)
-        created = v1.dm(se1b.user_id)
-        assert created.status_code == 200, created.text
-        rooms[mode] = created.json()["room_id"]
-        assert se1b.join(rooms[mode]).status_code == 200
-        assert v1.say(rooms[mode], "before").status_code == 200
-
-    # se1b moves from V1's engineers to V2's: V1's account and se1b are now separated.
-    _move(world, "se1b@abc.example", "V1_SupportEngineer", "V2_SupportEngineer")
-
-    # In-process: within seconds, one of them leaves the DM (a trusted_private_chat, where
-    # a kick would fail), with the reason in the leave event and the audit log.
-    local = world.local
-    v1, _se1a, se1b, _se2a = people(local, world)
-    room = rooms["local"]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and len(v1.members(room) if room in v1.rooms() else ()) > 1:
+def _removed_within(hs: Homeserver, world: World, room: str, seconds: float = 30) -> Matrix:
+    """Waits until one of V1's account and Dana has left ``room``; returns who stayed (V1's
+    account)."""
+    v1, dana = hs.client(world.ids["v1-ra1"]), hs.client(world.ids["dana"])
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and all(room in c.rooms() for c in (v1, dana)):
         time.sleep(0.2)
-    gone = [c for c in (v1, se1b) if room not in c.rooms()]
+    gone = [c for c in (v1, dana) if room not in c.rooms()]
     assert len(gone) == 1, "exactly one member was removed"
-    stayed = se1b if gone[0] is v1 else v1
+    stayed = dana if gone[0] is v1 else v1
     assert stayed.members(room) == {stayed.user_id}
     leave = stayed.member_event(room, gone[0].user_id)
     assert leave["membership"] == "leave"
     assert leave["reason"].startswith("infobarrier: ")
-    # The audit entry follows the leave (written once the leave is sent).
-    deadline = time.monotonic() + 30
-    removed = world.services.audit.entries(abc.TENANT, kinds=["synapse.member_removed"])
-    while not any(e.detail["room_id"] == room for e in removed) and time.monotonic() < deadline:
-        time.sleep(0.2)
-        removed = world.services.audit.entries(abc.TENANT, kinds=["synapse.member_removed"])
-    entry = next(e for e in removed if e.detail["room_id"] == room)
-    assert entry.detail["rule"] == "most_incompatibilities"
-    assert entry.actor == "synapse"
+    # One incompatibility each: the tie goes to the most recently joined (Dana).
+    assert gone[0] is dana
+    assert "dana@abc.example has the most incompatibilities" in leave["reason"]
+    assert "v1-ra1@abc.example" in leave["reason"]
+    return stayed
 
-    # url mode (reconciling only at start here): nothing new happens in the separated room.
-    hs = world.remote
-    v1, _se1a, se1b, _se2a = people(hs, world)
-    room = rooms["remote"]
-    time.sleep(1.1)  # the service's answers about a room are reused for a second
-    assert forbidden(v1.say(room, "after"))["code"] == "room_separated"
-    assert forbidden(v1.send(room, "m.call.invite", call_invite("c2")))["code"] == "room_separated"
-    screen = call_invite("c3", screen="org.matrix.msc3077.sdp_stream_metadata")
-    assert forbidden(se1b.send(room, "m.call.invite", screen))["code"] == "room_separated"
-    # A hang-up still goes through.
-    hangup = {"call_id": "c1", "party_id": "p1", "version": "1"}
-    assert v1.send(room, "m.call.hangup", hangup).status_code == 200
-    # Joining a group call there is refused too.
-    member = {"call_id": "", "device_id": "D", "focus_active": {"type": "livekit"}}
-    refused = forbidden(
-        v1.state(room, "org.matrix.msc3401.call.member", f"_{v1.user_id}_D", member)
-    )
-    assert refused["code"] == "room_separated"
+
+def test_department_change_through_scim_separates_an_existing_room(world: World) -> None:
+    """Dana (in no segment) and V1's account share a direct chat on each homeserver; a SCIM
+    PATCH of her department puts her in ``ABC_Legal``, which V1's allow list leaves out."""
+    rooms = {}
+    for mode in ("local", "remote", "follow"):
+        hs = world.homeserver(mode)
+        v1, dana = hs.client(world.ids["v1-ra1"]), hs.client(world.ids["dana"])
+        created = v1.dm(dana.user_id)
+        assert created.status_code == 200, created.text
+        rooms[mode] = created.json()["room_id"]
+        assert dana.join(rooms[mode]).status_code == 200
+        assert v1.say(rooms[mode], "before").status_code == 200
+
+    _set_department(world, "dana@abc.example", "Legal")
+    try:
+        # In-process and url mode (reconciling every poll): within seconds, one of them
+        # leaves the DM (a trusted_private_chat, where a kick would fail), with the reason
+        # in the leave event and in the tenant's audit log.
+        for mode in ("local", "follow"):
+            room = rooms[mode]
+            stayed = _removed_within(world.homeserver(mode), world, room)
+            entry = _audited(world, "synapse.member_removed", room)
+            assert entry.detail["user_id"] != stayed.user_id
+            assert entry.detail["rule"] == "most_incompatibilities"
+            assert ["v1-ra1@abc.example", "dana@abc.example"] in entry.detail["pairs"] or [
+                "dana@abc.example",
+                "v1-ra1@abc.example",
+            ] in entry.detail["pairs"]
+            assert entry.actor == ("synapse" if mode == "local" else _enforcer_actor(world))
+            assert world.services.audit.verify(abc.TENANT)[1] is None
+
+        # url mode reconciling at start only: nothing new happens in the separated room.
+        hs = world.remote
+        v1, dana = hs.client(world.ids["v1-ra1"]), hs.client(world.ids["dana"])
+        room = rooms["remote"]
+        time.sleep(1.1)  # the service's answers about a room are reused for a second
+        assert forbidden(v1.say(room, "after"))["code"] == "room_separated"
+        call = v1.send(room, "m.call.invite", call_invite("c2"))
+        assert forbidden(call)["code"] == "room_separated"
+        screen = call_invite("c3", screen="org.matrix.msc3077.sdp_stream_metadata")
+        assert forbidden(dana.send(room, "m.call.invite", screen))["code"] == "room_separated"
+        # A hang-up still goes through.
+        hangup = {"call_id": "c1", "party_id": "p1", "version": "1"}
+        assert v1.send(room, "m.call.hangup", hangup).status_code == 200
+        # Joining a group call there is refused too.
+        member = {"call_id": "", "device_id": "D", "focus_active": {"type": "livekit"}}
+        refused = forbidden(
+            v1.state(room, "org.matrix.msc3401.call.member", f"_{v1.user_id}_D", member)
+        )
+        assert refused["code"] == "room_separated"
+        assert room in v1.rooms()
+        assert room in dana.rooms()
+    finally:
+        _set_department(world, "dana@abc.example", "Operations")
 
 
 def test_group_call_and_screen_share_follow_the_pair(world: World, mode: str) -> None:
