@@ -41,6 +41,13 @@ def test_an_enforcer_records_an_event_in_its_tenants_chain(app_client: AppClient
     ).json()
     assert verified["intact"] is True
     assert all(e["kind"] != "synapse.member_removed" for e in _entries(app_client, "other"))
+    # The log filters by the actor (the token) and the kind.
+    mine = app_client.http.get(
+        "/v1/tenants/abc/audit",
+        params={"actor": f"token:{token.token_id}", "kind": "synapse.member_removed"},
+        headers=app_client.headers("abc", "admin"),
+    ).json()
+    assert [e["hash"] for e in mine] == [entry["hash"]]
 
 
 def test_the_actor_is_the_tokens_person(app_client: AppClient) -> None:
