@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 
 import typer
 
 from infobarrier.cli.output import console, print_json, table
 from infobarrier.cli.state import STATE
+from infobarrier.core.errors import InvalidInput
 from infobarrier.service.tokens import Role, parse_role
 
 tokens = typer.Typer(help="Bearer tokens for the HTTP API: one tenant, one role each.")
@@ -21,14 +23,53 @@ def tokens_create(
     person: str | None = typer.Option(
         None, "--for", help="The person it is issued to (named in the audit log; four eyes)"
     ),
+    expires: str | None = typer.Option(
+        None,
+        "--expires",
+        help="ISO 8601 instant after which the token is refused (UTC if no offset)",
+    ),
+    ttl: int | None = typer.Option(
+        None, "--ttl", help="Days until the token is refused (instead of --expires)"
+    ),
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""
+    expires_at = token_expiry(expires, ttl)
     record, plain = STATE.services.tokens.create(
-        tenant, parse_role(role), STATE.actor, label, person=person
+        tenant, parse_role(role), STATE.actor, label, person=person, expires_at=expires_at
     )
     holder = f", for {record.person}" if record.person else ""
-    console.print(f"token {record.id} ({record.role}{holder}) for tenant {tenant}:", markup=False)
+    until = f", expires {record.expires_at.isoformat()}" if record.expires_at else ""
+    console.print(
+        f"token {record.id} ({record.role}{holder}) for tenant {tenant}{until}:", markup=False
+    )
     typer.echo(plain)
+
+
+def token_expiry(expires: str | None, ttl: int | None) -> datetime | None:
+    """The expiry from ``--expires`` or ``--ttl`` (at most one), or ``None``."""
+    if expires is not None and ttl is not None:
+        raise InvalidInput("give --expires or --ttl, not both")
+    if ttl is not None:
+        if not 1 <= ttl <= MAX_TTL_DAYS:
+            raise InvalidInput(f"--ttl must be between 1 and {MAX_TTL_DAYS} days")
+        return datetime.now(UTC) + timedelta(days=ttl)
+    if expires is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(expires.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"--expires {expires!r} is not an ISO 8601 date or time (e.g. 2027-01-31T18:00Z)"
+        ) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+#: The longest ``--ttl``: a hundred years is "never" said differently.
+MAX_TTL_DAYS = 36_500
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value is not None else ""
 
 
 @tokens.command("list")
@@ -46,6 +87,8 @@ def tokens_list(as_json: bool = typer.Option(False, "--json")) -> None:
                     "person": t.person,
                     "created": t.created_at.isoformat(),
                     "revoked": t.revoked_at.isoformat() if t.revoked_at else None,
+                    "expires": t.expires_at.isoformat() if t.expires_at else None,
+                    "last_used": t.last_used_at.isoformat() if t.last_used_at else None,
                 }
                 for t in found
             ]
@@ -53,7 +96,7 @@ def tokens_list(as_json: bool = typer.Option(False, "--json")) -> None:
         return
     table(
         "Tokens",
-        ["id", "tenant", "role", "label", "for", "created", "revoked"],
+        ["id", "tenant", "role", "label", "for", "created", "expires", "last used", "revoked"],
         [
             (
                 t.id,
@@ -61,8 +104,10 @@ def tokens_list(as_json: bool = typer.Option(False, "--json")) -> None:
                 t.role,
                 t.label,
                 t.person or "",
-                f"{t.created_at:%Y-%m-%d %H:%M}",
-                f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "",
+                _when(t.created_at),
+                _when(t.expires_at),
+                _when(t.last_used_at),
+                _when(t.revoked_at),
             )
             for t in found
         ],
