@@ -84,7 +84,10 @@ def cli(db_url: str, capsys: pytest.CaptureFixture[str]) -> Cli:
 
 
 @pytest.fixture(autouse=True)
-def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+def _wide_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COLUMNS", "200")
+    # Audit keys of databases that are not SQLite files go to the data directory: one per test.
+    monkeypatch.setenv("INFOBARRIER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("INFOBARRIER_AUDIT_KEY_FILE", raising=False)
     monkeypatch.delenv("INFOBARRIER_DB", raising=False)
     monkeypatch.delenv("INFOBARRIER_TENANT", raising=False)

@@ -208,11 +208,13 @@ def test_audit_chain_appends_and_detects_tampering(store: Store) -> None:
     with store.transaction() as repo:
         entries = repo.scope(repo.tenants.get("t1")).audit.entries()
     assert [e.seq for e in entries] == [1, 2, 3]
-    assert first_broken(entries) is None
+    assert first_broken(entries, store.audit_anchor.key) is None
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE audit SET detail = '{\"n\": 99}' WHERE seq = 2"))
     with store.transaction() as repo:
-        broken = first_broken(repo.scope(repo.tenants.get("t1")).audit.entries())
+        broken = first_broken(
+            repo.scope(repo.tenants.get("t1")).audit.entries(), store.audit_anchor.key
+        )
     assert broken is not None
     assert broken[0] == 2
 

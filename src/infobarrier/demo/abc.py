@@ -154,6 +154,8 @@ def load(services: Services, actor: str) -> None:
         existing = transaction.tenants.find(TENANT)
         if existing is not None:
             transaction.tenants.delete_data(existing)
+    if existing is not None:
+        store.audit_anchor.forget(existing.id)
     services.tenants.create(TENANT, Mode.SINGLE_SEGMENT, actor)
     directory = build_directory()
     with services.directory.ctx.tenant_tx(TENANT, actor) as tx:

@@ -33,10 +33,27 @@ class AuditHandler:
             return tx.repos.audit.entries(since=since, until=until, actor=actor, kinds=kinds)
 
     def verify(self, tenant: str) -> tuple[int, tuple[int, str] | None]:
-        """(entries checked, first broken entry and why, or None when intact)."""
+        """(entries checked, first broken entry and why, or None when intact).
+
+        Checks every row's keyed hash and link, then the log against its signed head
+        checkpoint (how many entries, the last hash), kept outside the database.
+        """
+        anchor = self.ctx.store.audit_anchor
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            entries = tx.repos.audit.entries()
-        return len(entries), first_broken(entries)
+            stored = tx.repos.audit.stored()
+            tenant_id = tx.tenant.id
+        checkpoint = anchor.checkpoint(tenant_id)
+        if isinstance(checkpoint, str):
+            return len(stored), (1, f"{checkpoint} ({anchor.heads_file})")
+        if checkpoint is None:
+            # Every tenant's log starts with its creation, anchored at once.
+            where = anchor.heads_file or "memory"
+            return len(stored), (
+                1,
+                f"no signed checkpoint of this log in {where}: "
+                "cutting it short cannot be ruled out",
+            )
+        return len(stored), first_broken(stored, anchor.key, checkpoint)
 
     def record(
         self, tenant: str, actor: str, kind: str, detail: dict[str, Any], via: str

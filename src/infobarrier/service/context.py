@@ -52,9 +52,9 @@ class Context:
     def tenant_tx(self, tenant: str, actor: str, *, write: bool = True) -> Iterator[TenantTx]:
         """Open a transaction on a tenant (locked for writers), or raise NotFound.
 
-        When the block changed what decisions depend on (a new tenant version), the
-        change is announced to other replicas once it has committed (the change feed,
-        ``service/feed.py``): announcing is the service's job, never a repository's.
+        Once the block committed, :meth:`committed` anchors the audit log and announces
+        a new version to other replicas (the change feed, ``service/feed.py``): that is
+        the service's job, never a repository's.
         """
         with self.store.transaction(write=write) as transaction:
             found = transaction.tenants.get(tenant)
@@ -62,6 +62,14 @@ class Context:
                 transaction.tenants.lock(found)
             tx = TenantTx(transaction.scope(found), found, actor, write, self.clock)
             yield tx
-        latest = tx.repos.changes.latest
+        self.committed(tx.repos)
+
+    def committed(self, repos: TenantRepositories) -> None:
+        """After a tenant's transaction committed: move the signed head of its audit log
+        (kept outside the database), and announce a new version to other replicas."""
+        head = repos.audit.head
+        if head is not None:
+            self.store.audit_anchor.advance(repos.tenant.id, head[0], head[1])
+        latest = repos.changes.latest
         if latest is not None:
-            self.store.announce(found.id, latest)
+            self.store.announce(repos.tenant.id, latest)

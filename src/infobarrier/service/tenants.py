@@ -17,8 +17,10 @@ class TenantHandler:
         """A new tenant with the license catalog and no seats."""
         with self.ctx.store.transaction() as transaction:
             tenant = transaction.tenants.create(name, mode)
-            transaction.scope(tenant).audit.append(actor, "tenant.created", {"mode": mode.value})
-            return tenant
+            repos = transaction.scope(tenant)
+            repos.audit.append(actor, "tenant.created", {"mode": mode.value})
+        self.ctx.committed(repos)
+        return tenant
 
     def list(self) -> list[Tenant]:
         """Every tenant."""

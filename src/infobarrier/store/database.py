@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.orm import Session
 
+from infobarrier.core.audit import GENESIS
+from infobarrier.store.audit_anchor import AuditAnchor
 from infobarrier.store.changes import CHANGES_KEPT
 from infobarrier.store.migrate import upgrade
 from infobarrier.store.schema import TenantRow
@@ -45,6 +48,7 @@ class Store:
         *,
         lock_seconds: float = SQLITE_LOCK_SECONDS,
         changes_kept: int = CHANGES_KEPT,
+        audit_key_file: Path | None = None,
     ) -> None:
         self.url = url
         self.changes_kept = changes_kept
@@ -56,6 +60,19 @@ class Store:
         upgrade(self.engine)
         self._reader = self.engine.execution_options(**{READ_ONLY: True})
         _refuse_writes_in_reads(self.engine)
+        self.audit_anchor = AuditAnchor(url, audit_key_file)
+        self._audit_key = self.audit_anchor.key
+        if self.audit_anchor.created:
+            self._adopt_audit_logs()
+
+    def _adopt_audit_logs(self) -> None:
+        """A new key: anchor the logs already stored, as they are now (their entries keep
+        their unkeyed hashes; entries from the next one on are keyed)."""
+        with self.transaction(write=False) as transaction:
+            for tenant in transaction.tenants.all():
+                last = transaction.scope(tenant).audit.last()
+                count, head = last if last is not None else (0, GENESIS)
+                self.audit_anchor.advance(tenant.id, count, head, keyed_from=count + 1)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
@@ -67,7 +84,7 @@ class Store:
         """
         engine = self.engine if write else self._reader
         with Session(engine, expire_on_commit=False) as session, session.begin():
-            yield Transaction(session, changes_kept=self.changes_kept)
+            yield Transaction(session, self._audit_key, changes_kept=self.changes_kept)
 
     def tenant_state(self, name: str) -> tuple[int, int, bool] | None:
         """``(id, version, people_search_restriction)`` of a tenant, or ``None``.

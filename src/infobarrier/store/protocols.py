@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from infobarrier.core.audit import AuditEntry
+from infobarrier.core.audit import AuditEntry, StoredEntry
 from infobarrier.core.barriers import BarrierConfig
 from infobarrier.core.directory import Directory, Group, User
 from infobarrier.core.exceptions import State, WallException
@@ -76,6 +76,10 @@ class ApplicationStore(Protocol):
 class AuditStore(Protocol):
     """The hash-chained audit log."""
 
+    head: tuple[int, str] | None
+
+    def stored(self) -> list[StoredEntry]: ...
+    def last(self) -> tuple[int, str] | None: ...
     def append(self, actor: str, kind: str, detail: dict[str, Any]) -> AuditEntry: ...
     def append_many(self, entries: Sequence[tuple[str, str, dict[str, Any]]]) -> None: ...
     def entries(

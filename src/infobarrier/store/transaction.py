@@ -51,7 +51,7 @@ class TenantRepositories:
 
     @classmethod
     def build(
-        cls, session: Session, tenant: Tenant, *, changes_kept: int = CHANGES_KEPT
+        cls, session: Session, tenant: Tenant, audit_key: bytes, *, changes_kept: int = CHANGES_KEPT
     ) -> TenantRepositories:
         """The repositories of ``tenant`` on ``session``."""
         changes = ChangeLog(session, tenant, kept=changes_kept)
@@ -62,7 +62,7 @@ class TenantRepositories:
             barriers=BarrierRepository(session, tenant),
             licenses=LicenseRepository(session, tenant),
             applications=ApplicationRepository(session, tenant, changes),
-            audit=AuditRepository(session, tenant),
+            audit=AuditRepository(session, tenant, audit_key),
             tokens=TokenRepository(session, tenant),
             collab=CollabRepository(session, tenant),
             scim=ScimRepository(session, tenant),
@@ -73,9 +73,12 @@ class TenantRepositories:
 class Transaction:
     """What one transaction reaches: tenants, tokens by id, and one tenant's data."""
 
-    __slots__ = ("changes_kept", "operations", "session", "tenants", "tokens")
+    __slots__ = ("_audit_key", "changes_kept", "operations", "session", "tenants", "tokens")
 
-    def __init__(self, session: Session, *, changes_kept: int = CHANGES_KEPT) -> None:
+    def __init__(
+        self, session: Session, audit_key: bytes, *, changes_kept: int = CHANGES_KEPT
+    ) -> None:
+        self._audit_key = audit_key
         #: The ORM session (tests and bulk loaders only; use cases go through repositories).
         self.session = session
         self.changes_kept = changes_kept
@@ -85,4 +88,6 @@ class Transaction:
 
     def scope(self, tenant: Tenant) -> TenantRepositories:
         """The repositories of one tenant."""
-        return TenantRepositories.build(self.session, tenant, changes_kept=self.changes_kept)
+        return TenantRepositories.build(
+            self.session, tenant, self._audit_key, changes_kept=self.changes_kept
+        )
