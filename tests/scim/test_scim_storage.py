@@ -378,3 +378,46 @@ def test_a_patch_moves_the_barrier_and_reconciles_without_the_directory(scim: Sc
     assert services.collaboration.get("contoso", "chat", conversation.id).read_only is True  # type: ignore[union-attr]
     assert any(e.kind.startswith("reconciliation.") for e in services.audit.entries("contoso"))
     assert moved.directory_loads == joined.directory_loads == 0
+
+
+def test_an_unfiltered_page_is_paged_in_the_database(scim: Scim) -> None:
+    """``GET /Users?count=1`` renders one user, whatever the tenant's size."""
+    works: dict[str, Work] = {}
+    for tenant in SIZES:
+        populate(scim, tenant)
+        # The second user; the first group (the Deal Team: one member, where the second,
+        # Everyone, would read every user to render its members).
+        for kind, start in (("Users", 2), ("Groups", 1)):
+            with measured(scim.services) as work:
+                page = scim.ok("GET", kind, params={"count": 1, "startIndex": start}, tenant=tenant)
+            assert len(page["Resources"]) == 1
+            assert page["startIndex"] == start
+            works[f"{tenant} {kind}"] = work
+    assert page["totalResults"] == 2  # fabrikam's groups
+    for name, work in works.items():
+        assert work.directory_loads == 0, name
+        assert work.rows["users"] <= 2, (name, work.rows)
+    assert works["contoso Users"].rows == works["fabrikam Users"].rows
+    assert len(works["contoso Users"].statements) == len(works["fabrikam Users"].statements)
+
+
+def test_pages_put_together_are_the_whole_list(scim: Scim) -> None:
+    """Paged in SQL or rendered from the whole directory (a filter matching everyone):
+    the same resources in the same order, and the same total."""
+    populate(scim, "contoso")
+    for kind, everyone in (("Users", "userName pr"), ("Groups", "displayName pr")):
+        whole = scim.ok("GET", kind, params={"filter": everyone, "count": 1000})
+        pages: list[Any] = []
+        start = 1
+        while True:
+            page = scim.ok("GET", kind, params={"count": 4, "startIndex": start})
+            assert page["totalResults"] == whole["totalResults"]
+            pages.extend(page.get("Resources", []))
+            start += 4
+            if start > page["totalResults"]:
+                break
+        assert [r["id"] for r in pages] == [r["id"] for r in whole["Resources"]]
+        assert pages == whole["Resources"]
+    empty = scim.ok("GET", "Users", params={"count": 0})
+    assert empty["totalResults"] == SIZES["contoso"] + 4
+    assert empty.get("Resources", []) == []

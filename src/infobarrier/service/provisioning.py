@@ -109,6 +109,11 @@ class ProvisioningSession:
             self._directory = self.tx.repos.directory.load()
         return self._directory
 
+    def page(self, kind: ResourceKind, offset: int, limit: int | None) -> tuple[int, list[str]]:
+        """``(how many users or groups, the ids of one page)``, paged in the database
+        (users by UPN, groups by name: the order of :attr:`directory`)."""
+        return self.tx.repos.directory.page_ids(kind is ResourceKind.GROUP, offset, limit)
+
     def user(self, id: str) -> User:
         """One user by id, or :class:`NotFound`."""
         found = self._user_or_none(id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from infobarrier.core.directory import Directory, Group, User, UserKind, UserType, fold
@@ -102,6 +102,27 @@ class DirectoryRepository(TenantScoped):
         for uid, gid in pairs:
             groups[uid].append(found[gid])
         return [(users[u], groups[u]) for u in wanted if u in users]
+
+    def page_ids(self, groups: bool, offset: int, limit: int | None) -> tuple[int, list[str]]:
+        """``(how many, ids of one page)`` of users (by UPN) or groups (by name), in SQL.
+
+        What an unfiltered SCIM list reads: one ``COUNT`` and one ``LIMIT``/``OFFSET``
+        page, never the whole directory.
+        """
+        table: type[UserRow] | type[GroupRow] = GroupRow if groups else UserRow
+        key = GroupRow.name_key if groups else UserRow.upn_key
+        total = self._session.scalar(
+            select(func.count()).select_from(table).where(table.tenant_id == self._tid)
+        )
+        query = (
+            select(table.id)
+            .where(table.tenant_id == self._tid)
+            .order_by(key, table.id)
+            .offset(max(offset, 0))
+        )
+        if limit is not None:
+            query = query.limit(max(limit, 0))
+        return int(total or 0), list(self._session.scalars(query))
 
     # One user or group by its key, without loading the directory: what a SCIM request
     # (``service/provisioning.py``) reads and checks, in indexed lookups only.
