@@ -82,7 +82,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
 def base(cli: Any, template: Template, db_url: str) -> Any:
     """A copy of the template database, with ``cli.tenant`` set to ``t``."""
     target = Path(db_url.removeprefix("sqlite:///"))
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".audit-key", ".audit-key.heads.json"):
         source = Path(f"{template.path}{suffix}")
         if source.exists():
             shutil.copyfile(source, f"{target}{suffix}")

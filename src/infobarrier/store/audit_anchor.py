@@ -75,7 +75,12 @@ class AuditAnchor:
 
     def __init__(self, url: str, key_file: Path | None = None) -> None:
         self.key_file = key_file if key_file is not None else default_key_file(url)
-        self.identity = database_identity(url)
+        beside = os.environ.get(KEY_ENV) is None and key_file is None
+        if beside and _sqlite_file(make_url(url)) is not None:
+            # The key and its checkpoints belong to this one file: they move with it.
+            self.identity = "sqlite"
+        else:
+            self.identity = database_identity(url)
         self._key: bytes | None = None
         self._memory: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
