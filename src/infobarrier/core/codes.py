@@ -80,6 +80,8 @@ class ErrorCode(StrEnum):
     UNAUTHENTICATED = "unauthenticated"
     INVALID_TOKEN = "invalid_token"
     FORBIDDEN = "forbidden"
+    # The store's write lock could not be had in time: nothing changed, try again.
+    BUSY = "busy"
     # Anything else an HTTP server reports.
     HTTP_ERROR = "http_error"
 

@@ -107,3 +107,14 @@ class Refused(InfobarrierError):
         self.segment = segment
         self.pair = pair
         self.kind = kind
+
+
+class Busy(InfobarrierError):
+    """The store's write lock could not be had in time; nothing was changed, try again."""
+
+    code = ErrorCode.BUSY
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        #: Seconds after which trying again is sensible (HTTP ``Retry-After``).
+        self.retry_after = retry_after

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infobarrier.core.codes import Code, ErrorCode, VerdictCode
-from infobarrier.core.errors import FilterSyntaxError, InfobarrierError, RuleViolation
+from infobarrier.core.errors import Busy, FilterSyntaxError, InfobarrierError, RuleViolation
 
 #: The HTTP status of every error code (docs/semantics.md, "Codes"). A refusal by the
 #: barrier carries its verdict's code and is a 403.
@@ -57,6 +57,7 @@ STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_TOKEN: 401,
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.HTTP_ERROR: 400,
+    ErrorCode.BUSY: 503,
 }
 
 
@@ -112,7 +113,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(InfobarrierError)
     async def _domain(_request: Request, exc: InfobarrierError) -> JSONResponse:
-        return JSONResponse(body_of(exc), status_code=status_of(exc))
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None
+        return JSONResponse(body_of(exc), status_code=status_of(exc), headers=headers)
 
     @app.exception_handler(ApiError)
     async def _api(_request: Request, exc: ApiError) -> JSONResponse:
@@ -166,4 +168,5 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         "request over a documented limit (docs/security.md)",
     },
     422: {"model": ErrorBody, "description": "Malformed request"},
+    503: {"model": ErrorBody, "description": "Busy: the store's write lock was not had in time"},
 }

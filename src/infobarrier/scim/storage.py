@@ -32,14 +32,24 @@ from scim2_server.storage import ScimStorage, SearchPage
 
 from infobarrier.core.directory import User as DirectoryUser
 from infobarrier.core.directory import fold, new_id
-from infobarrier.core.errors import Conflict, InfobarrierError, NotFound
+from infobarrier.core.errors import Busy, Conflict, InfobarrierError, NotFound
 from infobarrier.scim import mapping, upn
 from infobarrier.scim.schemas import ScimUser
 from infobarrier.service.provisioning import ProvisioningHandler, ProvisioningSession, ResourceKind
 
 
+class ServiceUnavailable(SCIMException):
+    """The store is busy (its write lock was not had in time): try again."""
+
+    status = 503
+    _default_detail = "The service is busy; try again"
+
+
 def scim_error(exc: InfobarrierError) -> SCIMException:
-    """The SCIM error of a directory error: 404, 409 ``uniqueness`` or 400 ``invalidValue``."""
+    """The SCIM error of a directory error: 404, 409 ``uniqueness``, 503 when busy, or 400
+    ``invalidValue``."""
+    if isinstance(exc, Busy):
+        return ServiceUnavailable(detail=exc.message)
     if isinstance(exc, NotFound):
         return NotFoundException(detail=exc.message)
     if isinstance(exc, Conflict):

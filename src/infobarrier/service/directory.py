@@ -11,7 +11,15 @@ from dataclasses import dataclass, replace
 
 from infobarrier.core.attributes import STORED_ATTRIBUTES, canonical_attribute
 from infobarrier.core.codes import ErrorCode
-from infobarrier.core.directory import Directory, Group, User, UserKind, make_group, make_user
+from infobarrier.core.directory import (
+    Directory,
+    Group,
+    User,
+    UserKind,
+    fold,
+    make_group,
+    make_user,
+)
 from infobarrier.core.errors import Conflict, InvalidInput, NotFound
 from infobarrier.core.licenses import LicenseBook
 from infobarrier.formats import entra_csv
@@ -109,9 +117,20 @@ class DirectoryHandler:
     def put_users(self, tenant: str, users: Sequence[User], actor: str) -> None:
         """Create or replace users (by id) with the directory's invariants."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repos.directory.load()
+            # UPNs stay unique: checked by key, one indexed lookup per user, so the write
+            # transaction stays short whatever the tenant's size.
+            seen: dict[str, str] = {}
             for user in users:
-                directory.put_user(user)
+                key = fold(user.upn)
+                holder = seen.get(key)
+                if holder is None:
+                    found = tx.repos.directory.find_user(user.upn)
+                    holder = found.id if found is not None else None
+                if holder is not None and holder != user.id:
+                    raise InvalidInput(
+                        f"UserPrincipalName {user.upn!r} is already used by another user"
+                    )
+                seen[key] = user.id
             tx.repos.directory.save_users(users)
             tx.audit("directory.users_saved", upns=[u.upn for u in users])
             self.after_change(tx)
@@ -199,10 +218,8 @@ class DirectoryHandler:
     def create_user(self, tenant: str, user: User, actor: str) -> User:
         """Create one user (its UPN must be new)."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repos.directory.load()
-            if directory.find_upn(user.upn) is not None:
+            if tx.repos.directory.find_user(user.upn) is not None:  # by key, not a load
                 raise Conflict(f"user {user.upn!r} already exists", code=ErrorCode.USER_EXISTS)
-            directory.put_user(user)
             tx.repos.directory.save_users([user])
             tx.audit("directory.user_created", upn=user.upn, kind=user.kind.value)
             return user

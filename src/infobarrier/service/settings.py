@@ -80,7 +80,9 @@ class Settings(BaseSettings):
     )
     # -- timeouts ---------------------------------------------------------------------------
     sqlite_timeout_seconds: float = Field(
-        30.0, gt=0, description="How long SQLite waits for another writer's lock"
+        10.0,
+        gt=0,
+        description="How long a writer waits for the write lock before the error busy (503)",
     )
     feed_poll_seconds: float = Field(
         1.0, gt=0, description="How often a server polls the tenants' versions (a replica's lag)"

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from infobarrier.core.errors import InvalidInput, NotFound
+from infobarrier.core.errors import Busy, InvalidInput, NotFound
 from infobarrier.service.context import Context
 from infobarrier.store.records import Token
 
@@ -184,5 +184,8 @@ class TokenHandler:
 
     def _touch(self, token_id: str, wall: datetime) -> None:
         """Record a use (at most once per :data:`LAST_USE_EVERY` per token); best effort."""
-        with contextlib.suppress(SQLAlchemyError), self.ctx.store.transaction() as transaction:
+        with (
+            contextlib.suppress(SQLAlchemyError, Busy),
+            self.ctx.store.transaction() as transaction,
+        ):
             transaction.tokens.touch(token_id, wall, older_than=wall - LAST_USE_EVERY)

@@ -8,15 +8,18 @@ built for that one tenant (:meth:`Transaction.scope`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from infobarrier.core.audit import GENESIS
+from infobarrier.core.errors import Busy
 from infobarrier.store.audit_anchor import AuditAnchor
 from infobarrier.store.changes import CHANGES_KEPT
 from infobarrier.store.migrate import upgrade
@@ -30,9 +33,9 @@ NOTIFY_CHANNEL = "infobarrier_changes"
 READ_ONLY = "infobarrier_read_only"
 _WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter")
 
-#: Seconds a SQLite writer waits for the write lock before giving up (``busy_timeout``; the
-#: default of the setting ``sqlite_timeout_seconds``).
-SQLITE_LOCK_SECONDS = 30.0
+#: Seconds a writer waits for the store's write lock before giving up with :class:`Busy`
+#: (the default of the setting ``sqlite_timeout_seconds``; PostgreSQL's ``lock_timeout`` too).
+SQLITE_LOCK_SECONDS = 10.0
 
 
 class ReadOnlyViolation(RuntimeError):
@@ -52,12 +55,21 @@ class Store:
     ) -> None:
         self.url = url
         self.changes_kept = changes_kept
+        self.lock_seconds = lock_seconds
+        #: Writers of this process queue here (SQLite), in order, instead of polling
+        #: SQLite's lock; other processes' writers are met by SQLite's busy timeout.
+        self._writers = threading.RLock()
         if url.startswith("sqlite"):
-            self.engine = create_engine(url, connect_args={"timeout": lock_seconds})
+            self.engine = create_engine(url, connect_args={"timeout": self.lock_seconds})
             _sqlite_serialisable(self.engine)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
-        upgrade(self.engine)
+        try:
+            upgrade(self.engine)
+        except OperationalError as exc:
+            if _is_busy(exc):
+                raise self._busy() from exc
+            raise
         self._reader = self.engine.execution_options(**{READ_ONLY: True})
         _refuse_writes_in_reads(self.engine)
         self.audit_anchor = AuditAnchor(url, audit_key_file)
@@ -82,9 +94,34 @@ class Store:
         on WAL reads a snapshot while a writer works), and any statement that would
         change data raises instead of running.
         """
-        engine = self.engine if write else self._reader
-        with Session(engine, expire_on_commit=False) as session, session.begin():
-            yield Transaction(session, self._audit_key, changes_kept=self.changes_kept)
+        if not write:
+            with Session(self._reader, expire_on_commit=False) as session, session.begin():
+                yield Transaction(session, self._audit_key, changes_kept=self.changes_kept)
+            return
+        sqlite = self.engine.dialect.name == "sqlite"
+        if sqlite and not self._writers.acquire(timeout=self.lock_seconds):
+            raise self._busy()
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                if not sqlite:
+                    session.execute(
+                        text(f"SET LOCAL lock_timeout = {int(self.lock_seconds * 1000)}")
+                    )
+                yield Transaction(session, self._audit_key, changes_kept=self.changes_kept)
+        except OperationalError as exc:
+            if _is_busy(exc):
+                raise self._busy() from exc
+            raise
+        finally:
+            if sqlite:
+                self._writers.release()
+
+    def _busy(self) -> Busy:
+        return Busy(
+            f"the database is busy: its write lock was not free within {self.lock_seconds:g} s;"
+            " nothing was changed, try again",
+            retry_after=max(1, round(self.lock_seconds / 2)),
+        )
 
     def tenant_state(self, name: str) -> tuple[int, int, bool] | None:
         """``(id, version, people_search_restriction)`` of a tenant, or ``None``.
@@ -118,6 +155,13 @@ class Store:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked", or PostgreSQL's ``lock_not_available`` (55P03)."""
+    if getattr(exc.orig, "sqlstate", None) == "55P03":
+        return True
+    return "database is locked" in str(exc.orig)
 
 
 def _sqlite_serialisable(engine: Engine) -> None:
