@@ -13,7 +13,7 @@ from sqlalchemy import text
 from infobarrier.core.audit import first_broken
 from infobarrier.core.barriers import BarrierConfig, Mode, PolicyState
 from infobarrier.core.directory import Group, UserKind, UserType, make_user, new_id
-from infobarrier.core.errors import Conflict, InvalidInput
+from infobarrier.core.errors import Busy, Conflict, InvalidInput
 from infobarrier.core.licenses import LicenseBook
 from infobarrier.store.database import ReadOnlyViolation, Store
 from infobarrier.store.schema import Base
@@ -295,3 +295,38 @@ def test_memberships_by_user_are_an_index_search_on_sqlite(tmp_path: Path) -> No
         ).all()
     store.dispose()
     assert "ix_memberships_user (tenant_id=? AND user_id=?)" in str(plan)
+
+
+def _write_audit(store: Store) -> None:
+    with store.transaction() as repo:
+        tenant = repo.tenants.get("t1")
+        repo.tenants.lock(tenant)
+        repo.scope(tenant).audit.append("me", "never", {})
+
+
+def test_a_writer_that_cannot_have_the_lock_in_time_is_busy(store_url: str) -> None:
+    """Another writer holds the tenant: ``Busy`` after the lock timeout, nothing written."""
+    store = Store(store_url, lock_seconds=0.3)
+    try:
+        _tenant(store)
+        holding, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with store.transaction() as repo:
+                repo.tenants.lock(repo.tenants.get("t1"))
+                holding.set()
+                release.wait(timeout=30)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert holding.wait(timeout=30)
+            with pytest.raises(Busy, match="busy"):
+                _write_audit(store)
+        finally:
+            release.set()
+            holder.join(timeout=30)
+        with store.transaction(write=False) as repo:
+            assert repo.scope(repo.tenants.get("t1")).audit.entries() == []
+    finally:
+        store.dispose()
