@@ -68,6 +68,7 @@ def test_a_write_that_cannot_have_the_lock_is_a_503(
             timeout=60,
         )
         assert scim.status_code == 503, scim.text
+        assert int(scim.headers["Retry-After"]) >= 1
         # Reads go on meanwhile.
         assert httpx.get(f"{base}/v1/tenants/{TENANT}/users", headers=headers).status_code == 200
         capsys.readouterr()

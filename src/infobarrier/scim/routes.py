@@ -35,11 +35,12 @@ from scim2_server.responses import ScimResponse
 from scim2_server.service import ScimService
 from starlette.concurrency import run_in_threadpool
 
+from infobarrier.core.errors import Busy
 from infobarrier.http.auth import Area, actor, bearer, require, services_of
 from infobarrier.http.errors import ApiError
 from infobarrier.scim import quirks
 from infobarrier.scim.schemas import PROVIDER
-from infobarrier.scim.storage import DirectoryStorage
+from infobarrier.scim.storage import DirectoryStorage, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,11 @@ def _serve(
     except Exception as exc:
         if not isinstance(exc, SCIMException):
             log.exception("SCIM %s %s failed", scim_request.method, scim_request.url)
-        return SERVICE.error_response(exc)
+        answer = SERVICE.error_response(exc)
+        busy = exc.__cause__
+        if isinstance(exc, ServiceUnavailable) and isinstance(busy, Busy):
+            answer.headers["Retry-After"] = str(busy.retry_after)
+        return answer
 
 
 @router.api_route(f"{PREFIX}/{{tenant}}", methods=_METHODS, include_in_schema=False)
