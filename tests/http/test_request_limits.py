@@ -13,11 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from infobarrier.core.limits import MAX_JSON_DEPTH, MAX_PAIRS_PER_REQUEST
 from infobarrier.http.app import create_app
 from infobarrier.http.guard import BODY_LIMITS, body_limit
-from live_server import AppClient
+from infobarrier.service.settings import Settings
+from infobarrier.service.wiring import build
+from live_server import AppClient, make_tokens
 
 SCIM_JSON = "application/scim+json"
 CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -214,3 +217,22 @@ def test_deeply_nested_api_json_is_400(app_client: AppClient) -> None:
     response = post(app_client, "/v1/tenants/abc/users", body, token)
     assert response.status_code in (400, 422), response.text
     assert users_of(app_client) == []
+
+
+def test_the_pair_bound_is_a_setting(tmp_path: Any) -> None:
+    """``INFOBARRIER_MAX_PAIRS`` (docs/settings.md) bounds the pairs of one request."""
+    services = build(f"sqlite:///{tmp_path / 'pairs.db'}", settings=Settings(max_pairs=10))
+    tokens = make_tokens(services, ["abc"])
+    try:
+        with TestClient(create_app(services)) as http:
+            headers = {"Authorization": f"Bearer {tokens[('abc', 'enforcer')]}"}
+            to = [f"u{i}@abc.example" for i in range(4)]  # 4 + 6 = 10 pairs: read
+            check = {"action": "group-chat", "from": "s@abc.example", "to": to}
+            url = "/v1/tenants/abc/decisions"
+            assert http.post(url, json={"checks": [check]}, headers=headers).status_code == 200
+            check["to"] = [*to, "u4@abc.example"]  # 5 + 10 = 15 pairs
+            refused = http.post(url, json={"checks": [check]}, headers=headers)
+            assert refused.status_code == 413, refused.text
+            assert "at most 10 per request" in refused.json()["message"]
+    finally:
+        services.store.dispose()

@@ -56,7 +56,9 @@ LIMITS: Final[dict[str, int]] = {
     "members given to a group in one request": MAX_GROUP_MEMBERS,
     "filter text (characters)": MAX_FILTER,
     "policy comment (characters)": MAX_COMMENT,
-    "pairs one check requires": MAX_PAIRS_PER_REQUEST,
+    "pairs one decisions request requires (default of INFOBARRIER_MAX_PAIRS)": (
+        MAX_PAIRS_PER_REQUEST
+    ),
     "SCIM JSON nesting depth": MAX_JSON_DEPTH,
 }
 

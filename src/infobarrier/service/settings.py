@@ -13,6 +13,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infobarrier.core.errors import InvalidInput
+from infobarrier.core.limits import MAX_PAIRS_PER_REQUEST
 
 MIB = 1024 * 1024
 
@@ -30,6 +31,12 @@ class Settings(BaseSettings):
     # -- requests ---------------------------------------------------------------------------
     max_checks: int = Field(
         100_000, ge=1, description="Checks in one `POST /decisions` (more: 413 too_many_checks)"
+    )
+    max_pairs: int = Field(
+        MAX_PAIRS_PER_REQUEST,
+        ge=1,
+        description="Pairs of users one `POST /decisions` may require in all (a group "
+        "check of n recipients: n + n(n-1)/2; more: 413 too_large)",
     )
     inline_pairs: int = Field(
         2_000,

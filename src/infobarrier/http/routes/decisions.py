@@ -50,7 +50,7 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
     if len(body) > settings.inline_body_bytes:  # parsing alone would hold the event loop
         content, stamp = await run_in_threadpool(_read_and_answer, services, metrics, tenant, body)
         return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
-    checks = read_body(body, max_checks=settings.max_checks)
+    checks = read_body(body, max_checks=settings.max_checks, max_pairs=settings.max_pairs)
     if len(checks) <= settings.inline_pairs and all(len(c["to"]) == 1 for c in checks):
         content, stamp = _answer(services, metrics, tenant, checks)
     else:
@@ -61,9 +61,9 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
 def _read_and_answer(
     services: Services, metrics: Metrics, tenant: str, body: bytes
 ) -> tuple[bytes, str]:
-    return _answer(
-        services, metrics, tenant, read_body(body, max_checks=services.settings.max_checks)
-    )
+    settings = services.settings
+    checks = read_body(body, max_checks=settings.max_checks, max_pairs=settings.max_pairs)
+    return _answer(services, metrics, tenant, checks)
 
 
 def _answer(
