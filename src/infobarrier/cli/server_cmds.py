@@ -194,6 +194,10 @@ def serve(
         log_level="info",
         log_config=log_config(),
         access_log=False,
+        # A worker loads every tenant's epoch at start-up (``/readyz``); compiling a large
+        # tenant can keep it from answering the supervisor's 5-second ping, which would
+        # then restart it, again and again.
+        timeout_worker_healthcheck=120,
     )
 
 
