@@ -189,6 +189,8 @@ def serve(
         "infobarrier.http.app:app_from_environment",
         factory=True,
         workers=workers,
+        # uvicorn's default (5 s) restarts a worker still importing on a busy machine.
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
         host=host,
         port=port,
         log_level="info",

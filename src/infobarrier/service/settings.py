@@ -91,6 +91,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How long a writer waits for the write lock before the error busy (503)",
     )
+    worker_healthcheck_seconds: int = Field(
+        60,
+        ge=1,
+        description="With `serve --workers N`: how long a worker may leave the supervisor's "
+        "health ping unanswered (starting up included) before it is restarted",
+    )
     feed_poll_seconds: float = Field(
         1.0, gt=0, description="How often a server polls the tenants' versions (a replica's lag)"
     )
