@@ -189,17 +189,15 @@ def serve(
         "infobarrier.http.app:app_from_environment",
         factory=True,
         workers=workers,
-        # uvicorn's default (5 s) restarts a worker still importing on a busy machine.
-        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
         host=host,
         port=port,
         log_level="info",
         log_config=log_config(),
         access_log=False,
         # A worker loads every tenant's epoch at start-up (``/readyz``); compiling a large
-        # tenant can keep it from answering the supervisor's 5-second ping, which would
-        # then restart it, again and again.
-        timeout_worker_healthcheck=120,
+        # tenant (or importing on a busy machine) can keep it from answering uvicorn's
+        # 5-second ping, which would then restart it, again and again.
+        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
     )
 
 

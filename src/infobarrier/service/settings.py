@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         description="How long a writer waits for the write lock before the error busy (503)",
     )
     worker_healthcheck_seconds: int = Field(
-        60,
+        120,
         ge=1,
         description="With `serve --workers N`: how long a worker may leave the supervisor's "
         "health ping unanswered (starting up included) before it is restarted",
