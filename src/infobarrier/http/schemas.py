@@ -311,10 +311,6 @@ class VerdictOut(BaseModel):
     pair: list[str] | None
     policy: str | None
     segment: str | None
-    exception: str | None = Field(
-        None, description="The wall-crossing exception that allowed it (allowed_by_exception)"
-    )
-    exception_end: str | None = Field(None, description="When that exception ends (ISO 8601)")
 
     # No return annotation: pydantic then documents the fields above (an annotation would
     # replace them in the OpenAPI document).
