@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, func, insert, select
+from sqlalchemy import Select, Text, cast, func, insert, select
 from sqlalchemy.orm import Session
 
 from infobarrier.core.audit import GENESIS, AuditEntry, StoredEntry, entry_hash, parse_entry
@@ -88,9 +88,9 @@ class AuditRepository(TenantScoped):
         self._session.flush()
         self.head = (seq, prev)
 
-    def stored(self) -> list[StoredEntry]:
-        """Every entry as stored, in order, unparsed (what verification reads)."""
-        rows = self._session.execute(
+    def _in_order(self) -> Select[int, str, str, str, str, str, str]:
+        """The tenant's rows in order, ``detail`` as stored text (unparsed)."""
+        return (
             select(
                 AuditRow.seq,
                 AuditRow.at,
@@ -103,7 +103,10 @@ class AuditRepository(TenantScoped):
             .where(AuditRow.tenant_id == self._tid)
             .order_by(AuditRow.seq)
         )
-        return [StoredEntry(*row) for row in rows]
+
+    def stored(self) -> list[StoredEntry]:
+        """Every entry as stored, in order, unparsed (what verification reads)."""
+        return [StoredEntry(*row) for row in self._session.execute(self._in_order())]
 
     def last(self) -> tuple[int, str] | None:
         """``(count, last hash)`` of the log, or ``None`` when empty."""
@@ -126,19 +129,7 @@ class AuditRepository(TenantScoped):
         kinds: Sequence[str] = (),
     ) -> list[AuditEntry]:
         """Audit entries in order, optionally filtered; a malformed row is a clear error."""
-        query = (
-            select(
-                AuditRow.seq,
-                AuditRow.at,
-                AuditRow.actor,
-                AuditRow.kind,
-                cast(AuditRow.detail, Text),
-                AuditRow.prev_hash,
-                AuditRow.hash,
-            )
-            .where(AuditRow.tenant_id == self._tid)
-            .order_by(AuditRow.seq)
-        )
+        query = self._in_order()
         if actor:
             query = query.where(AuditRow.actor == actor)
         if kinds:
