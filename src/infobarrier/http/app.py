@@ -25,6 +25,8 @@ from infobarrier.http.routes import (
     directory,
     exceptions,
     insight,
+    people,
+    vendors,
 )
 from infobarrier.scim import routes as scim_routes
 from infobarrier.service.tokens import Principal
@@ -105,6 +107,8 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
     for module in (directory, barriers, decisions, collaboration, exceptions, audit):
         app.include_router(module.router)
     app.include_router(insight.router)
+    app.include_router(people.router)
+    app.include_router(vendors.router)
     app.include_router(scim_routes.router)
 
     generate = app.openapi

@@ -20,10 +20,12 @@ from infobarrier.service.exceptions import ExceptionHandler
 from infobarrier.service.feed import ChangeFeed
 from infobarrier.service.interchange import InterchangeHandler
 from infobarrier.service.operations import OperationsReader
+from infobarrier.service.people import PeopleReader
 from infobarrier.service.provisioning import ProvisioningHandler
 from infobarrier.service.settings import Settings, load
 from infobarrier.service.tenants import TenantHandler
 from infobarrier.service.tokens import TokenHandler
+from infobarrier.service.vendors import VendorHandler
 from infobarrier.store.database import Store
 
 
@@ -46,6 +48,8 @@ class Services:
     provisioning: ProvisioningHandler
     exceptions: ExceptionHandler
     operations: OperationsReader
+    vendors: VendorHandler
+    people: PeopleReader
 
 
 def build(
@@ -68,6 +72,7 @@ def build(
     epochs = EpochProvider(patch_limit=settings.patch_limit, overlay_limit=settings.overlay_limit)
     applications = ApplicationHandler(ctx, epochs, list_limit=settings.whatif_list_limit)
     collaboration = CollaborationHandler(ctx, epochs)
+    decision_handler = DecisionHandler(ctx, epochs)
     return Services(
         settings=settings,
         store=store,
@@ -75,7 +80,7 @@ def build(
         directory=DirectoryHandler(ctx, after_change=collaboration.reconcile_now),
         barriers=BarrierHandler(ctx),
         applications=applications,
-        decisions=DecisionHandler(ctx, epochs),
+        decisions=decision_handler,
         interchange=InterchangeHandler(ctx, applications),
         audit=AuditHandler(ctx),
         tokens=TokenHandler(ctx, trust_seconds=settings.token_trust_seconds),
@@ -84,4 +89,6 @@ def build(
         provisioning=ProvisioningHandler(ctx, after_change=collaboration.reconcile_now),
         exceptions=ExceptionHandler(ctx, epochs),
         operations=OperationsReader(ctx, epochs),
+        vendors=VendorHandler(ctx, epochs, applications),
+        people=PeopleReader(decision_handler),
     )
