@@ -34,9 +34,15 @@ PAGES: dict[str, tuple[str, str]] = {
     "barriers": ("Segments & policies", "barriers.html"),
     "what-if": ("What-if", "whatif.html"),
     "explain": ("Explain", "explain.html"),
+    "people": ("People", "people.html"),
+    "vendors": ("Vendors", "vendors.html"),
+    "segment": ("Segment", "segment.html"),
     "exceptions": ("Exceptions", "exceptions.html"),
     "history": ("Applications & audit", "history.html"),
 }
+
+#: Pages reached by a link (a segment's members), not listed in the navigation.
+UNLISTED = frozenset({"segment"})
 
 #: Sent with every page: only our own script, styles and images; no framing.
 SECURITY_HEADERS = {
@@ -61,7 +67,7 @@ def _page(request: Request, template: str, slug: str, title: str) -> HTMLRespons
         {
             "slug": slug,
             "title": title,
-            "pages": [(s, t) for s, (t, _) in PAGES.items()],
+            "pages": [(s, t) for s, (t, _) in PAGES.items() if s not in UNLISTED],
             "version": __version__,
         },
     )

@@ -16,7 +16,10 @@ import { initExplain } from "./views/explain.js";
 import { initHistory } from "./views/history.js";
 import { initMatrix } from "./views/matrix.js";
 import { initOverview } from "./views/overview.js";
+import { initPeople } from "./views/people.js";
+import { initSegment } from "./views/segment.js";
 import { initSignIn } from "./views/signin.js";
+import { initVendors } from "./views/vendors.js";
 import { initWhatIf } from "./views/whatif.js";
 
 // -- start --------------------------------------------------------------------------------
@@ -26,6 +29,9 @@ const PAGES = {
   barriers: initBarriers,
   "what-if": initWhatIf,
   explain: initExplain,
+  people: initPeople,
+  vendors: initVendors,
+  segment: initSegment,
   exceptions: initExceptions,
   history: initHistory,
 };

@@ -1,0 +1,113 @@
+"""The guided vendor task, a person's page and a segment's members, in Chromium.
+
+Against a real ``infobarrier serve --demo`` (Company ABC): onboard a vendor V4 with two new
+service accounts and an engineer (propose, preview, apply), check on the account's page that
+it reaches only its engineer, then offboard it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from web_support import WebServer, chromium_context, goto, new_tab, ok, serve_demo, sign_in
+
+web_server = pytest.fixture(scope="module")(serve_demo)
+browser_context = pytest.fixture(scope="module")(chromium_context)
+
+
+@pytest.fixture
+def page(browser_context: Any, web_server: WebServer) -> Iterator[Any]:
+    """A new tab: a session of its own."""
+    yield from new_tab(browser_context)
+
+
+def test_onboard_and_offboard_a_vendor(page: Any, web_server: WebServer) -> None:
+    with web_server.api() as api:
+        ok(
+            api.post(
+                "/users",
+                json={"upn": "se4a@abc.example", "display_name": "Support Engineer 4A"},
+            ),
+            201,
+        )
+    sign_in(page, web_server)
+    goto(page, web_server, "vendors")
+
+    # Errors are shown next to the field they concern.
+    page.get_by_label("Vendor name", exact=True).first.fill("V1")
+    page.get_by_label("Service account 1 UPN").fill("alex@abc.example")
+    page.get_by_label("Engineer 1 UPN").fill("nobody@abc.example")
+    page.locator("#onboard-propose").click()
+    expect(page.locator("#onboard-vendor-error")).to_contain_text("already exists")
+    expect(page.locator("#onboard-accounts-1-error")).to_contain_text("not a service account")
+    expect(page.locator("#onboard-engineers-1-error")).to_contain_text("no user")
+    expect(page.locator("#onboard-preview-btn")).to_be_disabled()
+
+    page.locator("#onboard-vendor").fill("V4")
+    page.get_by_label("Service account 1 UPN").fill("v4-ra1@abc.example")
+    page.get_by_label("Service account 1 display name").fill("Vendor4 Remote Assist 1")
+    page.get_by_role("button", name="Add a service account").click()
+    page.get_by_label("Service account 2 UPN").fill("v4-ra2@abc.example")
+    page.get_by_label("Engineer 1 UPN").fill("se4a@abc.example")
+    page.locator("#onboard-propose").click()
+    proposal = page.locator("#onboard-proposal")
+    expect(proposal).to_contain_text("V4_RemoteAssistUser-allow")
+    expect(page.locator("#onboard-changed")).to_contain_text("ABC_Staff-allow")
+    expect(page.locator("#onboard-licenses")).to_contain_text("MICROSOFT_REMOTE_ASSIST")
+    expect(page.locator("#onboard-apply")).to_be_disabled()  # not before the preview
+
+    page.locator("#onboard-preview-btn").click()
+    expect(page.locator("#onboard-preview")).to_contain_text("become blocked")
+    expect(page.locator("#onboard-preview")).to_contain_text("ABC_Staff ↔ V4_RemoteAssistUser")
+    page.locator("#onboard-apply").click()
+    page.locator("#confirm-ok").click()
+    expect(page.locator("#flash")).to_contain_text("V4: onboarded and applied")
+
+    # The account's page: it reaches its engineer (and its fellow account) and nobody else.
+    page.locator("#onboard-verify a").click()
+    page.wait_for_url("**/web/people#upn=*")
+    expect(page.locator("#person-name")).to_have_text("Vendor4 Remote Assist 1")
+    expect(page.locator("#person-segments")).to_contain_text("member of group V4_RemoteAssistUser")
+    allowed = page.locator("#reach-table tr[data-allowed='true']")
+    expect(allowed).to_have_count(2)
+    expect(allowed.nth(0)).to_contain_text("V4_")
+    expect(allowed.nth(1)).to_contain_text("V4_")
+    expect(page.locator("#reach-table tr[data-allowed='false']").first).to_be_visible()
+    expect(page.locator("#person-reach-summary")).to_have_text(
+        "can reach 2 users, cannot reach 16 users"
+    )
+
+    # The engineer's segment lists its members.
+    page.locator("#reach-table a", has_text="V4_SupportEngineer").click()
+    page.wait_for_url("**/web/segment#name=*")
+    page.reload()
+    expect(page.locator("#members-table")).to_contain_text("se4a@abc.example")
+    expect(page.locator("#members-count")).to_have_text("1 member")
+
+    # Offboard: the proposal disables the accounts; after apply they reach nobody.
+    goto(page, web_server, "vendors")
+    page.locator("#offboard-vendor").fill("V4")
+    page.locator("#offboard-propose").click()
+    expect(page.locator("#offboard-proposal")).to_contain_text("Service accounts to disable")
+    page.locator("#offboard-preview-btn").click()
+    expect(page.locator("#offboard-preview")).to_contain_text("change segment")
+    page.locator("#offboard-apply").click()
+    page.locator("#confirm-ok").click()
+    expect(page.locator("#flash")).to_contain_text("V4: offboarded and applied")
+    with web_server.api() as api:
+        verdict = ok(
+            api.post(
+                "/decisions",
+                json={
+                    "checks": [
+                        {"action": "chat", "from": "v4-ra1@abc.example", "to": ["alex@abc.example"]}
+                    ]
+                },
+            )
+        )["results"][0]
+        assert verdict["allowed"] is False
+        assert verdict["code"] == "account_disabled"
+        assert not [s for s in ok(api.get("/segments")) if s["name"].startswith("V4_")]
