@@ -111,3 +111,44 @@ def test_onboard_and_offboard_a_vendor(page: Any, web_server: WebServer) -> None
         assert verdict["allowed"] is False
         assert verdict["code"] == "account_disabled"
         assert not [s for s in ok(api.get("/segments")) if s["name"].startswith("V4_")]
+
+
+def test_explain_add_to_team_with_several_recipients(page: Any, web_server: WebServer) -> None:
+    sign_in(page, web_server)
+    goto(page, web_server, "explain")
+    page.locator("#explain-from").fill("se1a@abc.example")
+    page.locator("#explain-action").select_option("add-team-member")
+    page.locator("#explain-to").fill("alex@abc.example")
+    page.locator("#explain-more").fill("v2-ra1@abc.example, se1b@abc.example")
+    page.locator("#explain-submit").click()
+    expect(page.locator("#verdict")).to_contain_text("BLOCKED")
+    pairs = page.locator("#explain-pairs tbody tr")
+    expect(pairs).to_have_count(3)
+    expect(page.locator("#explain-pairs tr[data-upn='alex@abc.example']")).to_have_attribute(
+        "data-allowed", "true"
+    )
+    blocked = page.locator("#explain-pairs tr[data-upn='v2-ra1@abc.example']")
+    expect(blocked).to_have_attribute("data-allowed", "false")
+    expect(blocked).to_contain_text("allow list of policy")
+    # The cause: the group that puts each user in their segment, and a fix naming it.
+    expect(page.locator("#explain-fixes")).to_contain_text("from group")
+    expect(page.locator("#explain-why")).to_contain_text("member of group V1_SupportEngineer")
+
+
+def test_explain_a_conflict_names_the_group_to_leave(page: Any, web_server: WebServer) -> None:
+    with web_server.api() as api:
+        ok(api.put("/groups/V2_SupportEngineer/members/se1b@abc.example"))
+    sign_in(page, web_server)
+    page.goto(f"{web_server.base}/web/people#upn=se1b@abc.example")
+    expect(page.locator("#person-errors")).to_contain_text("IBPolicyConflict")
+    expect(page.locator("#person-fixes")).to_contain_text(
+        "remove se1b@abc.example from group 'V2_SupportEngineer'"
+    )
+    goto(page, web_server, "explain")
+    page.locator("#explain-from").fill("se1b@abc.example")
+    page.locator("#explain-to").fill("alex@abc.example")
+    page.locator("#explain-submit").click()
+    expect(page.locator("#verdict-reason")).to_contain_text("IBPolicyConflict")
+    expect(page.locator("#explain-fixes")).to_contain_text("from group 'V1_SupportEngineer'")
+    with web_server.api() as api:
+        ok(api.delete("/groups/V2_SupportEngineer/members/se1b@abc.example"))

@@ -13,6 +13,7 @@ import {
   muted,
   verdictBadge,
 } from "../kit.js";
+import { segmentsTable } from "./people.js";
 
 // -- explain ------------------------------------------------------------------------------
 export function userPicker(input, list) {
@@ -147,6 +148,14 @@ export async function initExplain() {
       error.textContent = "Pick both users.";
       return;
     }
+    const more = $("#explain-more")
+      .value.split(",")
+      .map((u) => u.trim())
+      .filter(Boolean);
+    if (more.length || action === "add-team-member") {
+      await runMany(action, [to.value.trim(), ...more]);
+      return;
+    }
     try {
       const data = await api("GET", "/explain", undefined, {
         action,
@@ -213,6 +222,75 @@ export async function initExplain() {
           capitalise(data.relationship.reason),
         ),
       );
+      // The causes and fixes are an admin's (POST): other roles see the verdict alone.
+      const why = await api("POST", "/explain", {
+        action,
+        from: from.value.trim(),
+        to: [to.value.trim()],
+      }).catch(() => null);
+      if (why) $("#explain-result").append(whyPanel(why));
+    } catch (err) {
+      fill("#explain-result");
+      error.textContent = errorText(err);
+    }
+  }
+
+  /** Several recipients (or add-team-member): the verdict, each pair, causes, fixes. */
+  async function runMany(action, recipients) {
+    try {
+      const data = await api("POST", "/explain", { action, from: from.value.trim(), to: recipients });
+      const v = data.verdict;
+      fill(
+        "#explain-result",
+        h(
+          `section.panel.verdict.${v.allowed ? "verdict-allow" : "verdict-block"}#verdict`,
+          { "aria-label": "Verdict" },
+          h(
+            "div.verdict-head",
+            {},
+            h("span.verdict-word", { text: v.allowed ? "ALLOWED" : "BLOCKED" }),
+            h("span.verdict-q", {
+              text: `${from.value.trim()} → ${data.action} → ${recipients.join(", ")}`,
+            }),
+          ),
+          h("p.reason#verdict-reason", { text: capitalise(v.reason) }),
+        ),
+        h(
+          "section.panel",
+          { "aria-labelledby": "pairs-title" },
+          h("h2#pairs-title", { text: "Each recipient" }),
+          h(
+            "div.table-scroll",
+            {},
+            h(
+              "table.data#explain-pairs",
+              {},
+              h(
+                "thead",
+                {},
+                h("tr", {}, ["Recipient", "Verdict", "Why", "Suggested fix"].map((c) =>
+                  h("th", { scope: "col", text: c }),
+                )),
+              ),
+              h(
+                "tbody",
+                {},
+                data.pairs.map((p) =>
+                  h(
+                    "tr",
+                    { dataset: { upn: p.upn, allowed: String(p.verdict.allowed) } },
+                    h("td", {}, code(p.upn)),
+                    h("td", {}, verdictBadge(p.verdict.allowed)),
+                    h("td", { text: capitalise(p.verdict.reason) }),
+                    h("td", {}, p.fixes.length ? p.fixes.map((f) => h("div", { text: capitalise(f) })) : muted("—")),
+                  ),
+                ),
+              ),
+            ),
+          ),
+        ),
+        whyPanel(data),
+      );
     } catch (err) {
       fill("#explain-result");
       error.textContent = errorText(err);
@@ -224,3 +302,29 @@ export async function initExplain() {
   });
   if (from.value && to.value) await run();
 }
+
+/** What put each user in their segments, and the suggested fix for the verdict. */
+function whyPanel(data) {
+  return h(
+    "section.panel#explain-why",
+    { "aria-labelledby": "why-title" },
+    h("h2#why-title", { text: "Why, and how to change it" }),
+    data.fixes.length
+      ? h(
+          "div.notice.notice-warn#explain-fixes",
+          {},
+          h("strong", { text: "Suggested fix: " }),
+          h("ul.plain", {}, data.fixes.map((f) => h("li", { text: capitalise(f) }))),
+        )
+      : null,
+    data.users.map((u) =>
+      h(
+        "div.table-scroll.why-user",
+        { dataset: { upn: u.upn } },
+        h("h3", {}, h("a", { href: `/web/people#upn=${encodeURIComponent(u.upn)}`, text: u.upn }), u.groups.length ? muted(` · groups ${u.groups.join(", ")}`) : null),
+        segmentsTable(u.segments, `Segments of ${u.upn}`),
+      ),
+    ),
+  );
+}
+
