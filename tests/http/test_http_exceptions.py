@@ -14,6 +14,7 @@ import httpx
 import pytest
 from http_builders import standard_tenant, upn
 
+from infobarrier.client import Client
 from infobarrier.core.barriers import Mode
 from infobarrier.service.tokens import Role
 from infobarrier.service.wiring import build
@@ -226,3 +227,53 @@ def test_roles(server: Server) -> None:
     with server.client("alice") as alice:
         body(alice.post(f"/exceptions/{created['id']}/reject", json={"note": "no"}), 200)
         assert body(alice.get(f"/exceptions/{created['id']}"), 200)["state"] == "rejected"
+
+
+def test_the_decision_state_moves_when_a_window_starts_and_ends(server: Server) -> None:
+    """Nobody acts between the approval and the end: the tenant's decision state (``GET
+    /version``'s stamp, the ``X-Infobarrier-Version`` of answers) moves at the window's start
+    and at its end, so the client's cache neither keeps a refusal past the start nor an
+    allow past the end (it reads the state before each cached answer)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    start, end = now + timedelta(seconds=5), now + timedelta(seconds=10)
+    with server.client("alice") as alice, server.client("bob") as bob:
+        asked = {
+            "users": [upn("s2"), upn("r2")],
+            "actions": ["chat"],
+            "start": iso(start),
+            "end": iso(end),
+            "why": "a deal",
+        }
+        created = body(alice.post("/exceptions", json=asked), 201)
+        body(bob.post(f"/exceptions/{created['id']}/approve"), 200)
+
+    def wait_until(moment: datetime) -> None:
+        time.sleep(max(0.0, (moment - datetime.now(UTC)).total_seconds()) + 0.05)
+
+    with Client(server.base, server.tokens["enforcer"], "abc") as client:
+        approved = client.version()
+        first = client.evaluate(upn("s2"), "chat", upn("r2"))
+        assert (first.decision, first.source, first.version) == (False, "live", approved)
+        cached = client.evaluate(upn("s2"), "chat", upn("r2"))
+        assert (cached.decision, cached.source) == (False, "cache")
+        assert datetime.now(UTC) < start, "the machine was too slow for this test's window"
+
+        wait_until(start)
+        started = client.version()
+        assert started != approved
+        opened = client.evaluate(upn("s2"), "chat", upn("r2"))
+        assert (opened.decision, opened.source, opened.version) == (True, "live", started)
+        assert opened.context["code"] == "allowed_by_exception"
+        assert client.evaluate(upn("s2"), "chat", upn("r2")).source == "cache"
+        with server.client("enforcer") as api:
+            answered = api.post(
+                "/decisions",
+                json={"checks": [{"action": "chat", "from": upn("s2"), "to": [upn("r2")]}]},
+            )
+            assert answered.headers["X-Infobarrier-Version"] == started
+
+        wait_until(end)
+        closed = client.evaluate(upn("s2"), "chat", upn("r2"))
+        assert (closed.decision, closed.source) == (False, "live")
+        assert closed.context["code"] == "blocked_by_policy"
+        assert closed.version not in (approved, started)

@@ -24,6 +24,7 @@ blocks: user pairs and segment pairs to the approved exceptions naming them.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -319,7 +320,7 @@ class ExceptionIndex:
     clock. Empty (falsy) when the tenant has no approved exception.
     """
 
-    __slots__ = ("_resolved", "by_segments", "by_users", "exceptions")
+    __slots__ = ("_resolved", "boundaries", "by_segments", "by_users", "exceptions")
 
     def __init__(self, exceptions: Iterable[WallException] = ()) -> None:
         self.exceptions = tuple(e for e in exceptions if e.state is State.APPROVED)
@@ -332,7 +333,19 @@ class ExceptionIndex:
                 assert exc.segments is not None
                 key = _key(fold(exc.segments[0]), fold(exc.segments[1]))
                 self.by_segments.setdefault(key, []).append(exc)
+        #: Every start and end, sorted: the instants at which decisions change by the clock.
+        self.boundaries = tuple(sorted(t for e in self.exceptions for t in (e.start, e.end)))
         self._resolved: _Resolved | None = None
+
+    def passed(self, now: datetime) -> int:
+        """How many starts and ends have passed at ``now``: two instants with the same
+        count get the same decisions (the clock's part of the decision state, §11)."""
+        return bisect_right(self.boundaries, utc(now))
+
+    def next_change(self, now: datetime) -> datetime | None:
+        """The first start or end after ``now`` (``None``: nothing changes any more)."""
+        found = bisect_right(self.boundaries, utc(now))
+        return self.boundaries[found] if found < len(self.boundaries) else None
 
     def resolved(self, epoch: Epoch) -> _Resolved:
         """The index in ``epoch``'s numbering (built once per epoch's users and segments;
@@ -502,30 +515,34 @@ class ActiveExceptions:
 
         return opens
 
+    def widen(
+        self, epoch: Epoch, base: Callable[[str, str], bool], action: Action
+    ) -> Callable[[str, str], bool]:
+        """``base`` (a ``compatible(u, v)`` over user ids, as reconciliation of §8 counts
+        it) widened by the pairs opened for ``action``."""
+
+        def compatible(u: str, v: str) -> bool:
+            if base(u, v):
+                return True
+            i, j = epoch.index_of_id(u), epoch.index_of_id(v)
+            if i is None or j is None:
+                return False
+            return self.opening(epoch, i, j, action) is not None
+
+        return compatible
+
     def relation_for(
         self, epoch: Epoch, base: Callable[[str, str], bool]
     ) -> Callable[[CollabObject], Callable[[str, str], bool]]:
-        """Per collaboration object, ``base`` (a ``compatible(u, v)`` over user ids, as
-        reconciliation of §8 counts it) widened by the pairs opened for the object's
+        """Per collaboration object, ``base`` widened (:meth:`widen`) for the object's
         communication (:func:`action_of`)."""
         relations: dict[Action, Callable[[str, str], bool]] = {}
-
-        def widened(action: Action) -> Callable[[str, str], bool]:
-            def compatible(u: str, v: str) -> bool:
-                if base(u, v):
-                    return True
-                i, j = epoch.index_of_id(u), epoch.index_of_id(v)
-                if i is None or j is None:
-                    return False
-                return self.opening(epoch, i, j, action) is not None
-
-            return compatible
 
         def relation(obj: CollabObject) -> Callable[[str, str], bool]:
             action = action_of(obj)
             found = relations.get(action)
             if found is None:
-                found = relations[action] = widened(action)
+                found = relations[action] = self.widen(epoch, base, action)
             return found
 
         return relation

@@ -21,7 +21,7 @@ from infobarrier.core.decisions import user_index as _index
 from infobarrier.core.directory import User, UserKind, UserType
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InvalidInput
-from infobarrier.core.exceptions import ExceptionIndex, utc
+from infobarrier.core.exceptions import ExceptionIndex
 from infobarrier.core.licenses import EXCHANGE, INFORMATION_BARRIERS, REMOTE_ASSIST, findings
 from infobarrier.core.matrix import Cell, full_matrix, row_names
 from infobarrier.service.context import Context
@@ -74,9 +74,7 @@ def decision_state(
     have passed (an exception opens and closes by the clock, moving no version; §11)."""
     state = f"{version}.{int(restricted)}"
     if exceptions:
-        at = utc(now)
-        passed = sum((e.start <= at) + (e.end <= at) for e in exceptions.exceptions)
-        state += f".{passed}"
+        state += f".{exceptions.passed(now)}"
     return state
 
 
@@ -120,6 +118,12 @@ class DecisionHandler:
         current, restricted, version = self._read(tenant)
         state = decision_state(version, restricted, current.exceptions, self.ctx.clock())
         return version, current.epoch_id, restricted, state
+
+    def snapshot(self, tenant: str) -> tuple[Current, bool, int]:
+        """The epoch in force with the tenant's approved exceptions, PeopleSearchRestriction
+        and the tenant version, in one read (for a process that decides by itself, such
+        as the Synapse module in-process, and applies the exceptions by its own clock)."""
+        return self._read(tenant)
 
     def _read(self, tenant: str) -> tuple[Current, bool, int]:
         """The epoch in force, PeopleSearchRestriction and the tenant version: every

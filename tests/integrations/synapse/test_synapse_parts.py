@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 
 from infobarrier.core.contract import Action
 from infobarrier.core.decisions import decide
+from infobarrier.core.exceptions import ExceptionIndex, approve, new_request
 from infobarrier.demo import abc
 from infobarrier.http.app import create_app
 from infobarrier.service.wiring import Services, build
@@ -412,3 +414,110 @@ def test_gate_answers_as_the_core_decides(
     assert answer.allowed == (expected == "allowed")
     if action is Action.SEARCH and len(rest) == 1:
         assert gate.hidden(mx(sender), mx(rest[0])) == (not answer.allowed)
+
+
+# -- wall-crossing exceptions (semantics §11) ------------------------------------------------
+
+
+def test_gate_opens_and_closes_with_an_exceptions_window(seeded: tuple[Services, str]) -> None:
+    """An approved exception for ``chat`` between V1's account and V2's engineer opens their
+    direct chat from its start and closes it at its end, by the gate's clock alone (no new
+    gate, no poll): the decisions, the room relation and the reconciliation plan follow."""
+    services = seeded[0]
+    epoch, restricted = services.decisions.in_force("abc")
+    a, b = "v1-ra1@abc.example", "se2a@abc.example"
+    ia, ib = epoch.index_of(a), epoch.index_of(b)
+    assert ia is not None
+    assert ib is not None
+    start = datetime(2030, 1, 1, 9, tzinfo=UTC)
+    end = start + timedelta(hours=1)
+    asked = new_request(
+        id="x1",
+        users=((epoch.user_ids[ia], a), (epoch.user_ids[ib], b)),
+        actions=["chat"],
+        start=start,
+        end=end,
+        justification="outage",
+        requester="alice",
+        now=start - timedelta(hours=1),
+    )
+    approved = approve(asked, "bob", start - timedelta(minutes=30))
+    clock = [start - timedelta(seconds=1)]
+    cfg = parse({"tenant": "abc", "database": "sqlite://", "user_id_to_upn": TEMPLATE})
+    gate = Gate(epoch, restricted, 1, cfg, HS, ExceptionIndex([approved]), lambda: clock[0])
+    dm = Room(
+        "!dm",
+        RoomKind.CHAT,
+        mx("v1-ra1"),
+        (RoomMember(mx("v1-ra1"), "join", 1), RoomMember(mx("se2a"), "join", 2)),
+    )
+
+    def state() -> tuple[bool, bool, bool, bool, bool, int]:
+        return (
+            gate.check(Action.CHAT, mx("v1-ra1"), [mx("se2a")]).allowed,
+            gate.newcomer(Action.CHAT, mx("se2a"), [mx("v1-ra1")]).allowed,
+            gate.separated([mx("v1-ra1"), mx("se2a")], Action.CHAT).allowed,
+            gate.compatible(Action.CHAT)(mx("v1-ra1"), mx("se2a")),
+            gate.hidden(mx("v1-ra1"), mx("se2a")),
+            len(plan_rooms([dm], gate.compatible(None), name(gate), gate.compatible)),
+        )
+
+    assert state() == (False, False, False, False, True, 1)  # before the start
+    assert not gate.moved()
+    clock[0] = start
+    assert gate.moved()  # the window started: the decider reconciles (nothing to do here)
+    assert state() == (True, True, True, True, True, 0)  # search is not named: still hidden
+    # Only the actions it names: not a call, not a group chat, not a room of another kind.
+    refused = gate.check(Action.CALL, mx("v1-ra1"), [mx("se2a")])
+    assert (refused.allowed, refused.code) == (False, "blocked_by_policy")
+    assert not gate.newcomer(Action.GROUP_CHAT, mx("se2a"), [mx("v1-ra1")]).allowed
+    assert not gate.separated([mx("v1-ra1"), mx("se2a")], Action.GROUP_CHAT).allowed
+    assert not gate.compatible(None)(mx("v1-ra1"), mx("se2a"))
+    # A group chat of V1's account, V1's engineer and V2's engineer needs group-chat.
+    assert not gate.check(Action.GROUP_CHAT, mx("se1a"), [mx("v1-ra1"), mx("se2a")]).allowed
+    renewed = gate.renewed()
+    assert not renewed.moved()
+    clock[0] = end - timedelta(microseconds=1)
+    assert state()[:4] == (True, True, True, True)
+    clock[0] = end  # the end: refused again at once, and the room is planned apart
+    assert renewed.moved()
+    assert state() == (False, False, False, False, True, 1)
+    assert gate.check(Action.CHAT, mx("v1-ra1"), [mx("se2a")]).code == "blocked_by_policy"
+
+
+def test_local_decider_reconciles_when_a_window_passes(
+    seeded: tuple[Services, str],
+) -> None:
+    """The in-process decider's poll asks for reconciliation when an exception's window
+    starts or ends, though the tenant's version has not moved."""
+    services, url = seeded
+    cfg = parse({"tenant": "abc", "database": url, "user_id_to_upn": TEMPLATE})
+    decider = LocalDecider(cfg, HS, inline)
+    decider.load_now()
+    assert decider.gate is not None
+    assert asyncio.run(decider.refresh())  # the first poll after start reconciles
+    assert not asyncio.run(decider.refresh())
+    now = services.exceptions.now()
+    a, b = "v1-ra1@abc.example", "se2a@abc.example"
+    asked = services.exceptions.request(
+        "abc",
+        users=[a, b],
+        actions=["chat"],
+        start=None,
+        end=now + timedelta(hours=1),
+        why="outage",
+        actor="alice",
+    )
+    services.exceptions.approve("abc", asked.id, "bob")
+    try:
+        assert asyncio.run(decider.refresh())  # the version moved: a new gate
+        gate = decider.gate
+        assert gate is not None
+        assert asyncio.run(decider.check(Action.CHAT, mx("v1-ra1"), [mx("se2a")])).allowed
+        assert not asyncio.run(decider.refresh())
+        gate.clock = lambda: now + timedelta(hours=2)  # past the end, no version change
+        assert not asyncio.run(decider.check(Action.CHAT, mx("v1-ra1"), [mx("se2a")])).allowed
+        assert asyncio.run(decider.refresh())
+        assert decider.gate is not gate
+    finally:
+        services.exceptions.revoke("abc", asked.id, "carol")

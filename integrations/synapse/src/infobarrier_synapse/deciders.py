@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 #: Runs a blocking function off the homeserver's event loop (Synapse: ``defer_to_thread``).
 Threads = Callable[..., Awaitable[Any]]
 
+#: §8's relation for a room of one action (wall-crossing exceptions open pairs by action).
+Relation = Callable[[Action | None], Compatible]
+
 #: The actor of every audit entry the module writes.
 ACTOR = "synapse"
 
@@ -42,8 +45,9 @@ class Decider(Protocol):
     async def newcomer(self, action: Action, newcomer: str, members: Sequence[str]) -> Decision:
         """The newcomer with every member already there."""
 
-    async def separated(self, members: Sequence[str]) -> Decision:
-        """Refused when two members are no longer compatible (awaiting reconciliation)."""
+    async def separated(self, members: Sequence[str], action: Action | None = None) -> Decision:
+        """Refused when two members are no longer compatible (awaiting reconciliation);
+        ``action``: the room's communication, which wall-crossing exceptions may open."""
 
     async def hidden(self, searcher: str, user_id: str) -> bool:
         """Is ``user_id`` left out of ``searcher``'s directory search?"""
@@ -51,8 +55,9 @@ class Decider(Protocol):
     async def refresh(self) -> bool:
         """Follow changes; True when rooms should be reconciled now."""
 
-    async def relation(self, rooms_members: Iterable[Sequence[str]]) -> Compatible | None:
-        """§8's relation for reconciling these rooms (``None``: cannot decide now)."""
+    async def relation(self, rooms_members: Iterable[Sequence[str]]) -> Relation | None:
+        """§8's relation for reconciling these rooms, by the room's communication
+        (``None``: cannot decide now)."""
 
     def upn_of(self, user_id: str) -> str:
         """A Matrix user's UPN (for audit entries and reasons)."""
@@ -87,9 +92,19 @@ class LocalDecider:
         _tenant_id, version, _restricted = state
         held = self.gate
         if held is not None and held.version == version:
+            if held.moved():  # an exception's window started or ended: reconcile (§11)
+                return held.renewed()
             return None
-        epoch, restricted = self.services.decisions.in_force(self.config.tenant)
-        return Gate(epoch, restricted, version, self.config, self.server_name)
+        current, restricted, version = self.services.decisions.snapshot(self.config.tenant)
+        return Gate(
+            current.epoch,
+            restricted,
+            version,
+            self.config,
+            self.server_name,
+            current.exceptions,
+            self.services.decisions.ctx.clock,
+        )
 
     def load_now(self) -> None:
         """The first load, before the homeserver takes requests (a failure is recorded, and
@@ -144,17 +159,17 @@ class LocalDecider:
             return self._down(action.value)
         return gate.newcomer(action, newcomer, members)
 
-    async def separated(self, members: Sequence[str]) -> Decision:
+    async def separated(self, members: Sequence[str], action: Action | None = None) -> Decision:
         gate = self._gate()
-        return self._down() if gate is None else gate.separated(members)
+        return self._down() if gate is None else gate.separated(members, action)
 
     async def hidden(self, searcher: str, user_id: str) -> bool:
         gate = self._gate()
         return searcher != user_id if gate is None else gate.hidden(searcher, user_id)
 
-    async def relation(self, rooms_members: Iterable[Sequence[str]]) -> Compatible | None:
+    async def relation(self, rooms_members: Iterable[Sequence[str]]) -> Relation | None:
         gate = self._gate()
-        return None if gate is None else gate.compatible()
+        return None if gate is None else gate.compatible
 
     def upn_of(self, user_id: str) -> str:
         localpart, server = split_user_id(user_id)
@@ -333,7 +348,7 @@ class RemoteDecider:
         pairs = [(newcomer, m) for m in dict.fromkeys(members) if m != newcomer]
         return await self._pairs(action, pairs)
 
-    async def separated(self, members: Sequence[str]) -> Decision:
+    async def separated(self, members: Sequence[str], action: Action | None = None) -> Decision:
         key = frozenset(members)
         now = time.monotonic()
         held = self._rooms.get(key)
@@ -347,9 +362,10 @@ class RemoteDecider:
         return answer
 
     async def _separated(self, members: Sequence[str]) -> Decision:
-        relation = await self.relation([members])
-        if relation is None:
+        found = await self.relation([members])
+        if found is None:
             return unavailable(self.problem or "service unreachable")
+        relation = found(Action.CHAT)
         local = [m for m in members if self._local(m)]
         for k, a in enumerate(local):
             for b in local[k + 1 :]:
@@ -374,7 +390,9 @@ class RemoteDecider:
         """Without a version to follow, every poll reconciles (asking each room's pairs)."""
         return True
 
-    async def relation(self, rooms_members: Iterable[Sequence[str]]) -> Compatible | None:
+    async def relation(self, rooms_members: Iterable[Sequence[str]]) -> Relation | None:
+        """Each pair asked once as a ``chat`` (an exception that names ``chat`` keeps two
+        people together in any room here)."""
         pairs: dict[tuple[str, str], bool] = {}
         for members in rooms_members:
             local = sorted({m for m in members if self._local(m)})
@@ -395,7 +413,7 @@ class RemoteDecider:
         def compatible(a: str, b: str) -> bool:
             return frozen.get((a, b) if a < b else (b, a), True)
 
-        return compatible
+        return lambda _action: compatible
 
     def _record(self, kind: str, detail: dict[str, Any]) -> None:
         response = self.client.post("/audit/events", json={"kind": kind, "detail": detail})

@@ -4,18 +4,25 @@ A :class:`Gate` is an epoch in force seen through the module's configuration: it
 Matrix user ids to the tenant's users (``user_id_to_upn``), applies ``unknown_users``, and
 answers with a :class:`Decision` that a callback turns into a refusal. It does no I/O: the
 decider that owns it swaps in a new gate when the tenant's version moves.
+
+Wall-crossing exceptions (semantics §11) are read with the epoch and applied by the clock
+at each decision: a block they open is allowed for the actions they name, from their start
+and until their end, without waiting for the next poll.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from infobarrier.core.contract import Action
 from infobarrier.core.decisions import compatibility, pairs_for
 from infobarrier.core.epoch import Epoch
+from infobarrier.core.exceptions import ActiveExceptions, ExceptionIndex
 from infobarrier.core.reconcile import Compatible, policy_compatible
+from infobarrier.store.records import utcnow
 from infobarrier_synapse.config import ModuleConfig, UnknownUsers
 
 
@@ -74,7 +81,11 @@ class Gate:
         version: int,
         config: ModuleConfig,
         server_name: str,
+        exceptions: ExceptionIndex | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """``exceptions``: the tenant's approved exceptions (read with the epoch);
+        ``clock``: what time it is (UTC), for their windows."""
         self.epoch = epoch
         self.restricted = people_search_restriction
         self.version = version
@@ -83,6 +94,32 @@ class Gate:
         self._allow_unknown = config.unknown_users is UnknownUsers.ALLOW
         self._index: dict[str, int | None] = {}
         self._policy = policy_compatible(epoch)
+        self.exceptions = exceptions if exceptions else None
+        self.clock = clock
+        #: How many window starts and ends had passed when the gate was made (see
+        #: :meth:`moved`).
+        self.passed = self.exceptions.passed(clock()) if self.exceptions else 0
+
+    def renewed(self) -> Gate:
+        """The same gate, made now (after :meth:`moved`)."""
+        return Gate(
+            self.epoch,
+            self.restricted,
+            self.version,
+            self.config,
+            self.server_name,
+            self.exceptions,
+            self.clock,
+        )
+
+    def openings(self) -> ActiveExceptions | None:
+        """The exceptions active now (``None``: none approved)."""
+        return self.exceptions.at(self.clock()) if self.exceptions else None
+
+    def moved(self) -> bool:
+        """Has an exception's window started or ended since the gate was made? Decisions
+        already follow the clock; rooms must then be reconciled (§8, §11)."""
+        return self.exceptions is not None and self.exceptions.passed(self.clock()) != self.passed
 
     # -- users ----------------------------------------------------------------------------
     def upn(self, user_id: str) -> str | None:
@@ -151,10 +188,14 @@ class Gate:
         if action is Action.SEARCH and not self.restricted:
             return unknown or ALLOWED
         allowed = self.epoch.allowed
+        openings = None
         for a, b in pairs_for(action, s, known):
-            if not allowed(a, b):  # only a refusal builds its verdict and sentence
-                verdict = compatibility(self.epoch, a, b)
-                break
+            if not allowed(a, b):  # only a block builds its verdict and sentence
+                if openings is None:
+                    openings = self.openings()
+                verdict = compatibility(self.epoch, a, b, action=action, openings=openings)
+                if not verdict.allowed:  # else opened by an exception (§11)
+                    break
         else:
             return unknown or ALLOWED
         return Decision(
@@ -177,7 +218,12 @@ class Gate:
         s, u = self.index(searcher), self.index(user_id)
         if s is None or u is None:
             return not self._allow_unknown
-        return self.restricted and not self.epoch.allowed(s, u)
+        if not self.restricted or self.epoch.allowed(s, u):
+            return False
+        openings = self.openings()
+        if openings is None:
+            return True
+        return not compatibility(self.epoch, s, u, action=Action.SEARCH, openings=openings).allowed
 
     def newcomer(self, action: Action, newcomer: str, members: Iterable[str]) -> Decision:
         """The group rule of §7: the newcomer with every member already there."""
@@ -186,9 +232,14 @@ class Gate:
             return ALLOWED if self._allow_unknown else self._unknown(newcomer, action.value)
         known, unknown = self._resolve(action.value, members, skip=newcomer)
         epoch = self.epoch
+        openings = None
         for m in known:
             if m != n and not epoch.allowed(n, m):
-                verdict = compatibility(epoch, n, m)
+                if openings is None:
+                    openings = self.openings()
+                verdict = compatibility(epoch, n, m, action=action, openings=openings)
+                if verdict.allowed:  # opened by an exception (§11)
+                    continue
                 return Decision(
                     False,
                     verdict.code,
@@ -200,13 +251,14 @@ class Gate:
                 )
         return unknown or ALLOWED
 
-    def separated(self, members: Sequence[str]) -> Decision:
-        """Refused when two members are no longer compatible (segments and policies, §8).
+    def separated(self, members: Sequence[str], action: Action | None = None) -> Decision:
+        """Refused when two members are no longer compatible (segments and policies, §8),
+        and no active exception opens them for the room's ``action`` (§11).
 
         Such a room waits for reconciliation to remove one of them; until then nothing new
         is said or started in it. Users the directory does not know separate nobody.
         """
-        compatible = self._policy
+        compatible = self._widened(action)
         ids = [self.epoch.user_ids[i] for i in self._known(members)]
         for k, a in enumerate(ids):
             for b in ids[k + 1 :]:
@@ -234,9 +286,19 @@ class Gate:
         i = self.epoch.index_of_id(user_id)
         return self.epoch.upns[i] if i is not None else user_id
 
-    def compatible(self) -> Compatible:
-        """§8's relation over Matrix user ids (an unknown user is compatible with everyone)."""
-        policy = self._policy
+    def _widened(self, action: Action | None) -> Compatible:
+        """§8's relation over user ids, with the pairs the exceptions active now open for
+        ``action`` (``None``: the relation without exceptions)."""
+        openings = self.openings() if action is not None else None
+        if openings is None:
+            return self._policy
+        assert action is not None
+        return openings.widen(self.epoch, self._policy, action)
+
+    def compatible(self, action: Action | None = None) -> Compatible:
+        """§8's relation over Matrix user ids (an unknown user is compatible with everyone),
+        widened by the exceptions active now for a room of ``action`` (§11)."""
+        policy = self._widened(action)
         ids = self.epoch.user_ids
 
         def relation(a: str, b: str) -> bool:

@@ -32,6 +32,7 @@ from infobarrier_synapse.rooms import (
     RoomKind,
     RoomMember,
     joins_group_call,
+    kind_action,
     plan_rooms,
     room_kind,
     shares_screen,
@@ -203,7 +204,10 @@ class InformationBarrierModule:
         members = [m for m in present if m != user_id]
         if not members:
             return NOT_SPAM
-        decision = await self.decider.newcomer(self._group_action(kind), user_id, members)
+        if kind is RoomKind.CHAT and len(members) == 1:  # joining a direct chat
+            decision = await self.decider.check(Action.CHAT, user_id, members)
+        else:
+            decision = await self.decider.newcomer(self._group_action(kind), user_id, members)
         return NOT_SPAM if decision.allowed else refusal(decision)
 
     async def check_event_for_spam(self, event: EventBase) -> Answer:
@@ -218,8 +222,8 @@ class InformationBarrierModule:
         if is_state and event_type not in CALL_MEMBER_TYPES | GROUP_CALL_TYPES | {SPACE_CHILD}:
             return NOT_SPAM  # names, topics, power levels...: not a communication
         sender = event.sender
-        _kind, joined, present, _creator = await self._room(event.room_id)
-        decision = await self.decider.separated(joined)
+        kind, joined, present, _creator = await self._room(event.room_id)
+        decision = await self.decider.separated(joined, kind_action(kind, len(present)))
         if decision.allowed:
             decision = await self._event_decision(event, sender, joined, present)
         return NOT_SPAM if decision.allowed else refusal(decision)
@@ -321,7 +325,7 @@ class InformationBarrierModule:
         relation = await self.decider.relation([r.member_ids() for r in rooms])
         if relation is None:
             return 0
-        removals = plan_rooms(rooms, relation, self.decider.upn_of)
+        removals = plan_rooms(rooms, relation(None), self.decider.upn_of, relation)
         done = 0
         for removal in removals:
             detail = removal.detail(self.decider.upn_of)

@@ -8,12 +8,13 @@ conversations. No Synapse import: the module reads the rooms and carries the rem
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from infobarrier.core.collaboration import Chat, ChatKind, CollabObject, Meeting, Member, Team
+from infobarrier.core.contract import Action
 from infobarrier.core.reconcile import Compatible, UpnOf, plan
 
 SPACE_TYPE = "m.space"
@@ -141,14 +142,39 @@ def as_object(room: Room) -> CollabObject | None:
     return Chat(room.room_id, ChatKind.GROUP, members, next_seq=next_seq)
 
 
-def plan_rooms(rooms: Iterable[Room], compatible: Compatible, upn_of: UpnOf) -> list[Removal]:
-    """Who leaves which room so every room is compatible again, by §8's rules, in order."""
+def kind_action(kind: RoomKind, members: int) -> Action:
+    """The communication of §7 a room of ``kind`` with ``members`` people (joined and
+    invited) stands for: what a wall-crossing exception must name to keep two people in it
+    (§11). A chat of two is the direct chat the callbacks decide as ``chat``."""
+    if kind is RoomKind.SPACE:
+        return Action.ADD_TEAM_MEMBER
+    if kind is RoomKind.MEETING:
+        return Action.MEETING_INVITE
+    return Action.CHAT if members <= 2 else Action.GROUP_CHAT
+
+
+def room_action(room: Room) -> Action:
+    """:func:`kind_action` of a room."""
+    return kind_action(room.kind, len(room.members))
+
+
+def plan_rooms(
+    rooms: Iterable[Room],
+    compatible: Compatible,
+    upn_of: UpnOf,
+    per_action: Callable[[Action], Compatible] | None = None,
+) -> list[Removal]:
+    """Who leaves which room so every room is compatible again, by §8's rules, in order.
+
+    ``per_action``: the relation for a room of an action (:func:`room_action`), when
+    wall-crossing exceptions widen ``compatible`` for some actions (§11)."""
     removals = []
     for room in rooms:
         obj = as_object(room)
         if obj is None:
             continue
-        for action in plan(obj, compatible, upn_of):
+        relation = compatible if per_action is None else per_action(room_action(room))
+        for action in plan(obj, relation, upn_of):
             if action.user_id is None:  # pragma: no cover - group objects always name one
                 continue
             removals.append(
