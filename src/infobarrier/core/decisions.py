@@ -7,9 +7,10 @@ epoch's profile table; the explanation is computed once per kind of pair and cac
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -44,8 +45,36 @@ class Opening(Protocol):
     def actions(self) -> tuple[Action, ...]: ...
 
 
+class FoldedOpenings(Protocol):
+    """Exceptions folded into one epoch's profile numbering (``core.exceptions.Folded``)."""
+
+    @property
+    def keys(self) -> array[int]: ...
+
+    @property
+    def width(self) -> int: ...
+
+    @property
+    def fragments(self) -> dict[int, Any]: ...
+
+    @property
+    def named(self) -> dict[int, Any]: ...
+
+    @property
+    def people(self) -> int: ...
+
+    def split(self, pair: int) -> tuple[int, int, bool, bool]:
+        """The base profiles of a pair of keys, whether an exception may open it, and
+        whether an exception of two segments touches it."""
+        ...
+
+
 class Openings(Protocol):
     """The active exceptions at one instant (``core.exceptions.ActiveExceptions``)."""
+
+    def folded(self, epoch: Epoch) -> FoldedOpenings:
+        """The exceptions folded into ``epoch``'s profile numbering (the batch path)."""
+        ...
 
     def opening(self, epoch: Epoch, u: int, v: int, action: Action | None) -> Opening | None:
         """The exception opening users ``u`` and ``v`` for ``action``, if any."""

@@ -24,12 +24,15 @@ blocks: user pairs and segment pairs to the approved exceptions naming them.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+import numpy as np
 
 from infobarrier.core.codes import ErrorCode
 from infobarrier.core.collaboration import Call, Chat, ChatKind, CollabObject, Meeting, Team
@@ -320,7 +323,7 @@ class ExceptionIndex:
     clock. Empty (falsy) when the tenant has no approved exception.
     """
 
-    __slots__ = ("_resolved", "boundaries", "by_segments", "by_users", "exceptions")
+    __slots__ = ("_folded", "_resolved", "boundaries", "by_segments", "by_users", "exceptions")
 
     def __init__(self, exceptions: Iterable[WallException] = ()) -> None:
         self.exceptions = tuple(e for e in exceptions if e.state is State.APPROVED)
@@ -336,6 +339,15 @@ class ExceptionIndex:
         #: Every start and end, sorted: the instants at which decisions change by the clock.
         self.boundaries = tuple(sorted(t for e in self.exceptions for t in (e.start, e.end)))
         self._resolved: _Resolved | None = None
+        self._folded: Folded | None = None
+
+    def folded(self, epoch: Epoch) -> Folded:
+        """The index folded into ``epoch``'s profile numbering (:class:`Folded`), built
+        once per epoch."""
+        found = self._folded
+        if found is None or found.epoch is not epoch:
+            found = self._folded = Folded(epoch, self.resolved(epoch))
+        return found
 
     def passed(self, now: datetime) -> int:
         """How many starts and ends have passed at ``now``: two instants with the same
@@ -446,6 +458,54 @@ class _Resolved:
         )
 
 
+class Folded:
+    """The exceptions folded into one epoch's profile numbering, for the batch path (§11).
+
+    Each user's key is their profile ``k`` (``-1`` when not usable, as ``Epoch.keys``), or
+    ``k + P`` when an exception of two users names them (``P`` profiles): a pair of keys is
+    ``x * 2P + y``, and what a batch caches per pair (:attr:`fragments`) is either the
+    answer of the base pair, or, for a pair the barrier blocks whose users are named by an
+    exception of two users or whose profiles an exception of two segments touches,
+    ``(ASK, answer, touched, k, m)``: then only an exact pair of users (:attr:`named`, one
+    dictionary read) or a touched pair of profiles consults the index. Pairs that no
+    exception can open thus cost what they cost without exceptions: one read of the cache.
+    """
+
+    __slots__ = ("count", "epoch", "fragments", "keys", "named", "people", "touched", "width")
+
+    def __init__(self, epoch: Epoch, resolved: _Resolved) -> None:
+        count = len(epoch.profiles)
+        base = np.where(epoch.usable_array(), epoch.profile_array(), -1).astype(np.int64)
+        named = np.frombuffer(resolved.involved_flags, dtype=np.uint8).astype(np.int64)
+        keys = np.where(base >= 0, base + count * named, -1).astype(np.int32)
+        self.epoch = epoch
+        self.count = count
+        self.width = 2 * count
+        self.keys: array[int] = array("i")
+        self.keys.frombytes(keys.tobytes())
+        self.touched = resolved.profile_pair_flags
+        #: Exceptions of two users by ``u * people + v`` (both orders).
+        self.named = resolved.users
+        self.people = resolved.width
+        #: Per pair of keys: the cached answer (an adapter's), or the tuple above.
+        self.fragments: dict[int, Any] = {}
+
+    def split(self, pair: int) -> tuple[int, int, bool, bool]:
+        """The base profiles of a pair of keys, whether an exception may open it, and
+        whether an exception of two segments touches it."""
+        x, y = divmod(pair, self.width)
+        count = self.count
+        k, m = x % count, y % count
+        base = k * count + m
+        blocked = self.epoch.table[base] != 1
+        touched = blocked and bool(self.touched[base])
+        return k, m, blocked and (x >= count or y >= count or touched), touched
+
+
+#: Heads what :attr:`Folded.fragments` holds for a pair an exception may open.
+ASK: Any = object()
+
+
 def _best(
     found: WallException | None,
     candidates: list[WallException] | None,
@@ -474,10 +534,29 @@ class ActiveExceptions:
     def opening(self, epoch: Epoch, u: int, v: int, action: Action | None) -> WallException | None:
         """The active exception that opens users ``u`` and ``v`` (epoch indices) for
         ``action`` (``None``: for any action), the one ending last; else ``None``."""
+        folded = self.index._folded
+        if folded is None or folded.epoch is not epoch:
+            folded = self.index.folded(epoch)
+        count = folded.count
+        x, y = folded.keys[u], folded.keys[v]
+        if 0 <= x < count and 0 <= y < count:  # neither named by an exception of two users
+            if not folded.touched[x * count + y]:
+                return None  # and no exception of two segments touches their profiles
+            k, m = x, y
+        elif x < 0 or y < 0:
+            return None
+        else:
+            k, m = x % count, y % count
+            if not folded.touched[k * count + m] and u * folded.people + v not in folded.named:
+                return None  # no exception names the two, none touches their profiles
         bound = self._bound
         if bound is None or bound[0] is not epoch:
             bound = self._bound = (epoch, self.opener(epoch))
-        return bound[1](u, v, epoch.profile(u), epoch.profile(v), action)
+        return bound[1](u, v, k, m, action)
+
+    def folded(self, epoch: Epoch) -> Folded:
+        """The exceptions folded into ``epoch``'s profile numbering (:class:`Folded`)."""
+        return self.index.folded(epoch)
 
     def touched(self, epoch: Epoch) -> tuple[bytes, bytes]:
         """Flags by user index (named by some exception of two users) and by profile pair
@@ -563,11 +642,13 @@ def action_of(obj: CollabObject) -> Action:
 
 
 __all__ = [
+    "ASK",
     "DEFAULT_MAX_WINDOW",
     "FINAL",
     "OPENABLE",
     "ActiveExceptions",
     "ExceptionIndex",
+    "Folded",
     "FourEyes",
     "State",
     "WallException",

@@ -13,13 +13,15 @@ path, so the answers are the same objects either way (a property test compares t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import orjson
 
 from infobarrier.core.contract import Action, Check, Verdict
-from infobarrier.core.decisions import Openings, answer, explain_profiles
+from infobarrier.core.decisions import FoldedOpenings, Openings, answer, explain_profiles
 from infobarrier.core.epoch import Epoch, Lineage, LineageCache
+from infobarrier.core.exceptions import ASK as EXCEPTION_ASK
 
 #: The JSON fragments of each profile pair's verdict, per lineage (profile numbers and UPNs
 #: mean the same across its patches); at most ``limit`` pairs, the setting
@@ -30,6 +32,9 @@ FRAGMENTS: LineageCache[int, tuple[str, str]] = LineageCache(100_000)
 _PLAIN: WeakKeyDictionary[Lineage, bool] = WeakKeyDictionary()
 
 _ONE_PAIR = {a.value: a for a in Action if a is not Action.ADD_TEAM_MEMBER}
+
+#: What a folded cache holds for a pair an exception may open (``core.exceptions.ASK``).
+ASK = EXCEPTION_ASK
 
 #: Stands for the pair in the JSON of a verdict that :func:`fragments` splits.
 _PAIR = '"pair":null'
@@ -90,17 +95,22 @@ def answer_parts(
     """Each check's answer as its JSON text, in order: a verdict object, or
     ``{"error": ...}`` in its place (``answer_json`` joins them; the AuthZEN routes wrap
     each in a decision)."""
-    cache = FRAGMENTS.of(epoch)
+    base = FRAGMENTS.of(epoch)
+    cache: dict[int, Any] = base
     plain = _plain_upns(epoch)
     index, fold_index = epoch.upn_index.get, epoch.index_of
-    upns, width, table = epoch.upns, len(epoch.profiles), epoch.table
-    opens = None
-    involved = touched = b""
-    if openings is not None:
-        opens = openings.opener(epoch)
-        involved, touched = openings.touched(epoch)  # pair numbers are ``k * width + m``
+    upns, width = epoch.upns, len(epoch.profiles)
     keys = epoch.keys if not epoch.overlay else None
     key = epoch.key
+    opens = folded = None
+    named: dict[int, Any] = {}
+    people = 0
+    if openings is not None:
+        # The exceptions folded into the profile numbering: a pair no exception can open
+        # is one cache read, as without them (§11).
+        folded = openings.folded(epoch)
+        keys, width, cache = folded.keys, folded.width, folded.fragments
+        named, people = folded.named, folded.people
     parts: list[str] = []
     append = parts.append
     for check in checks:
@@ -123,20 +133,26 @@ def answer_parts(
                     k, m = key(u), key(v)
                 if k >= 0 and m >= 0:
                     pair = k * width + m
-                    if (
-                        opens is not None
-                        and table[pair] != 1
-                        and (involved[u] or touched[pair])
-                        and opens(u, v, k, m, action) is not None
-                    ):
-                        result = answer(
-                            epoch, check, people_search_restriction=True, openings=openings
-                        )
-                        append(orjson.dumps(result.as_dict()).decode())
-                        continue
-                    found = cache.get(pair)
+                    found: Any = cache.get(pair)
                     if found is None:
-                        found = FRAGMENTS.put(cache, pair, fragments(explain_profiles(epoch, k, m)))
+                        if folded is None:
+                            found = FRAGMENTS.put(
+                                cache, pair, fragments(explain_profiles(epoch, k, m))
+                            )
+                        else:
+                            found = _folded_fragment(epoch, folded, base, pair)
+                    if found[0] is ASK:  # (ASK, answer, touched, k, m): may be opened
+                        if found[2] or u * people + v in named:
+                            assert openings is not None
+                            if opens is None:
+                                opens = openings.opener(epoch)
+                            if opens(u, v, found[3], found[4], action) is not None:
+                                result = answer(
+                                    epoch, check, people_search_restriction=True, openings=openings
+                                )
+                                append(orjson.dumps(result.as_dict()).decode())
+                                continue
+                        found = found[1]
                     if plain:  # one string built in one go: the head, "a","b", the tail
                         append(f'{found[0]}"{upns[u]}","{upns[v]}"{found[1]}')
                     else:
@@ -147,6 +163,34 @@ def answer_parts(
         )
         append(orjson.dumps(result.as_dict()).decode())
     return parts
+
+
+def _base_fragment(
+    epoch: Epoch, base: dict[int, tuple[str, str]], k: int, m: int
+) -> tuple[str, str]:
+    """The fragments of profiles ``k`` and ``m`` (cached per lineage)."""
+    pair = k * len(epoch.profiles) + m
+    found = base.get(pair)
+    if found is None:
+        found = FRAGMENTS.put(base, pair, fragments(explain_profiles(epoch, k, m)))
+    return found
+
+
+def _folded_fragment(
+    epoch: Epoch, folded: FoldedOpenings, base: dict[int, tuple[str, str]], pair: int
+) -> Any:
+    """What ``folded.fragments`` keeps for a pair of folded keys: the base pair's fragments,
+    or ``(ASK, fragments, touched, k, m)`` when an exception may open the pair (bounded
+    like the fragments)."""
+    k, m, may, touched = folded.split(pair)
+    found: Any = _base_fragment(epoch, base, k, m)
+    if may:
+        found = (ASK, found, touched, k, m)
+    kept = folded.fragments
+    if len(kept) >= FRAGMENTS.limit:
+        kept.clear()
+    kept[pair] = found
+    return found
 
 
 __all__ = ["answer_json", "answer_parts", "fragments"]
