@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 PORT ?= 8000
 
-.PHONY: run test lint typecheck bench bench-full bench-synapse demo clean system-deps-run system-deps-test
+.PHONY: run test lint typecheck bench bench-full bench-store bench-synapse demo clean system-deps-run system-deps-test
 
 # Prerequisites are made in the order written: the system packages before anything runs.
 .NOTPARALLEL:
@@ -53,6 +53,14 @@ bench: $(BENCH_STAMP)
 
 bench-full: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks.run --configs $(BENCH_FULL_CONFIGS)
+
+# The store path through the command line, SQLite and PostgreSQL (benchmarks/README.md).
+# BENCH_STORE_CONFIGS=10000:500,100000:500,1000000:500 adds the million users.
+BENCH_STORE_CONFIGS ?= 10000:500,100000:500
+BENCH_STORE_STORES ?= sqlite,postgresql
+
+bench-store: system-deps-test $(STAMP)
+	$(BIN)/python -m benchmarks.store --configs $(BENCH_STORE_CONFIGS) --stores $(BENCH_STORE_STORES)
 
 # A homeserver with the Synapse module off and on: message and invite latency (benchmarks/README.md).
 bench-synapse: $(STAMP)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from core_builders import allow, block, make_config, make_directory
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from infobarrier.core.barriers import BarrierConfig
+from infobarrier.core.barriers import BarrierConfig, Mode
 from infobarrier.core.compiler import compile_epoch
 from infobarrier.core.epoch import Epoch
-from infobarrier.core.whatif import diff
+from infobarrier.core.whatif import diff, user_changes
 
 SEGMENTS = {name: f"Department -eq '{name}'" for name in ("A", "B", "C", "D")}
 USERS = {
@@ -50,3 +52,49 @@ def test_lists_stop_at_the_limit_and_the_totals_count_everything() -> None:
     assert cut.pairs_blocked == full.pairs_blocked[:2]
     assert cut.totals == full.totals
     assert full.totals.pairs_blocked > 2
+
+
+# -- every user, against a user-by-user reference -------------------------------------------
+_NAMES = ("A", "B", "C")
+_MODES = (Mode.SINGLE_SEGMENT, Mode.MULTI_SEGMENT)
+
+
+@st.composite
+def _two_epochs(draw: st.DrawFn) -> tuple[Epoch, Epoch]:
+    """Two epochs over one random directory: random segments (some overlapping, so users
+    may be in several or in conflict) and modes, before and after."""
+    departments = st.sampled_from(["A", "B", "C", "AB", ""])
+    users = {
+        f"u{i}": {"department": d}
+        for i, d in enumerate(draw(st.lists(departments, min_size=1, max_size=12)))
+    }
+    directory = make_directory(users)
+
+    def config() -> BarrierConfig:
+        chosen = draw(st.lists(st.sampled_from(_NAMES), unique=True, max_size=3))
+        segments = {n: f"Department -like '*{n}*'" for n in chosen}
+        return make_config(mode=draw(st.sampled_from(_MODES)), segments=segments)
+
+    return compile_epoch(directory, config()), compile_epoch(directory, config())
+
+
+@given(_two_epochs())
+@settings(max_examples=60, deadline=None)
+def test_user_changes_and_counts_match_a_user_by_user_comparison(
+    epochs: tuple[Epoch, Epoch],
+) -> None:
+    before, after = epochs
+    expected = [
+        (after.upns[i], before.segments_of(i), after.segments_of(i))
+        for i in range(len(after))
+        if before.segments_of(i) != after.segments_of(i)
+    ]
+    assert [(c.upn, c.before, c.after) for c in user_changes(before, after)] == expected
+    whatif = diff(before, after, limit=2)
+    assert whatif.totals.users_changed == len(expected)
+    assert [(c.upn, c.before, c.after) for c in whatif.users_changed] == expected[:2]
+    appeared = [i for i in range(len(after)) if after.in_conflict(i) and not before.in_conflict(i)]
+    gone = [i for i in range(len(after)) if before.in_conflict(i) and not after.in_conflict(i)]
+    assert whatif.totals.new_conflicts == len(appeared)
+    assert whatif.totals.resolved_conflicts == len(gone)
+    assert whatif.resolved_conflicts == [after.upns[i] for i in gone[:2]]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from infobarrier.cli.output import console, errors, print_json, table
+from infobarrier.cli.output import console, errors, print_json, safe_cell, table
 from infobarrier.cli.state import STATE
 from infobarrier.core.barriers import Policy, parse_state
 from infobarrier.core.codes import ApplicationState
+from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InvalidInput
+from infobarrier.core.whatif import user_changes
 from infobarrier.service.barriers import PolicyResult
 from infobarrier.store.records import Application
 
@@ -214,13 +219,18 @@ def application_json(app: Application) -> dict[str, Any]:
     }
 
 
+#: How many conflicts, findings and segments a summary names before it only counts.
+SHOWN = 5
+
+
 def print_application(app: Application, *, details: bool = True) -> None:
-    """A readable status block."""
+    """A readable status block: counts and the first few of each list, whatever the
+    tenant's size (every per-user line goes to ``apply --changes FILE``)."""
     ended = f"{app.ended_at:%Y-%m-%d %H:%M:%S}" if app.ended_at else "-"
     console.print(
         f"application {app.seq} [{app.status}] started {app.started_at:%Y-%m-%d %H:%M:%S} "
-        f"ended {ended} UTC by {app.actor}: {app.total_recipients} recipients, "
-        f"{app.failed_recipients} failed, {app.percent}%",
+        f"ended {ended} UTC by {app.actor}: {app.total_recipients:,} recipients, "
+        f"{app.failed_recipients:,} failed, {app.percent}%",
         markup=False,
     )
     if app.error:
@@ -228,13 +238,15 @@ def print_application(app: Application, *, details: bool = True) -> None:
     if not details:
         return
     report = app.report
-    for conflict in report.get("conflicts", []):
+    per_segment: dict[str, int] = report.get("segment_users", {})
+    if per_segment:
+        largest = sorted(per_segment.items(), key=lambda kv: (-kv[1], kv[0]))
+        empty = sum(1 for n in per_segment.values() if n == 0)
         console.print(
-            f"  IBPolicyConflict: {conflict['upn']} matches {', '.join(conflict['segments'])}",
+            f"  segments: {len(per_segment):,} ({empty:,} empty); largest: "
+            + ", ".join(f"{name} {count:,} users" for name, count in largest[:SHOWN]),
             markup=False,
         )
-    for finding in report.get("findings", []):
-        console.print(f"  licensing: {finding}", markup=False)
     changes = report.get("changes", {})
     if changes:
         totals = changes.get("totals", {})
@@ -243,20 +255,98 @@ def print_application(app: Application, *, details: bool = True) -> None:
             return int(totals.get(name, len(changes.get(name, []))))
 
         console.print(
-            f"  changes: {count('users_changed')} users changed segments, "
-            f"{count('pairs_blocked')} segment pairs newly blocked, "
-            f"{count('pairs_allowed')} newly allowed",
+            f"  changes: {count('users_changed'):,} users changed segments, "
+            f"{count('pairs_blocked'):,} segment pairs newly blocked, "
+            f"{count('pairs_allowed'):,} newly allowed, "
+            f"{count('new_conflicts'):,} new conflicts, "
+            f"{count('resolved_conflicts'):,} resolved",
             markup=False,
         )
+    conflicts = report.get("conflicts", [])
+    for conflict in conflicts[:SHOWN]:
+        console.print(
+            f"  IBPolicyConflict: {conflict['upn']} matches {', '.join(conflict['segments'])}",
+            markup=False,
+        )
+    if len(conflicts) > SHOWN:
+        console.print(f"  ... {len(conflicts):,} users in IBPolicyConflict in all", markup=False)
+    found = report.get("findings", [])
+    total = int(report.get("findings_total", len(found)))
+    for finding in found[:SHOWN]:
+        console.print(f"  licensing: {finding}", markup=False)
+    if total > SHOWN:
+        console.print(f"  ... {total:,} licensing findings in all", markup=False)
+
+
+def _changes_format(path: Path, fmt: str | None) -> str:
+    """``csv`` or ``jsonl``: as given, else by the file's extension."""
+    chosen = (fmt or path.suffix.lstrip(".")).casefold()
+    if chosen == "csv":
+        return "csv"
+    if chosen in ("jsonl", "ndjson", "json"):
+        return "jsonl"
+    raise InvalidInput(
+        f"cannot tell the format of {path.name}: name it .csv or .jsonl, or give --format"
+    )
+
+
+def write_changes(path: Path, fmt: str, before: Epoch, after: Epoch) -> int:
+    """Every user whose segments changed, one row each; returns how many rows."""
+    rows = 0
+    try:
+        with path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            if fmt == "csv":
+                writer.writerow(["upn", "before", "after", "conflict"])
+            for change in user_changes(before, after):
+                index = after.index_of(change.upn)
+                conflict = index is not None and after.in_conflict(index)
+                if fmt == "csv":
+                    writer.writerow(
+                        [
+                            safe_cell(change.upn),
+                            safe_cell(";".join(change.before)),
+                            safe_cell(";".join(change.after)),
+                            "true" if conflict else "false",
+                        ]
+                    )
+                else:
+                    line = {
+                        "upn": change.upn,
+                        "before": list(change.before),
+                        "after": list(change.after),
+                        "conflict": conflict,
+                    }
+                    out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                rows += 1
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror}") from None
+    return rows
 
 
 def apply(
     what_if: bool = typer.Option(False, "--what-if", help="Show what would change; change nothing"),
     as_json: bool = typer.Option(False, "--json"),
+    changes: Path | None = typer.Option(
+        None,
+        "--changes",
+        help="Write every user whose segments changed to this file (CSV or JSON lines)",
+    ),
+    fmt: str | None = typer.Option(
+        None, "--format", help="Format of the --changes file: csv|jsonl (default: by extension)"
+    ),
 ) -> None:
-    """Start-InformationBarrierPoliciesApplication: build and store a new epoch atomically."""
+    """Start-InformationBarrierPoliciesApplication: build and store a new epoch atomically.
+
+    Prints a summary (segments and their users, changes by kind, conflicts, licensing);
+    per-user changes are written only to ``--changes FILE``."""
     services = STATE.services
+    if fmt is not None and changes is None:
+        raise InvalidInput("--format is the format of the --changes file: give --changes FILE")
+    chosen = _changes_format(changes, fmt) if changes is not None else ""
     if what_if:
+        if changes is not None:
+            raise InvalidInput("--changes is written by an apply, not by --what-if")
         preview = services.applications.what_if(STATE.tenant)
         if as_json:
             print_json(
@@ -270,6 +360,12 @@ def apply(
             return
         _print_preview(preview)
         return
+    written: list[int] = []
+
+    def keep(before: Epoch, after: Epoch) -> None:
+        if changes is not None:
+            written.append(write_changes(changes, chosen, before, after))
+
     if sys.stdout.isatty() and not as_json:
         with Progress(
             TextColumn("{task.description}"),
@@ -284,13 +380,17 @@ def apply(
             def progress(stage: str, percent: int) -> None:
                 bar.update(task, completed=percent, description=f"applying: {stage}")
 
-            app = services.applications.apply(STATE.tenant, STATE.actor, progress)
+            app = services.applications.apply(STATE.tenant, STATE.actor, progress, keep)
     else:
-        app = services.applications.apply(STATE.tenant, STATE.actor)
+        app = services.applications.apply(STATE.tenant, STATE.actor, epochs=keep)
     if as_json:
         print_json(application_json(app))
-    else:
-        print_application(app)
+        return
+    print_application(app)
+    if written:
+        console.print(f"  per-user changes: {written[0]:,} rows in {changes}", markup=False)
+    elif app.status is ApplicationState.COMPLETED:
+        console.print("  per-user changes: not written (apply --changes FILE)", markup=False)
 
 
 def _print_preview(preview: Any) -> None:

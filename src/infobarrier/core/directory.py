@@ -211,6 +211,10 @@ class Directory:
         except KeyError:
             raise NotFound(f"no user with id {id}") from None
 
+    def find_user_by_id(self, id: str) -> User | None:
+        """The user with this id, or ``None``."""
+        return self._users.get(id)
+
     def find_upn(self, upn: str) -> User | None:
         """The user with this UPN (case-insensitive), or ``None``."""
         uid = self._by_upn.get(fold(upn.strip()))
@@ -296,6 +300,14 @@ class Directory:
             self._group_by_name.pop(key, None)
         del self._groups[id]
 
+    def find_group_by_id(self, id: str) -> Group | None:
+        """The group with this id, or ``None``."""
+        return self._groups.get(id)
+
+    def group_ids_of(self, user_id: str) -> frozenset[str]:
+        """The ids of the groups a user is a direct member of."""
+        return frozenset(self._groups_of.get(user_id, ()))
+
     def groups_of(self, user_id: str) -> list[Group]:
         """The groups a user is a direct member of."""
         return [self._groups[g] for g in sorted(self._groups_of.get(user_id, ()))]
@@ -317,6 +329,25 @@ class Directory:
         for gid in wanted - current:
             g = self.group(gid)
             self.put_group(replace(g, members=g.members | {user_id}))
+
+    def set_groups_of_users(self, wanted: Mapping[str, Iterable[str]]) -> None:
+        """:meth:`set_user_groups` for many users at once: each group touched is replaced
+        once with all its additions and removals, instead of once per user (a group of
+        half a million members would otherwise be copied half a million times)."""
+        added: dict[str, set[str]] = {}
+        removed: dict[str, set[str]] = {}
+        for user_id, group_ids in wanted.items():
+            want = set(group_ids)
+            current = self._groups_of.get(user_id, set())
+            for gid in current - want:
+                removed.setdefault(gid, set()).add(user_id)
+            for gid in want - current:
+                self.group(gid)  # NotFound for an unknown group, as set_user_groups
+                added.setdefault(gid, set()).add(user_id)
+        for gid in [*added, *(g for g in removed if g not in added)]:
+            g = self._groups[gid]
+            members = (g.members - removed.get(gid, set())) | added.get(gid, set())
+            self.put_group(replace(g, members=frozenset(members)))
 
     def copy(self) -> Directory:
         """An independent copy (users and groups are immutable, so this is shallow)."""

@@ -107,6 +107,14 @@ def _refuse_too_long(what: str, text: str, limit: int) -> None:
         )
 
 
+def _has_space(text: str) -> bool:
+    """Whether ``text`` holds a whitespace character. Printable ASCII text (nearly every
+    address) can only hold the space itself; other text is tested character by character."""
+    if text.isascii() and text.isprintable():
+        return " " in text
+    return any(ch.isspace() for ch in text)
+
+
 def check_upn(upn: str) -> str:
     """A UserPrincipalName, stripped: ``local@domain``, both parts present, at most
     :data:`MAX_UPN` characters, no spaces, no control or invisible characters."""
@@ -114,7 +122,7 @@ def check_upn(upn: str) -> str:
     shown = upn if len(upn) <= 80 else upn[:77] + "..."
     _refuse_too_long("UserPrincipalName", upn, MAX_UPN)
     local, at, domain = upn.rpartition("@")
-    if not at or not local or not domain or any(ch.isspace() for ch in upn):
+    if not at or not local or not domain or _has_space(upn):
         raise InvalidInput(
             f"invalid UserPrincipalName {shown!r}: expected name@domain", code=ErrorCode.INVALID_UPN
         )
@@ -129,7 +137,7 @@ def check_mail(mail: str, what: str = "Mail") -> str:
         return ""
     _refuse_too_long(what, mail, MAX_UPN)
     local, at, domain = mail.rpartition("@")
-    if not at or not local or not domain or any(ch.isspace() for ch in mail):
+    if not at or not local or not domain or _has_space(mail):
         raise InvalidInput(
             f"invalid {what} {mail!r}: expected name@domain", code=ErrorCode.INVALID_UPN
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,10 +32,9 @@ from infobarrier.core.directory import (
     check_user,
     fold,
     make_group,
-    make_user,
     new_id,
 )
-from infobarrier.core.errors import InvalidInput, NotFound
+from infobarrier.core.errors import InvalidInput
 from infobarrier.core.limits import check_upn
 
 # -- field keys of UserRow.fields (besides canonical attribute names) ------------------------
@@ -271,13 +271,16 @@ def _user_value(key: str, value: str) -> object:
     if key == USER_TYPE:
         if not value:
             return UserType.MEMBER
-        for kind in UserType:
-            if value.casefold() == kind.value.casefold():
-                return kind
-        raise ValueError(f"expected Member or Guest, found {value!r}")
+        kind = _USER_TYPES.get(value.casefold())
+        if kind is None:
+            raise ValueError(f"expected Member or Guest, found {value!r}")
+        return kind
     if key in (PROXY_ADDRESSES, MEMBER_OF):
         return _split_list(value)
     return value
+
+
+_USER_TYPES: Final[Mapping[str, UserType]] = {kind.value.casefold(): kind for kind in UserType}
 
 
 def _boolean(value: str) -> bool:
@@ -347,6 +350,9 @@ def _text(row: UserRow, key: str, source: str) -> str:
     return value
 
 
+_CANONICAL_UUID: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _same_id(a: str, b: str) -> bool:
     try:
         return uuid.UUID(a) == uuid.UUID(b)
@@ -356,6 +362,8 @@ def _same_id(a: str, b: str) -> bool:
 
 def _as_uuid(value: str) -> str | None:
     """The canonical form of a UUID, or ``None`` if ``value`` is not one."""
+    if _CANONICAL_UUID.fullmatch(value):  # already canonical (Entra writes them so)
+        return value
     try:
         return str(uuid.UUID(value))
     except ValueError:
@@ -419,8 +427,9 @@ def _updated(user: User, row: UserRow, source: str) -> User:
     )
 
 
-def _merge_user_row(work: Directory, row: UserRow, source: str) -> str:
-    """Create or update the row's user in ``work``; return its id."""
+def _merge_user_row(work: Directory, row: UserRow, source: str) -> tuple[str, list[str] | None]:
+    """Create or update the row's user in ``work``; return its id and, when the row has a
+    ``MemberOf`` column, the ids of the groups it names (set by the caller, all at once)."""
     existing = work.find_upn(row.upn)
     file_id = _text(row, ID, source).strip() if ID in row.fields else ""
     if existing is not None:
@@ -435,11 +444,8 @@ def _merge_user_row(work: Directory, row: UserRow, source: str) -> str:
         user = _updated(existing, row, source)
     else:
         uid = _as_uuid(file_id) or new_id()
-        try:
-            holder = work.user(uid)
-        except NotFound:
-            pass
-        else:
+        holder = work.find_user_by_id(uid)
+        if holder is not None:
             raise _row_error(
                 source,
                 row.line,
@@ -447,22 +453,21 @@ def _merge_user_row(work: Directory, row: UserRow, source: str) -> str:
                 ID,
                 f"id {uid!r} already belongs to user {holder.upn!r}",
             )
-        user = _updated(make_user(row.upn, id=uid), row, source)
+        # The row's UPN was checked by the parser; ``_updated`` checks the whole user.
+        user = _updated(User(uid, row.upn, display_name=row.upn.split("@")[0]), row, source)
     work.put_user(user)
-    if MEMBER_OF in row.fields:
-        names = row.fields[MEMBER_OF]
-        if not isinstance(names, tuple):
-            raise _row_error(source, row.line, row.columns, MEMBER_OF, "expected a tuple")
-        group_ids: list[str] = []
-        for name in names:
-            group = work.find_group(str(name))
-            if group is None:
-                raise _row_error(
-                    source, row.line, row.columns, MEMBER_OF, f"unknown group {name!r}"
-                )
-            group_ids.append(group.id)
-        work.set_user_groups(user.id, group_ids)
-    return user.id
+    if MEMBER_OF not in row.fields:
+        return user.id, None
+    names = row.fields[MEMBER_OF]
+    if not isinstance(names, tuple):
+        raise _row_error(source, row.line, row.columns, MEMBER_OF, "expected a tuple")
+    group_ids: list[str] = []
+    for name in names:
+        group = work.find_group(str(name))
+        if group is None:
+            raise _row_error(source, row.line, row.columns, MEMBER_OF, f"unknown group {name!r}")
+        group_ids.append(group.id)
+    return user.id, group_ids
 
 
 def merge_users(
@@ -475,27 +480,26 @@ def merge_users(
     ``MemberOf`` column replaces the user's direct groups. ``directory`` is not modified.
     """
     work = directory.copy()
-    users_before = {user.id: user for user in directory.users()}
-    groups_before = {group.id: group for group in directory.groups()}
     touched: dict[str, None] = {}
+    wanted: dict[str, list[str]] = {}
     for row in rows:
         try:
-            touched[_merge_user_row(work, row, source)] = None
+            uid, group_ids = _merge_user_row(work, row, source)
         except CsvError:
             raise
         except InvalidInput as exc:
             raise CsvError(source, row.line, None, exc.message) from exc
+        touched[uid] = None
+        if group_ids is not None:
+            wanted[uid] = group_ids
+    work.set_groups_of_users(wanted)
     changed_users: list[User] = []
     for uid in touched:
         user = work.user(uid)
-        old = users_before.get(uid)
-        if (
-            old is None
-            or old != user
-            or {g.id for g in directory.groups_of(uid)} != {g.id for g in work.groups_of(uid)}
-        ):
+        old = directory.find_user_by_id(uid)
+        if old is None or old != user or directory.group_ids_of(uid) != work.group_ids_of(uid):
             changed_users.append(user)
-    changed_groups = [g for g in work.groups() if groups_before.get(g.id) != g]
+    changed_groups = [g for g in work.groups() if directory.find_group_by_id(g.id) != g]
     return UserMerge(work, changed_users, changed_groups)
 
 

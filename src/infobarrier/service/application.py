@@ -33,6 +33,10 @@ from infobarrier.store.transaction import TenantRepositories
 #: ``progress(stage, percent)`` while an apply runs.
 ApplyProgress = Callable[[str, int], None]
 
+#: Called once an apply completed, with the epoch that was in force and the new one (both
+#: over the same directory): ``apply --changes FILE`` writes every user's change from them.
+ApplyEpochs = Callable[[Epoch, Epoch], None]
+
 
 def _quiet(stage: str, percent: int) -> None:
     return None
@@ -164,9 +168,15 @@ class ApplicationHandler:
         )
 
     # -- apply --------------------------------------------------------------------------
-    def apply(self, tenant: str, actor: str, progress: ApplyProgress = _quiet) -> Application:
+    def apply(
+        self,
+        tenant: str,
+        actor: str,
+        progress: ApplyProgress = _quiet,
+        epochs: ApplyEpochs | None = None,
+    ) -> Application:
         """Start-InformationBarrierPoliciesApplication, waiting until it ends."""
-        return self.run(tenant, self.begin(tenant, actor), actor, progress)
+        return self.run(tenant, self.begin(tenant, actor), actor, progress, epochs)
 
     def begin(self, tenant: str, actor: str) -> str:
         """Record an InProgress application (refused while one runs); returns its id."""
@@ -185,7 +195,12 @@ class ApplicationHandler:
         return application_id
 
     def run(
-        self, tenant: str, application_id: str, actor: str, progress: ApplyProgress = _quiet
+        self,
+        tenant: str,
+        application_id: str,
+        actor: str,
+        progress: ApplyProgress = _quiet,
+        epochs: ApplyEpochs | None = None,
     ) -> Application:
         """Compile and store the epoch of a begun application (in this thread)."""
         try:
@@ -207,8 +222,7 @@ class ApplicationHandler:
                 if app.status is not ApplicationState.IN_PROGRESS:
                     return app  # stopped meanwhile: no epoch is produced
                 self._complete(tx, application_id, config, report)
-                progress("done", 100)
-                return tx.repos.applications.get(application_id)
+                done = tx.repos.applications.get(application_id)
         except BaseException as exc:
             with self.ctx.tenant_tx(tenant, actor) as tx:
                 tx.repos.applications.update(
@@ -219,6 +233,10 @@ class ApplicationHandler:
                 )
                 tx.audit("apply.failed", application=application_id, error=str(exc))
             raise
+        progress("done", 100)
+        if epochs is not None:
+            epochs(current.epoch, epoch)
+        return done
 
     def start_background(self, tenant: str, actor: str) -> str:
         """Begin an application and run it on a thread (the HTTP API's 202)."""
@@ -252,12 +270,17 @@ class ApplicationHandler:
         self, before: Epoch, after: Epoch, directory: Directory, licenses: LicenseBook
     ) -> dict[str, Any]:
         changes = diff(before, after, limit=self.list_limit)
+        found = _findings(after, directory, licenses)
         return {
             "total_recipients": len(after),
             "conflicts": _conflicts(after),
-            "findings": _findings(after, directory, licenses),
+            # The first ``list_limit`` (one line per unlicensed segmented user would be
+            # most of a large tenant); the count beside them.
+            "findings": found[: self.list_limit],
+            "findings_total": len(found),
             "segments": len(after.config.segments),
             "active_policies": len(after.config.policies),
+            "segment_users": dict(zip(after.segment_names, after.segment_counts(), strict=True)),
             "changes": changes.as_dict(),
         }
 

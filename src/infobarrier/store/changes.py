@@ -15,6 +15,11 @@ from infobarrier.store.scoped import TenantScoped
 #: the setting ``changes_kept``).
 CHANGES_KEPT = 1000
 
+#: A change to more users than this is recorded as a change to everyone (``None``): a
+#: reader that far behind recompiles anyway (``service.epochs``), and a bulk import of a
+#: million users then does not store a million ids in one row.
+IDS_KEPT = 50_000
+
 
 class ChangeLog(TenantScoped):
     """Versions of one tenant: bumped with every change that moves decisions."""
@@ -40,6 +45,8 @@ class ChangeLog(TenantScoped):
             .returning(TenantRow.version)
         ).scalar_one()
         ids = sorted(set(users)) if users is not None else None
+        if ids is not None and len(ids) > IDS_KEPT:
+            ids = None
         self._session.add(ChangeRow(tenant_id=self._tid, version=version, user_ids=ids))
         self._session.execute(
             delete(ChangeRow).where(

@@ -3,15 +3,95 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import delete, func, select, text
+import orjson
+from sqlalchemy import Text, cast, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from infobarrier.core.directory import Directory, Group, User, UserKind, UserType, fold
+from infobarrier.store import bulk
 from infobarrier.store.changes import ChangeLog
-from infobarrier.store.records import Tenant, chunks
+from infobarrier.store.records import CHUNK, Tenant, chunks
 from infobarrier.store.schema import AssignmentRow, GroupRow, MembershipRow, UserRow
 from infobarrier.store.scoped import TenantScoped
+
+#: The user columns in the order of :func:`_user_values` (after ``tenant_id``).
+_USER_COLUMNS = (
+    "id",
+    "upn",
+    "upn_key",
+    "display_name",
+    "mail",
+    "account_enabled",
+    "user_type",
+    "hidden",
+    "kind",
+    "sponsor_id",
+    "attributes",
+    "proxy_addresses",
+)
+
+
+def _user_values(u: User) -> tuple[Any, ...]:
+    """A user as the values of :data:`_USER_COLUMNS`."""
+    return (
+        u.id,
+        u.upn,
+        fold(u.upn),
+        u.display_name,
+        u.mail,
+        u.account_enabled,
+        u.user_type.value,
+        u.hidden_from_address_lists,
+        u.kind.value,
+        u.sponsor_id,
+        dict(u.attributes),
+        list(u.proxy_addresses),
+    )
+
+
+def _json_columns(users_t: Any) -> tuple[Any, Any]:
+    """``attributes`` and ``proxy_addresses`` as their JSON text (decoded with orjson)."""
+    return (
+        cast(users_t.c.attributes, Text).label("attributes"),
+        cast(users_t.c.proxy_addresses, Text).label("proxy_addresses"),
+    )
+
+
+_USER_TYPES = {t.value: t for t in UserType}
+_KINDS = {k.value: k for k in UserKind}
+
+
+def _user_of(r: Any) -> User:
+    """A user from a Core row of :data:`_USER_COLUMNS` (JSON columns as text)."""
+    (
+        uid,
+        upn,
+        _key,
+        display_name,
+        mail,
+        enabled,
+        user_type,
+        hidden,
+        kind,
+        sponsor,
+        attrs,
+        proxies,
+    ) = r
+    return User(
+        id=uid,
+        upn=upn,
+        display_name=display_name,
+        mail=mail,
+        account_enabled=bool(enabled),
+        user_type=_USER_TYPES[user_type],
+        hidden_from_address_lists=None if hidden is None else bool(hidden),
+        kind=_KINDS[kind],
+        sponsor_id=sponsor,
+        attributes=orjson.loads(attrs) if attrs else {},
+        proxy_addresses=tuple(orjson.loads(proxies)) if proxies else (),
+    )
 
 
 def _user(r: UserRow) -> User:
@@ -40,25 +120,35 @@ class DirectoryRepository(TenantScoped):
         self._changes = changes
 
     def load(self) -> Directory:
-        """All users and groups."""
-        users = [
-            _user(r)
-            for r in self._session.scalars(
-                select(UserRow).where(UserRow.tenant_id == self._tid).order_by(UserRow.upn_key)
-            )
-        ]
-        members: dict[str, set[str]] = {}
-        rows = self._session.execute(
-            select(MembershipRow.group_id, MembershipRow.user_id).where(
-                MembershipRow.tenant_id == self._tid
-            )
+        """All users and groups, read as Core rows (no ORM object per user)."""
+        self._session.flush()  # Core selects do not autoflush
+        users_t, groups_t, members_t = (
+            UserRow.__table__,
+            GroupRow.__table__,
+            MembershipRow.__table__,
         )
-        for gid, uid in rows:
-            members.setdefault(gid, set()).add(uid)
+        rows = self._session.connection().execute(
+            select(*(users_t.c[c] for c in _USER_COLUMNS[:-2]), *_json_columns(users_t))
+            .where(users_t.c.tenant_id == self._tid)
+            .order_by(users_t.c.upn_key)
+        )
+        users = [_user_of(r) for r in rows]
+        members: dict[str, set[str]] = {}
+        for gid, uid in self._session.connection().execute(
+            select(members_t.c.group_id, members_t.c.user_id).where(
+                members_t.c.tenant_id == self._tid
+            )
+        ):
+            found = members.get(gid)
+            if found is None:
+                members[gid] = found = set()
+            found.add(uid)
         groups = [
-            Group(r.id, r.display_name, r.mail, frozenset(members.get(r.id, ())))
-            for r in self._session.scalars(
-                select(GroupRow).where(GroupRow.tenant_id == self._tid).order_by(GroupRow.name_key)
+            Group(gid, name, mail, frozenset(members.get(gid, ())))
+            for gid, name, mail in self._session.connection().execute(
+                select(groups_t.c.id, groups_t.c.display_name, groups_t.c.mail)
+                .where(groups_t.c.tenant_id == self._tid)
+                .order_by(groups_t.c.name_key)
             )
         ]
         return Directory(users, groups)
@@ -235,31 +325,39 @@ class DirectoryRepository(TenantScoped):
         return next((gid for gid, mail in mails if fold(mail) == key), None)
 
     def save_users(self, users: Iterable[User]) -> None:
-        """Insert or update users (by id, within this tenant)."""
-        ids: list[str] = []
-        for u in users:
-            values = {
-                "upn": u.upn,
-                "upn_key": fold(u.upn),
-                "display_name": u.display_name,
-                "mail": u.mail,
-                "account_enabled": u.account_enabled,
-                "user_type": u.user_type.value,
-                "hidden": u.hidden_from_address_lists,
-                "kind": u.kind.value,
-                "sponsor_id": u.sponsor_id,
-                "attributes": dict(u.attributes),
-                "proxy_addresses": list(u.proxy_addresses),
-            }
-            row = self._session.get(UserRow, (self._tid, u.id))
-            if row is None:
-                self._session.add(UserRow(tenant_id=self._tid, id=u.id, **values))
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-            ids.append(u.id)
+        """Insert or update users (by id, within this tenant), set-based (``store.bulk``)."""
+        # The last version of each id wins, as it did row by row; inserted in key order
+        # (B-tree pages are then filled in sequence).
+        given = sorted({u.id: u for u in users}.values(), key=lambda u: u.id)
+        existing = self._existing_users([u.id for u in given])
+        tid = self._tid
+        table = bulk.table_of(UserRow)
+        bulk.insert_rows(
+            self._session,
+            table,
+            ("tenant_id", "id", *_USER_COLUMNS[1:]),
+            ((tid, *_user_values(u)) for u in given if u.id not in existing),
+        )
+        bulk.update_rows(
+            self._session,
+            table,
+            ("tenant_id", "id"),
+            _USER_COLUMNS[1:],
+            ((*_user_values(u)[1:], tid, u.id) for u in given if u.id in existing),
+        )
+        self._changes.record(u.id for u in given)
+
+    def _existing_users(self, ids: list[str]) -> set[str]:
+        """Which of ``ids`` exist: by key for a few, else one read of the tenant's ids."""
+        if len(ids) <= 5 * CHUNK:
+            return self.existing_user_ids(ids)
         self._session.flush()
-        self._changes.record(ids)
+        users_t = bulk.table_of(UserRow)
+        return set(
+            self._session.connection()
+            .execute(select(users_t.c.id).where(users_t.c.tenant_id == self._tid))
+            .scalars()
+        )
 
     def delete_users(self, ids: Iterable[str]) -> None:
         """Delete users (memberships and licenses go with them)."""
@@ -280,48 +378,69 @@ class DirectoryRepository(TenantScoped):
         self._changes.record()
 
     def save_groups(self, groups: Iterable[Group]) -> None:
-        """Insert or update groups (by id, within this tenant) with exactly their members."""
-        affected: set[str] = set()
-        for g in groups:
-            row = self._session.get(GroupRow, (self._tid, g.id))
-            renamed = row is not None and (row.display_name != g.display_name or row.mail != g.mail)
-            if row is None:
-                self._session.add(
-                    GroupRow(
-                        tenant_id=self._tid,
-                        id=g.id,
-                        display_name=g.display_name,
-                        name_key=fold(g.display_name),
-                        mail=g.mail,
-                    )
-                )
-            else:
-                row.display_name = g.display_name
-                row.name_key = fold(g.display_name)
-                row.mail = g.mail
-            self._session.flush()
-            current = set(
-                self._session.scalars(
-                    select(MembershipRow.user_id).where(
-                        MembershipRow.tenant_id == self._tid, MembershipRow.group_id == g.id
-                    )
-                )
-            )
-            affected |= (current | g.members) if renamed else (current ^ g.members)
-            gone = current - g.members
-            if gone:
-                self._session.execute(
-                    delete(MembershipRow).where(
-                        MembershipRow.tenant_id == self._tid,
-                        MembershipRow.group_id == g.id,
-                        MembershipRow.user_id.in_(gone),
-                    )
-                )
-            self._session.add_all(
-                MembershipRow(tenant_id=self._tid, group_id=g.id, user_id=uid)
-                for uid in g.members - current
-            )
+        """Insert or update groups (by id, within this tenant) with exactly their members.
+
+        Set-based: the groups' rows and current members are read in a few queries, and
+        the memberships that differ are deleted and inserted with ``store.bulk``.
+        """
+        given = list({g.id: g for g in groups}.values())
+        if not given:
+            self._changes.record(())
+            return
         self._session.flush()
+        tid = self._tid
+        groups_t, members_t = bulk.table_of(GroupRow), bulk.table_of(MembershipRow)
+        connection = self._session.connection()
+        rows: dict[str, tuple[str, str]] = {}
+        current: dict[str, set[str]] = {g.id: set() for g in given}
+        for chunk in chunks(current):
+            for gid, name, mail in connection.execute(
+                select(groups_t.c.id, groups_t.c.display_name, groups_t.c.mail).where(
+                    groups_t.c.tenant_id == tid, groups_t.c.id.in_(chunk)
+                )
+            ):
+                rows[gid] = (name, mail)
+            for gid, uid in connection.execute(
+                select(members_t.c.group_id, members_t.c.user_id).where(
+                    members_t.c.tenant_id == tid, members_t.c.group_id.in_(chunk)
+                )
+            ):
+                current[gid].add(uid)
+        affected: set[str] = set()
+        added: list[tuple[int, str, str]] = []
+        gone: list[tuple[int, str, str]] = []
+        for g in given:
+            before = rows.get(g.id)
+            now = current[g.id]
+            renamed = before is not None and before != (g.display_name, g.mail)
+            affected |= (now | g.members) if renamed else (now ^ g.members)
+            gone.extend((tid, g.id, uid) for uid in now - g.members)
+            added.extend((tid, g.id, uid) for uid in g.members - now)
+        columns = ("display_name", "name_key", "mail")
+        bulk.insert_rows(
+            self._session,
+            groups_t,
+            ("tenant_id", "id", *columns),
+            (
+                (tid, g.id, g.display_name, fold(g.display_name), g.mail)
+                for g in given
+                if g.id not in rows
+            ),
+        )
+        bulk.update_rows(
+            self._session,
+            groups_t,
+            ("tenant_id", "id"),
+            columns,
+            (
+                (g.display_name, fold(g.display_name), g.mail, tid, g.id)
+                for g in given
+                if g.id in rows
+            ),
+        )
+        added.sort()
+        bulk.delete_rows(self._session, members_t, ("tenant_id", "group_id", "user_id"), gone)
+        bulk.insert_rows(self._session, members_t, ("tenant_id", "group_id", "user_id"), added)
         self._changes.record(affected)
 
     def delete_groups(self, ids: Iterable[str]) -> None:
