@@ -48,7 +48,7 @@ DEMO_SEGMENTS = [
 
 def cell(page: Any, a: str, b: str) -> Any:
     """The matrix cell of segments ``a`` (row) and ``b`` (column)."""
-    return page.locator(f"#matrix button.cell[data-a='{a}'][data-b='{b}']")
+    return page.locator(f"#matrix .cell[data-a='{a}'][data-b='{b}']")
 
 
 def stored(page: Any) -> dict[str, Any]:
@@ -108,9 +108,9 @@ def test_sign_in_keeps_the_token_in_the_tab_only(page: Any, web_server: WebServe
 def test_matrix_of_the_demo_tenant(page: Any, web_server: WebServer) -> None:
     sign_in(page, web_server)
     goto(page, web_server, "matrix")
-    rows = page.locator("#matrix tbody .row-name").all_inner_texts()
+    rows = page.locator("#matrix .row-name").all_inner_texts()
     assert rows == [*DEMO_SEGMENTS, "(none)"]
-    columns = page.locator("#matrix thead .col-head").all_inner_texts()
+    columns = page.locator("#matrix .col-head").all_inner_texts()
     assert [c.strip() for c in columns] == [*DEMO_SEGMENTS, "(none)"]
     expect(page.locator("#matrix-epoch")).to_contain_text("Epoch #1")
 
@@ -139,10 +139,7 @@ def test_matrix_of_the_demo_tenant(page: Any, web_server: WebServer) -> None:
         "its allow list does not include 'V2_SupportEngineer'"
     )
     expect(detail.locator("dd").first).to_have_text("V1_RemoteAssistUser-allow")
-    assert "V1_RemoteAssistUser-allow" in (blocked.get_attribute("title") or "")
-    expect(blocked).to_have_accessible_name(
-        "V1_RemoteAssistUser and V2_SupportEngineer: blocked (policy V1_RemoteAssistUser-allow)"
-    )
+    expect(blocked).to_have_accessible_name("V1_RemoteAssistUser and V2_SupportEngineer: blocked")
     screenshot(page, "matrix")
 
 
@@ -198,7 +195,7 @@ def test_segments_and_policies_with_live_filter_check(page: Any, web_server: Web
     expect(row).to_contain_text("Department -eq 'Nobody here'")
 
     # Edit its filter.
-    page.get_by_role("button", name="Edit the filter of Scratch").click()
+    page.get_by_role("button", name="Edit filter of Scratch").click()
     expect(page.get_by_label("Name (never renamed)")).to_have_attribute("readonly", "")
     page.get_by_label("Filter (UserGroupFilter)").fill("Company -eq 'Vendor1'")
     expect(status).to_have_text("✓ Parses · matches 2 users")
@@ -505,7 +502,7 @@ def test_auditor_reads_but_cannot_change(page: Any, web_server: WebServer) -> No
     expect(page.locator("#whatif-readonly")).to_be_visible()
     expect(page.get_by_role("button", name="Apply draft")).to_be_hidden()
     goto(page, web_server, "matrix")
-    expect(page.locator("#matrix button.cell").first).to_be_visible()
+    expect(page.locator("#matrix .cell").first).to_be_visible()
 
 
 def test_overview(page: Any, web_server: WebServer) -> None:

@@ -95,12 +95,10 @@ def test_queue_approve_active_matrix_explain_expire(page: Any, web_server: WebSe
         ("V1_RemoteAssistUser", "V2_SupportEngineer"),
         ("V2_SupportEngineer", "V1_RemoteAssistUser"),
     ):
-        opened = page.locator(f"#matrix button.cell[data-a='{a}'][data-b='{b}']")
+        opened = page.locator(f"#matrix .cell[data-a='{a}'][data-b='{b}']")
         expect(opened).to_have_class(re.compile(r"\bcell-opened\b"))
         assert exc_id in (opened.get_attribute("data-exceptions") or "")
-    other = page.locator(
-        "#matrix button.cell[data-a='V1_RemoteAssistUser'][data-b='V3_SupportEngineer']"
-    )
+    other = page.locator("#matrix .cell[data-a='V1_RemoteAssistUser'][data-b='V3_SupportEngineer']")
     expect(other).not_to_have_class(re.compile(r"\bcell-opened\b"))
 
     goto(page, web_server, "explain")
@@ -123,7 +121,7 @@ def test_queue_approve_active_matrix_explain_expire(page: Any, web_server: WebSe
     expect(closed).to_contain_text("expired")
     expect(page.locator("#active-table tr[data-exception]")).to_have_count(0)
     goto(page, web_server, "matrix")
-    expect(page.locator("#matrix button.cell-opened")).to_have_count(0)
+    expect(page.locator("#matrix .cell-opened")).to_have_count(0)
 
 
 def test_an_auditor_reads_the_queue_but_cannot_decide(page: Any, web_server: WebServer) -> None:

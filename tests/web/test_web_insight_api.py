@@ -124,6 +124,49 @@ def test_matrix_rows_cells_and_counts(api: Api) -> None:
             assert c["allowed"] == body["rows"][j]["cells"][i]["allowed"]
 
 
+def test_matrix_grid_is_the_matrix_without_its_reasons(api: Api) -> None:
+    # Two users in two segments too, so profiles beyond the single segments exist.
+    services = api.services
+    services.directory.add_member("abc", "V2_SupportEngineer", "alex@abc.example", "test")
+    services.applications.apply("abc", "test")
+    full = api.get("/matrix", role="auditor").json()
+    grid = api.get("/matrix/grid", role="auditor").json()
+    assert grid["epoch"] == full["epoch"]
+    assert grid["names"] == [r["name"] for r in full["rows"]]
+    assert grid["users"] == [r["users"] for r in full["rows"]]
+    assert grid["policies"] == [r["policy"] for r in full["rows"]]
+    assert grid["allowed"] == [
+        "".join("1" if c["allowed"] else "0" for c in r["cells"]) for r in full["rows"]
+    ]
+    k = grid["names"].index("V2_SupportEngineer")
+    cell = api.get("/matrix/cell", a="V1_RemoteAssistUser", b="v2_supportengineer").json()
+    assert cell == {
+        **full["rows"][grid["names"].index("V1_RemoteAssistUser")]["cells"][k],
+        "a": "V1_RemoteAssistUser",
+        "b": "V2_SupportEngineer",
+        "users_a": grid["users"][grid["names"].index("V1_RemoteAssistUser")],
+        "users_b": grid["users"][k],
+    }
+    assert api.get("/matrix/cell", a="(none)", b="ABC_Staff").status_code == 200
+    assert api.get("/matrix/cell", a="Nobody", b="ABC_Staff").status_code == 404
+    assert api.get("/matrix/grid", role="enforcer").status_code == 403
+
+
+def test_overview_counts_every_finding_and_lists_a_page(api: Api) -> None:
+    for k in range(5):
+        assert api.post("/users", {"upn": f"n{k}@abc.example"}).status_code == 201
+        api.services.directory.add_member("abc", "ABC_Staff", f"n{k}@abc.example", "test")
+    body = api.get("/overview", limit=3).json()
+    assert body["findings_total"] == 10  # two plans each
+    assert len(body["findings"]) == 3
+    assert body["conflicts_total"] == len(body["conflicts"]) == 0
+    whole = api.get("/findings", limit=1000).json()
+    assert whole["total"] == len(whole["findings"]) == 10
+    assert whole["findings"][:3] == body["findings"]
+    page = api.get("/findings", offset=8, limit=5).json()
+    assert page == {"total": 10, "offset": 8, "findings": whole["findings"][8:]}
+
+
 def test_draft_what_if_previews_without_saving(api: Api) -> None:
     before = api.get("/policies").json()
     unchanged = api.post("/what-if", {"policies": draft_of(api)}).json()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from infobarrier.core.codes import VerdictCode
 from infobarrier.core.decisions import NO_SEGMENT, explain_profiles
 from infobarrier.core.epoch import UNSEGMENTED, Epoch
@@ -55,3 +57,23 @@ def full_matrix(epoch: Epoch) -> list[list[Cell]]:
         grid[i][j] = cell
         grid[j][i] = Cell(cell.b, cell.a, cell.allowed, cell.code, cell.reason, cell.policy)
     return [[c for c in row if c is not None] for row in grid]
+
+
+def allowed_rows(epoch: Epoch) -> list[str]:
+    """Every cell's verdict, one string per row in :func:`row_names` order (``"1"`` allowed,
+    ``"0"`` blocked): what the web page's grid draws.
+
+    Read from the epoch's profile table (``compat``: segments are profiles ``1..S``, users
+    in no segment profile 0), so no reason is built: 500 segments are 251,001 characters,
+    not 251,001 explained cells. :func:`cell_at` explains one cell when asked.
+    """
+    order = np.array([*range(1, len(epoch.segment_names) + 1), UNSEGMENTED], dtype=np.intp)
+    grid = epoch.compat[np.ix_(order, order)].astype(np.uint8) + ord("0")
+    return [row.tobytes().decode("ascii") for row in grid]
+
+
+def cell_at(epoch: Epoch, i: int, j: int) -> Cell:
+    """The cell of rows ``i`` and ``j`` (indexes of :func:`row_names`), explained."""
+    names = row_names(epoch)
+    found = explain_profiles(epoch, _profile(epoch, i), _profile(epoch, j))
+    return Cell(names[i], names[j], found.allowed, found.code, found.reason, found.policy)

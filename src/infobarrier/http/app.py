@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 
 from infobarrier import __version__, web
 from infobarrier.http import batch, errors, schemas
@@ -71,7 +72,10 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
                 services.exceptions.stop_sweeping()
                 services.feed.stop()
 
-    app = FastAPI(
+    # Swagger UI (/docs) and ReDoc (/redoc) with their scripts served by the package, so the
+    # API documentation works offline (FastAPI's own pages load them from a CDN).
+    app = FastAPIOffline(
+        static_url="/docs/static",
         lifespan=lifespan,
         title="infobarrier",
         version=__version__,

@@ -13,6 +13,7 @@ from infobarrier.core.barriers import BarrierConfig, Policy, PolicyState, Segmen
 from infobarrier.core.columns import DirectoryColumns
 from infobarrier.core.filters.parser import parse_filter
 from infobarrier.service.context import Context, TenantTx
+from infobarrier.service.epochs import EpochProvider
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +36,9 @@ class PolicyResult:
 class BarrierHandler:
     """Segments and policies of a tenant."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, epochs: EpochProvider | None = None) -> None:
         self.ctx = ctx
+        self.epochs = epochs
 
     def config(self, tenant: str) -> BarrierConfig:
         """The definitions as they are (not as applied)."""
@@ -64,14 +66,31 @@ class BarrierHandler:
             return self._segment_infos(tx)
 
     def _segment_infos(self, tx: TenantTx) -> list[SegmentInfo]:
+        """Each segment's users now. A segment applied with the same filter is counted from
+        the epoch in force, which the provider keeps up to date with the directory (its
+        profiles are the filters' matches, §3); only the others are evaluated, over the
+        provider's cached directory. Loading and evaluating 100,000 users for each of 500
+        segments on every listing took half a minute."""
         config = tx.repos.barriers.load()
-        columns = DirectoryColumns(tx.repos.directory.load())
+        if self.epochs is None:
+            columns = DirectoryColumns(tx.repos.directory.load())
+            counted: dict[str, int] = {}
+        else:
+            current = self.epochs.current(tx)
+            epoch = current.epoch
+            counts = epoch.segment_counts()
+            counted = {
+                s.name.casefold() + "\0" + s.filter: counts[k]
+                for k, s in enumerate(epoch.config.segments)
+            }
+            columns = DirectoryColumns(current.directory)
         infos = []
         for s in config.segments:
             policy = config.policy_of(s.name)
-            infos.append(
-                SegmentInfo(s, int(columns.evaluate(s.expr).sum()), policy.name if policy else None)
-            )
+            matches = counted.get(s.name.casefold() + "\0" + s.filter)
+            if matches is None:
+                matches = int(columns.evaluate(s.expr).sum())
+            infos.append(SegmentInfo(s, matches, policy.name if policy else None))
         return infos
 
     def segment(self, tenant: str, name: str) -> SegmentInfo:

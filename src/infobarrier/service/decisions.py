@@ -20,10 +20,10 @@ from infobarrier.core.decisions import Openings, answer, compatibility, decide_c
 from infobarrier.core.decisions import user_index as _index
 from infobarrier.core.directory import User, UserKind, UserType
 from infobarrier.core.epoch import Epoch
-from infobarrier.core.errors import InvalidInput
+from infobarrier.core.errors import InvalidInput, NotFound
 from infobarrier.core.exceptions import ExceptionIndex
 from infobarrier.core.licenses import EXCHANGE, INFORMATION_BARRIERS, REMOTE_ASSIST, findings
-from infobarrier.core.matrix import Cell, full_matrix, row_names
+from infobarrier.core.matrix import Cell, allowed_rows, cell_at, full_matrix, row_names
 from infobarrier.service.context import Context
 from infobarrier.service.epochs import Current, EpochProvider
 
@@ -247,6 +247,29 @@ class DecisionHandler:
         counts = epoch.segment_counts()
         unsegmented = int((epoch.profile_array() == 0).sum())
         return row_names(epoch), full_matrix(epoch), [*counts, unsegmented]
+
+    def matrix_grid(self, tenant: str) -> tuple[Epoch, list[str], list[str], list[int]]:
+        """The epoch in force, the rows, each row's verdicts as a string
+        (:func:`~infobarrier.core.matrix.allowed_rows`) and users per row: the grid without
+        its reasons, which :meth:`matrix_cell` gives one cell at a time."""
+        epoch = self.current(tenant).epoch
+        counts = epoch.segment_counts()
+        unsegmented = int((epoch.profile_array() == 0).sum())
+        return epoch, row_names(epoch), allowed_rows(epoch), [*counts, unsegmented]
+
+    def matrix_cell(self, tenant: str, a: str, b: str) -> tuple[Cell, int, int]:
+        """One cell of the matrix, explained (§6), and the users of its row and column."""
+        epoch = self.current(tenant).epoch
+        names = [n.casefold() for n in row_names(epoch)]
+        rows = []
+        for name in (a, b):
+            if name.casefold() not in names:
+                raise NotFound(f"no segment {name!r} in the epoch in force")
+            rows.append(names.index(name.casefold()))
+        counts = epoch.segment_counts()
+        unsegmented = int((epoch.profile_array() == 0).sum())
+        users = [*counts, unsegmented]
+        return cell_at(epoch, rows[0], rows[1]), users[rows[0]], users[rows[1]]
 
     def overview(self, tenant: str) -> dict[str, Any]:
         """The tenant at a glance (the web page's overview): mode, users, segmented and

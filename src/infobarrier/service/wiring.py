@@ -78,7 +78,7 @@ def build(
         store=store,
         tenants=TenantHandler(ctx),
         directory=DirectoryHandler(ctx, after_change=collaboration.reconcile_now),
-        barriers=BarrierHandler(ctx),
+        barriers=BarrierHandler(ctx, epochs),
         applications=applications,
         decisions=decision_handler,
         interchange=InterchangeHandler(ctx, applications),

@@ -100,8 +100,18 @@ class OverviewOut(BaseModel):
     pending_changes: bool = Field(
         description="The definitions would decide differently from the epoch in force"
     )
-    findings: list[Finding]
+    findings: list[Finding] = Field(description="The first ``limit`` findings")
+    findings_total: int = Field(description="How many findings there are in all")
+    conflicts_total: int = Field(description="How many users are in IBPolicyConflict")
     last_application: schemas.ApplicationOut | None
+
+
+class FindingsOut(BaseModel):
+    """A page of the licensing findings (§2)."""
+
+    total: int
+    offset: int
+    findings: list[Finding]
 
 
 class MatrixCell(BaseModel):
@@ -128,6 +138,28 @@ class MatrixOut(BaseModel):
     epoch: int
     mode: str
     rows: list[MatrixRow]
+
+
+class MatrixGridOut(BaseModel):
+    """The matrix as the web page draws it: rows, and each row's verdicts as a string."""
+
+    epoch: int
+    mode: str
+    names: list[str] = Field(description="The rows (and columns): every segment, then (none)")
+    users: list[int] = Field(description="Users in each row's segment now")
+    policies: list[str | None] = Field(description="Each row's applied policy")
+    allowed: list[str] = Field(
+        description="Per row, one character per column: 1 allowed, 0 blocked"
+    )
+
+
+class MatrixCellOut(MatrixCell):
+    """One cell, explained: the row's and column's segments and their users."""
+
+    a: str
+    b: str
+    users_a: int
+    users_b: int
 
 
 class DraftWhatIf(schemas.Request):
@@ -179,18 +211,47 @@ class ExplainOut(BaseModel):
 
 # -- routes --------------------------------------------------------------------------------
 @router.get("/overview", response_model=OverviewOut)
-def overview(tenant: str, request: Request, p: Principal = Depends(admin)) -> OverviewOut:
+def overview(
+    tenant: str,
+    request: Request,
+    limit: int = Query(100, ge=0, le=10_000, description="Findings and conflicts listed"),
+    p: Principal = Depends(admin),
+) -> OverviewOut:
     """Mode, users, segmented and unsegmented counts, conflicts, the epoch in force and the
-    last application, and the licensing findings."""
+    last application, and the first licensing findings (all of them are counted; ``GET
+    /findings`` pages through them): a page never receives 100,000 rows it does not show."""
     services = services_of(request)
     data = services.decisions.overview(tenant)
     history = services.applications.history(tenant)
+    findings, conflicts = data["findings"], data["conflicts"]
     return OverviewOut.model_validate(
         {
             **data,
+            "findings": findings[:limit],
+            "findings_total": len(findings),
+            "conflicts": conflicts[:limit],
+            "conflicts_total": len(conflicts),
             "role": p.role.value,
-            "last_application": application_out(history[0]) if history else None,
+            # Its report lists every finding again (11 MB at 100,000 users): not shown here.
+            "last_application": (
+                application_out(history[0]).model_copy(update={"report": {}}) if history else None
+            ),
         }
+    )
+
+
+@router.get("/findings", response_model=FindingsOut)
+def licensing_findings(
+    tenant: str,
+    request: Request,
+    offset: int = Query(0, ge=0),
+    limit: int = Query(100, ge=1, le=1000),
+    _p: Principal = Depends(admin),
+) -> FindingsOut:
+    """A page of the licensing findings (§2), in the overview's order."""
+    found = services_of(request).decisions.overview(tenant)["findings"]
+    return FindingsOut.model_validate(
+        {"total": len(found), "offset": offset, "findings": found[offset : offset + limit]}
     )
 
 
@@ -216,6 +277,49 @@ def matrix(tenant: str, request: Request, _p: Principal = Depends(admin)) -> Mat
             )
         )
     return MatrixOut(epoch=current.epoch_id, mode=config.mode.value, rows=rows)
+
+
+@router.get("/matrix/grid", response_model=MatrixGridOut)
+def matrix_grid(tenant: str, request: Request, _p: Principal = Depends(admin)) -> MatrixGridOut:
+    """The matrix without its reasons (§6): a few hundred kilobytes at 500 segments, where
+    ``GET /matrix`` explains all 251,001 cells. ``GET /matrix/cell`` explains one."""
+    services = services_of(request)
+    epoch, names, allowed, users = services.decisions.matrix_grid(tenant)
+    config = epoch.config
+    policies: list[str | None] = []
+    for name in names:
+        policy = config.policy_of(name) if config.find_segment(name) else None
+        policies.append(policy.name if policy else None)
+    return MatrixGridOut(
+        epoch=services.decisions.current(tenant).epoch_id,
+        mode=config.mode.value,
+        names=names,
+        users=users,
+        policies=policies,
+        allowed=allowed,
+    )
+
+
+@router.get("/matrix/cell", response_model=MatrixCellOut)
+def matrix_cell(
+    tenant: str,
+    request: Request,
+    a: str = Query(..., min_length=1, max_length=256, description="Row: a segment or (none)"),
+    b: str = Query(..., min_length=1, max_length=256, description="Column"),
+    _p: Principal = Depends(admin),
+) -> MatrixCellOut:
+    """One cell of the matrix with its reason and the policy that decided (§6)."""
+    cell, users_a, users_b = services_of(request).decisions.matrix_cell(tenant, a, b)
+    return MatrixCellOut(
+        a=cell.a,
+        b=cell.b,
+        allowed=cell.allowed,
+        code=cell.code,
+        reason=cell.reason,
+        policy=cell.policy,
+        users_a=users_a,
+        users_b=users_b,
+    )
 
 
 def _draft(body: DraftWhatIf, warnings: list[str]) -> Callable[[BarrierConfig], BarrierConfig]:

@@ -122,7 +122,8 @@ export function table(columns, rows, options = {}) {
         h(
           "tr",
           row.attrs || {},
-          (row.cells || row).map((cell) => h("td", {}, cell)),
+          // data-label: a narrow screen shows each row as a card, the label before each cell.
+          (row.cells || row).map((cell, k) => h("td", { "data-label": columns[k] || "" }, cell)),
         ),
       ),
     ),
@@ -192,7 +193,9 @@ export class ApiError extends Error {
   }
 }
 
-export async function request(tenant, token, method, path, body, query) {
+/** ``options.signal``: an AbortSignal, so a view can cancel a request a newer one replaces
+ * (the fetch then rejects with an AbortError, which the view ignores). */
+export async function request(tenant, token, method, path, body, query, options = {}) {
   let url = `/v1/tenants/${encodeURIComponent(tenant)}${path}`;
   if (query) {
     const params = new URLSearchParams();
@@ -212,6 +215,7 @@ export async function request(tenant, token, method, path, body, query) {
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "omit",
     cache: "no-store",
+    signal: options.signal,
   });
   let data = null;
   if (response.status !== 204) {
@@ -225,18 +229,23 @@ export async function request(tenant, token, method, path, body, query) {
   return data;
 }
 
-export async function api(method, path, body, query) {
+export async function api(method, path, body, query, options) {
   const s = session.get();
   if (!s) {
     signOut();
     throw new ApiError(401, { message: "signed out" });
   }
   try {
-    return await request(s.tenant, s.token, method, path, body, query);
+    return await request(s.tenant, s.token, method, path, body, query, options);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) signOut("expired");
     throw err;
   }
+}
+
+/** True for the error of a request cancelled by its AbortController. */
+export function aborted(err) {
+  return !!err && err.name === "AbortError";
 }
 
 /** The message of an API error as the API words it, with its rule or position. */

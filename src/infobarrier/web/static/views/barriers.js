@@ -32,7 +32,7 @@ export async function initBarriers(ctx) {
                   h("button.btn.btn-small", {
                     type: "button",
                     text: "Edit filter",
-                    "aria-label": `Edit the filter of ${s.name}`,
+                    "aria-label": `Edit filter of ${s.name}`,
                     onclick: () => editSegment(s),
                   }),
                   h("button.btn.btn-small.btn-danger-ghost", {

@@ -2,7 +2,7 @@
  * that an active exception of two segments opens is marked, and says which and until when.
  */
 
-import { api, h } from "../kit.js";
+import { api } from "../kit.js";
 
 /** The active segment exceptions by "A|B" (both orders), or an empty map. */
 export async function openedCells() {
@@ -24,17 +24,13 @@ export async function openedCells() {
   return found;
 }
 
-/** Mark the grid's blocked cells that an exception opens. */
-export function markOpened(grid, opened) {
-  grid.querySelectorAll("button.cell-block").forEach((button) => {
-    const key = `${button.dataset.a.toLowerCase()}|${button.dataset.b.toLowerCase()}`;
-    const found = opened.get(key);
-    if (!found) return;
-    const text = found.map((e) => `exception ${e.id} (${e.actions.join(", ")}) until ${e.end}`).join("; ");
-    button.classList.add("cell-opened");
-    button.dataset.exceptions = found.map((e) => e.id).join(" ");
-    button.title = `${button.title} Opened by ${text}.`;
-    button.append(h("span.opened-mark", { "aria-hidden": "true", text: "⇄" }));
-    button.setAttribute("aria-label", `${button.getAttribute("aria-label")}; opened by an exception`);
-  });
+/** The exceptions that open the blocked cell of segments a and b, or null:
+ * {ids: "id id", text: "exception … until …"}. */
+export function openedNote(opened, a, b) {
+  const found = opened.get(`${a.toLowerCase()}|${b.toLowerCase()}`);
+  if (!found) return null;
+  return {
+    ids: found.map((e) => e.id).join(" "),
+    text: found.map((e) => `exception ${e.id} (${e.actions.join(", ")}) until ${e.end}`).join("; "),
+  };
 }

@@ -2,7 +2,7 @@
  * findings.
  */
 
-import { $, api, code, fill, h, muted, plural, statusBadge, table, when } from "../kit.js";
+import { $, aborted, api, code, fill, h, muted, plural, statusBadge, table, when } from "../kit.js";
 
 // -- overview -----------------------------------------------------------------------------
 export function card(label, value, sub, kind) {
@@ -43,9 +43,9 @@ export async function initOverview() {
     ),
     card(
       "Conflicts",
-      String(data.conflicts.length),
-      data.conflicts.length ? "IBPolicyConflict: blocked until fixed" : "none",
-      data.conflicts.length ? "bad" : "good",
+      String(data.conflicts_total),
+      data.conflicts_total ? "IBPolicyConflict: blocked until fixed" : "none",
+      data.conflicts_total ? "bad" : "good",
     ),
     card(
       "Epoch in force",
@@ -54,9 +54,9 @@ export async function initOverview() {
     ),
     card(
       "Licensing findings",
-      String(data.findings.length),
-      data.findings.length ? "need a license" : "all licensed",
-      data.findings.length ? "warn" : "good",
+      String(data.findings_total),
+      data.findings_total ? "need a license" : "all licensed",
+      data.findings_total ? "warn" : "good",
     ),
   );
   $("#overview-pending").hidden = !data.pending_changes;
@@ -91,27 +91,80 @@ export async function initOverview() {
       { empty: "No segment is in force." },
     ),
   );
-  fill(
-    "#overview-findings",
-    data.findings.length
-      ? table(
-          ["User", "Missing", "Finding"],
-          data.findings.map((f) => [f.upn, code(f.plan), f.message]),
-          { id: "findings-table" },
-        )
-      : h("p.ok", {
-          text:
-            "No findings: every segmented user holds INFORMATION_BARRIERS and Exchange, " +
-            "and every service account Remote Assist.",
-        }),
-  );
+  if (data.findings_total) {
+    showFindings(data.findings, 0, data.findings_total);
+  } else {
+    fill(
+      "#overview-findings",
+      h("p.ok", {
+        text:
+          "No findings: every segmented user holds INFORMATION_BARRIERS and Exchange, " +
+          "and every service account Remote Assist.",
+      }),
+    );
+  }
   fill(
     "#overview-conflicts",
-    data.conflicts.length
-      ? table(
-          ["User", "Matches segments"],
-          data.conflicts.map((c) => [c.upn, c.segments.join(", ")]),
-        )
+    data.conflicts_total
+      ? [
+          table(
+            ["User", "Matches segments"],
+            data.conflicts.map((c) => [c.upn, c.segments.join(", ")]),
+          ),
+          data.conflicts_total > data.conflicts.length
+            ? h("p.muted", {
+                text: `The first ${data.conflicts.length} of ${data.conflicts_total} users in conflict.`,
+              })
+            : null,
+        ]
       : h("p.ok", { text: "No user is in IBPolicyConflict." }),
+  );
+}
+
+const FINDINGS_PAGE = 100;
+let findingsRequest = null;
+
+/** One page of the licensing findings, and a pager: the server counts them all and sends
+ * only the page shown (100,000 findings are never shipped to the page). */
+function showFindings(findings, offset, total) {
+  const go = async (next) => {
+    if (findingsRequest) findingsRequest.abort();
+    findingsRequest = new AbortController();
+    try {
+      const page = await api("GET", "/findings", undefined, { offset: next, limit: FINDINGS_PAGE }, {
+        signal: findingsRequest.signal,
+      });
+      showFindings(page.findings, page.offset, page.total);
+    } catch (err) {
+      if (!aborted(err)) throw err;
+    }
+  };
+  const last = offset + findings.length;
+  fill(
+    "#overview-findings",
+    table(
+      ["User", "Missing", "Finding"],
+      findings.map((f) => [f.upn, code(f.plan), f.message]),
+      { id: "findings-table" },
+    ),
+    total > findings.length
+      ? h(
+          "nav.pager",
+          { "aria-label": "Licensing findings pages" },
+          h("button.btn.btn-small", {
+            type: "button",
+            text: "Previous",
+            disabled: offset === 0,
+            onclick: () => go(Math.max(0, offset - FINDINGS_PAGE)),
+          }),
+          h("span#findings-range", { text: `${offset + 1}–${last} of ${total}` }),
+          h("button.btn.btn-small", {
+            type: "button",
+            text: "Next",
+            disabled: last >= total,
+            onclick: () => go(last),
+          }),
+        )
+      : null,
   );
 }

@@ -5,6 +5,7 @@
 
 import {
   $,
+  aborted,
   api,
   badge,
   clearFlash,
@@ -34,6 +35,18 @@ export async function initWhatIf(ctx) {
   let segments = await api("GET", "/segments");
   let saved = await api("GET", "/policies");
   let draft = loadDraft();
+  // Every change of the draft bumps its version. An answer computed for an older version
+  // never replaces the draft nor is shown as its preview: at 100,000 users a preview takes
+  // seconds, and edits made meanwhile must survive it.
+  let version = 0;
+
+  /** The draft becomes `next`: saved in the tab, redrawn, a new version. */
+  function setDraft(next) {
+    draft = next;
+    version += 1;
+    saveDraft();
+    renderDraft();
+  }
 
   function loadDraft() {
     try {
@@ -79,16 +92,23 @@ export async function initWhatIf(ctx) {
         editor.hidden = true;
       },
       onSubmit: async (body) => {
-        const next = existing
-          ? draft.map((p) => (fold(p.name) === fold(existing.name) ? body : p))
-          : [...draft, body];
+        const edit = (policies) =>
+          existing && policies.some((p) => fold(p.name) === fold(existing.name))
+            ? policies.map((p) => (fold(p.name) === fold(existing.name) ? body : p))
+            : [...policies.filter((p) => fold(p.name) !== fold(body.name)), body];
+        const asked = version;
         // The same rules as the API: the server checks the whole draft, saving nothing.
-        const preview = await api("POST", "/what-if", { policies: next.map(policyBody) });
-        draft = next;
-        saveDraft();
+        const preview = await api("POST", "/what-if", { policies: edit(draft).map(policyBody) });
+        // The edit goes into the draft as it is now, not as it was when asked: removals
+        // and other edits made while the server computed are kept.
+        setDraft(edit(draft));
         editor.hidden = true;
-        renderDraft();
-        renderPreview(preview);
+        if (asked + 1 === version) {
+          cancelPreview();
+          renderPreview(preview);
+        } else {
+          refresh();
+        }
       },
     });
     fill(editor, form);
@@ -122,9 +142,7 @@ export async function initWhatIf(ctx) {
               text: "Remove",
               "aria-label": `Remove draft policy ${p.name}`,
               onclick: () => {
-                draft = draft.filter((d) => d !== p);
-                saveDraft();
-                renderDraft();
+                setDraft(draft.filter((d) => fold(d.name) !== fold(p.name)));
                 refresh();
               },
             }),
@@ -149,9 +167,7 @@ export async function initWhatIf(ctx) {
               text: "Restore",
               "aria-label": `Restore policy ${p.name}`,
               onclick: () => {
-                draft = [...draft, policyBody(p)];
-                saveDraft();
-                renderDraft();
+                setDraft([...draft, policyBody(p)]);
                 refresh();
               },
             }),
@@ -176,15 +192,34 @@ export async function initWhatIf(ctx) {
     );
   }
 
-  let sequence = 0;
+  // The preview in flight: a newer draft cancels it (AbortController), and an answer for an
+  // older version is dropped even when it arrives first.
+  let inFlight = null;
+  function cancelPreview() {
+    if (inFlight) inFlight.abort();
+    inFlight = null;
+  }
   async function refresh() {
-    const mine = ++sequence;
+    cancelPreview();
+    const controller = new AbortController();
+    inFlight = controller;
+    const mine = version;
+    document.body.dataset.preview = "computing";
     fill("#preview-status", "Computing…");
     try {
-      const preview = await api("POST", "/what-if", { policies: draft.map(policyBody) });
-      if (mine === sequence) renderPreview(preview);
+      const preview = await api(
+        "POST",
+        "/what-if",
+        { policies: draft.map(policyBody) },
+        undefined,
+        { signal: controller.signal },
+      );
+      if (mine !== version || controller.signal.aborted) return;
+      renderPreview(preview);
+      document.body.dataset.preview = "ready";
     } catch (err) {
-      if (mine !== sequence) return;
+      if (aborted(err) || mine !== version) return;
+      document.body.dataset.preview = "ready";
       fill("#preview-status", "");
       fill(
         "#preview",
@@ -212,11 +247,10 @@ export async function initWhatIf(ctx) {
       );
       if (!ok) return;
     }
-    sessionStorage.removeItem(key);
     await reloadSaved();
-    draft = saved.map(policyBody);
+    setDraft(saved.map(policyBody));
+    sessionStorage.removeItem(key);
     editor.hidden = true;
-    renderDraft();
     flash("Draft discarded.", "info");
     await refresh();
   });
@@ -264,10 +298,9 @@ export async function initWhatIf(ctx) {
           `(${app.failed_recipients} failed); ${plural(actions.length, "conversation change")}.`,
         "ok",
       );
-      sessionStorage.removeItem(key);
       await reloadSaved();
-      draft = saved.map(policyBody);
-      renderDraft();
+      setDraft(saved.map(policyBody));
+      sessionStorage.removeItem(key);
       await refresh();
     } catch (err) {
       progress.classList.add("failed");
@@ -281,5 +314,6 @@ export async function initWhatIf(ctx) {
   }
 
   renderDraft();
-  await refresh();
+  // Interactive at once: the preview (seconds at 100,000 users) arrives when computed.
+  refresh();
 }

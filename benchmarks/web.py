@@ -1,0 +1,203 @@
+"""The web admin page at scale, in a real browser (``make bench-web``).
+
+A generated tenant (``benchmarks.generate``, 100,000 users and 500 segments by default, seeded
+in bulk and applied as ``benchmarks.server.seed`` does) is served by a real ``infobarrier
+serve``; Debian's Chromium (Playwright, as the browser tests drive it) opens every page of the
+navigation, as the page lists them, and times each to *interactive*: from the navigation to
+``body[data-ready]`` (the view has drawn its data and answers input). Also timed: the
+what-if preview of an edited draft, and a click on a matrix cell. The bytes the page fetched
+from the API (``performance`` resource entries) are reported beside each time.
+
+The seeded database is kept in ``--workdir`` (default ``/tmp/infobarrier-bench-web``) and
+reused by the next run of the same size, since seeding 100k users takes minutes. Screenshots
+of each page go to ``docs/screenshots/scale-<page>.png`` with ``--screenshots``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.generate import TenantSpec, generate
+from benchmarks.server import ACTOR, TENANT, seed
+from infobarrier.core.barriers import Mode
+from infobarrier.service.tokens import Role
+from infobarrier.service.wiring import build
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+RESULTS = Path(__file__).resolve().parent / "results"
+CHROMIUM = Path(os.environ.get("INFOBARRIER_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+Json = dict[str, Any]
+
+
+def prepare(workdir: Path, users: int, segments: int) -> tuple[str, str]:
+    """A database holding the tenant, applied, and an admin token: reused when present."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    db = workdir / f"web-{users}-{segments}.db"
+    token_file = db.with_suffix(".token")
+    db_url = f"sqlite:///{db}"
+    if db.exists() and token_file.exists():
+        return db_url, token_file.read_text().strip()
+    db.unlink(missing_ok=True)
+    start = time.perf_counter()
+    tenant = generate(TenantSpec(users, segments, Mode.SINGLE_SEGMENT))
+    services = build(db_url)
+    seed(services, tenant)
+    services.applications.apply(TENANT, ACTOR)
+    _record, token = services.tokens.create(TENANT, Role.ADMIN, ACTOR, "web benchmark")
+    services.store.dispose()
+    token_file.write_text(token)
+    print(f"seeded {users} users x {segments} segments in {time.perf_counter() - start:.0f} s")
+    return db_url, token
+
+
+def _fetched(page: Any) -> int:
+    """Bytes of API answers this document fetched (decoded body sizes)."""
+    return int(
+        page.evaluate(
+            "() => performance.getEntriesByType('resource')"
+            ".filter(e => e.name.includes('/v1/'))"
+            ".reduce((n, e) => n + (e.decodedBodySize || 0), 0)"
+        )
+    )
+
+
+def _open(page: Any, url: str, timeout_s: float) -> float:
+    """Seconds from navigating to ``url`` until the view is ready."""
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.wait_for_selector("body[data-ready='true']", state="attached", timeout=timeout_s * 1000)
+    return time.perf_counter() - start
+
+
+def measure(base: str, token: str, *, timeout_s: float, screenshots: bool) -> list[Json]:
+    """Open every page of the navigation; time each, and the what-if preview and a cell."""
+    from playwright.sync_api import sync_playwright
+
+    rows: list[Json] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.set_default_timeout(timeout_s * 1000)
+        page.goto(f"{base}/")
+        page.evaluate(
+            "([tenant, token]) => sessionStorage.setItem('infobarrier.session', "
+            "JSON.stringify({tenant, token, role: 'admin'}))",
+            [TENANT, token],
+        )
+        _open(page, f"{base}/web/overview", timeout_s)
+        slugs = page.eval_on_selector_all(
+            "nav.sidenav a[data-nav]", "links => links.map(a => a.dataset.nav)"
+        )
+        for slug in slugs:
+            row: Json = {"page": slug}
+            try:
+                row["interactive_s"] = _open(page, f"{base}/web/{slug}", timeout_s)
+                row["api_bytes"] = _fetched(page)
+                if slug == "matrix":
+                    row.update(_matrix_click(page))
+                if slug == "what-if":
+                    row.update(_what_if_preview(page, timeout_s))
+                if screenshots:
+                    page.screenshot(path=str(SCREENSHOTS / f"scale-{slug}.png"))
+            except Exception as err:  # a page that never gets ready is a figure too
+                row["error"] = str(err).splitlines()[0]
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+        browser.close()
+    return rows
+
+
+def _matrix_click(page: Any) -> Json:
+    """Seconds from a click on a cell to its explanation."""
+    grid = page.locator("#matrix-grid [role='grid'], #matrix-grid table").first
+    box = grid.bounding_box()
+    start = time.perf_counter()
+    if page.locator("#matrix-grid button.cell").count():
+        page.locator("#matrix-grid button.cell").nth(3).click()
+    else:
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("#cell-detail .verdict-line", state="attached")
+    return {"cell_click_s": time.perf_counter() - start}
+
+
+def _what_if_preview(page: Any, timeout_s: float) -> Json:
+    """Seconds to preview a draft with one policy removed."""
+    page.wait_for_selector("#preview [data-preview-ready], #preview table, #preview .notice")
+    start = time.perf_counter()
+    page.locator("#draft-table button", has_text=re.compile("^Remove$")).first.click()
+    page.wait_for_function(
+        "() => !document.querySelector('#preview-status')"
+        " || !/Computing/.test(document.querySelector('#preview-status').textContent)",
+        timeout=timeout_s * 1000,
+    )
+    return {"preview_s": time.perf_counter() - start}
+
+
+def markdown(rows: Sequence[Json], users: int, segments: int, load: str) -> str:
+    """The figures as a table for benchmarks/README.md."""
+    lines = [
+        f"{users:,} users × {segments} segments, 1366×768, load average {load}",
+        "",
+        "| page | interactive | API bytes | other |",
+        "|---|---:|---:|---|",
+    ]
+    for r in rows:
+        other = []
+        if "cell_click_s" in r:
+            other.append(f"cell click {r['cell_click_s']:.2f} s")
+        if "preview_s" in r:
+            other.append(f"preview {r['preview_s']:.2f} s")
+        if "error" in r:
+            other.append(f"error: {r['error']}")
+        took = f"{r['interactive_s']:.2f} s" if "interactive_s" in r else "–"
+        size = f"{r['api_bytes'] / 1e6:.2f} MB" if "api_bytes" in r else "–"
+        lines.append(f"| {r['page']} | {took} | {size} | {'; '.join(other)} |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m benchmarks.web [--users N] [--segments S] [--screenshots]``."""
+    from live_server import start_server, stop_server  # tests/ is on sys.path
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--segments", type=int, default=500)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/infobarrier-bench-web"))
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per page")
+    parser.add_argument("--screenshots", action="store_true")
+    parser.add_argument("--port", type=int, default=None)
+    args = parser.parse_args(argv)
+    db_url, token = prepare(args.workdir, args.users, args.segments)
+    process, base = start_server(db_url, args.workdir / "server.log", timeout=600, port=args.port)
+    try:
+        rows = measure(base, token, timeout_s=args.timeout, screenshots=args.screenshots)
+    finally:
+        stop_server(process)
+    load = " ".join(os.getloadavg().__repr__().strip("()").split(", ")[:3])
+    text = markdown(rows, args.users, args.segments, load)
+    print(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "web.json").write_text(
+        json.dumps(
+            {"users": args.users, "segments": args.segments, "load": load, "pages": rows},
+            indent=2,
+        )
+        + "\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
