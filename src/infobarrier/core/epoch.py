@@ -9,8 +9,8 @@ in conflict, hidden in Legacy mode) are folded into the ``usable`` mask.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 from infobarrier.core.barriers import BarrierConfig, ListKind, Mode, Policy
 from infobarrier.core.directory import fold
+from infobarrier.core.packed import UpnIndex
 
 #: Profile 0 is always "in no segment".
 UNSEGMENTED = 0
@@ -82,9 +83,11 @@ class Epoch:
     """
 
     config: BarrierConfig
-    user_ids: tuple[str, ...]
-    upns: tuple[str, ...]
-    upn_index: dict[str, int]
+    #: Sequences and mappings: tuples and dicts when compiled, packed views when loaded
+    #: from the stored epoch (``core.packed``; built on first use, never per question).
+    user_ids: Sequence[str]
+    upns: Sequence[str]
+    upn_index: Mapping[str, int]
     enabled: npt.NDArray[np.bool_]
     hidden: npt.NDArray[np.bool_]
     profile_of: npt.NDArray[np.int32]
@@ -102,7 +105,7 @@ class Epoch:
     #: Folded UPN -> its ``keys`` entry, the ints shared (one object per profile): a decision
     #: by UPN is then two dict lookups and one ``table`` read, touching neither ``upn_index``'s
     #: per-user int objects nor ``keys`` (each a cache miss at a million users).
-    upn_keys: dict[str, int] = field(default_factory=dict, repr=False)
+    upn_keys: Mapping[str, int] = field(default_factory=dict, repr=False)
     #: Segment names by index, and each segment's Active policy (built once: O(1) lookups).
     names: tuple[str, ...] = ()
     policies: tuple[Policy | None, ...] = ()
@@ -129,6 +132,28 @@ class Epoch:
 
     def __len__(self) -> int:
         return len(self.user_ids)
+
+    def realized(self) -> Epoch:
+        """The same epoch with its per-user strings and UPN maps as tuples and dicts.
+
+        An epoch loaded from its stored form keeps them packed (``core.packed``), which
+        suits a command that asks a few questions; a server that answers many calls this
+        once, so that its hot path reads plain dicts.
+        """
+        if isinstance(self.upn_keys, dict) and isinstance(self.upn_index, dict):
+            return self
+        upns = tuple(self.upns)
+        index = (
+            self.upn_index
+            if isinstance(self.upn_index, dict)
+            else dict(self.upn_index.items())
+            if not isinstance(self.upn_index, UpnIndex)
+            else self.upn_index.as_dict()
+        )
+        upn_keys = keys_by_upn(index, self.keys, len(self.profiles))
+        return replace(
+            self, user_ids=tuple(self.user_ids), upns=upns, upn_index=index, upn_keys=upn_keys
+        )
 
     # -- per-user state (the base arrays, overridden by the overlay) -------------------
     def key(self, index: int) -> int:
@@ -307,7 +332,7 @@ def upn_tables(
     return index, keys_by_upn(index, keys, profiles)
 
 
-def keys_by_upn(upn_index: dict[str, int], keys: array[int], profiles: int) -> dict[str, int]:
+def keys_by_upn(upn_index: Mapping[str, int], keys: array[int], profiles: int) -> dict[str, int]:
     """``upn_keys``: each folded UPN's entry of ``keys``, one shared int per profile."""
     shared = list(range(-1, profiles))
     return {upn: shared[keys[i] + 1] for upn, i in upn_index.items()}

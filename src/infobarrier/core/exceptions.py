@@ -395,7 +395,7 @@ class _Resolved:
     a blocked pair outside both is answered with two set lookups.
     """
 
-    user_ids: tuple[str, ...]
+    user_ids: Sequence[str]
     names: tuple[str, ...]
     profiles: tuple[tuple[int, ...], ...]
     width: int

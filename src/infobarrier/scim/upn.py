@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scim2_models import User
+if TYPE_CHECKING:  # annotations only: a CLI start need not import scim2_models
+    from scim2_models import User
 
 from infobarrier.core.directory import fold
 from infobarrier.core.errors import InvalidInput

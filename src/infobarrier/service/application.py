@@ -221,7 +221,9 @@ class ApplicationHandler:
                 app = tx.repos.applications.get(application_id)
                 if app.status is not ApplicationState.IN_PROGRESS:
                     return app  # stopped meanwhile: no epoch is produced
-                self._complete(tx, application_id, config, report)
+                self._complete(
+                    tx, application_id, config, report, (epoch, current.directory_version)
+                )
                 done = tx.repos.applications.get(application_id)
         except BaseException as exc:
             with self.ctx.tenant_tx(tenant, actor) as tx:
@@ -259,7 +261,7 @@ class ApplicationHandler:
         config = tx.repos.barriers.load()
         epoch = compile_epoch(current.directory, config)
         report = self._report(current.epoch, epoch, current.directory, tx.repos.licenses.load())
-        self._complete(tx, application_id, config, report)
+        self._complete(tx, application_id, config, report, (epoch, None))
         return tx.repos.applications.get(application_id)
 
     def _percent(self, tenant: str, application_id: str, percent: int) -> None:
@@ -285,9 +287,19 @@ class ApplicationHandler:
         }
 
     def _complete(
-        self, tx: TenantTx, application_id: str, config: BarrierConfig, report: dict[str, Any]
+        self,
+        tx: TenantTx,
+        application_id: str,
+        config: BarrierConfig,
+        report: dict[str, Any],
+        compiled: tuple[Epoch, int | None] | None = None,
     ) -> None:
+        """Store the epoch and complete the application. ``compiled``: the epoch compiled
+        for it and the tenant version of the directory it was compiled over (``None``:
+        this transaction's), stored as the epoch's compiled form for readers."""
         epoch_id = tx.repos.applications.add_epoch(application_id, config)
+        if compiled is not None:
+            self.epochs.store_applied(tx, epoch_id, compiled[0], compiled[1])
         report["epoch"] = epoch_id
         if tx.repos.collab.objects():
             fresh = self.epochs.current(tx, fresh=True).epoch

@@ -69,7 +69,9 @@ def build(
         changes_kept=settings.changes_kept,
     )
     ctx = Context(store) if clock is None else Context(store, clock)
-    epochs = EpochProvider(patch_limit=settings.patch_limit, overlay_limit=settings.overlay_limit)
+    epochs = EpochProvider(
+        patch_limit=settings.patch_limit, overlay_limit=settings.overlay_limit, store=store
+    )
     applications = ApplicationHandler(ctx, epochs, list_limit=settings.whatif_list_limit)
     collaboration = CollaborationHandler(ctx, epochs)
     decision_handler = DecisionHandler(ctx, epochs)

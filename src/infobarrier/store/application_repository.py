@@ -6,7 +6,7 @@ import os
 import socket
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,8 +15,9 @@ from infobarrier.core.codes import ApplicationState, ErrorCode
 from infobarrier.core.errors import Conflict, NotFound
 from infobarrier.store import codec
 from infobarrier.store.changes import ChangeLog
+from infobarrier.store.compiled import StoredForm
 from infobarrier.store.records import Application, Tenant, aware, utcnow
-from infobarrier.store.schema import ApplicationRow, EpochRow
+from infobarrier.store.schema import ApplicationRow, EpochFormRow, EpochRow
 from infobarrier.store.scoped import TenantScoped
 
 
@@ -136,3 +137,39 @@ class ApplicationRepository(TenantScoped):
         if row is None:
             return None
         return row.id, codec.config_from_json(row.config)
+
+    def compiled(self) -> StoredForm | None:
+        """The stored compiled form of the tenant's epoch (unchecked: ``store.compiled``
+        checks it), or ``None``."""
+        row = self._session.scalar(select(EpochFormRow).where(EpochFormRow.tenant_id == self._tid))
+        if row is None:
+            return None
+        return StoredForm(
+            row.epoch_id, row.version, row.format, row.source, row.digest, bytes(row.data)
+        )
+
+    def compiled_version(self) -> tuple[int, int] | None:
+        """``(epoch id, version)`` of the stored compiled form, without reading its blob."""
+        row = self._session.execute(
+            select(EpochFormRow.epoch_id, EpochFormRow.version).where(
+                EpochFormRow.tenant_id == self._tid
+            )
+        ).first()
+        return None if row is None else (int(row[0]), int(row[1]))
+
+    def save_compiled(self, form: StoredForm) -> None:
+        """Store the compiled form of an epoch, replacing the tenant's previous one."""
+        self._session.execute(delete(EpochFormRow).where(EpochFormRow.tenant_id == self._tid))
+        self._session.add(
+            EpochFormRow(
+                tenant_id=self._tid,
+                epoch_id=form.epoch_id,
+                version=form.version,
+                format=form.format,
+                source=form.source,
+                digest=form.digest,
+                created_at=utcnow(),
+                data=form.data,
+            )
+        )
+        self._session.flush()

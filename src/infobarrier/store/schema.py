@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -217,6 +218,24 @@ class EpochRow(Base):
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     config: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EpochFormRow(Base):
+    """The compiled form of the tenant's epoch in force (``store/compiled.py``): one per
+    tenant, replaced when a newer one is written. ``version`` is the tenant version whose
+    directory it reflects; ``format``, ``source`` and ``digest`` are checked before use."""
+
+    __tablename__ = "epoch_forms"
+    tenant_id: Mapped[int] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    epoch_id: Mapped[int] = mapped_column(ForeignKey("epochs.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    format: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class AuditRow(Base):

@@ -1,0 +1,230 @@
+"""Per-user strings of an epoch kept packed, so that loading a stored epoch builds no
+Python object per user (docs/decisions.md, "The stored epoch").
+
+A stored epoch holds its users' object ids and UPNs as UTF-8 bytes with offsets, and its
+UPN index as the users' order by folded UPN. A command that asks one question looks two
+UPNs up by binary search and decodes two strings; the dicts and tuples a compiled epoch
+carries are built only when something reads the whole of them (or looks up many UPNs),
+and then once. Answers are the same either way: these are views, never a second source.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import overload
+
+import numpy as np
+import numpy.typing as npt
+
+from infobarrier.core.directory import fold
+
+#: Lookups answered by binary search before the dict is built (a batch of questions then
+#: pays for the dict once, a single question never).
+LOOKUPS_BEFORE_DICT = 4096
+
+
+class PackedStrings(Sequence[str]):
+    """String ``i`` is ``data[offsets[i]:offsets[i + 1] - 1]`` decoded: each string's UTF-8
+    followed by a newline, so that all of them decode with one ``split`` (a string that
+    holds a newline itself is still sliced by the offsets). Materialised on demand."""
+
+    __slots__ = ("_data", "_list", "_offsets")
+
+    def __init__(self, data: bytes, offsets: npt.NDArray[np.int64]) -> None:
+        self._data = data
+        self._offsets = offsets
+        self._list: list[str] | None = None
+
+    @classmethod
+    def pack(cls, strings: Sequence[str]) -> PackedStrings:
+        """Pack ``strings``."""
+        text = "\n".join(strings) + "\n" if len(strings) else ""
+        data = text.encode()
+        if len(data) == len(text):  # ASCII: byte lengths are string lengths
+            lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+        else:
+            lengths = np.fromiter(
+                (len(s.encode()) for s in strings), dtype=np.int64, count=len(strings)
+            )
+        offsets = np.zeros(len(strings) + 1, dtype=np.int64)
+        np.cumsum(lengths + 1, out=offsets[1:])
+        packed = cls(data, offsets)
+        packed._list = list(strings)
+        return packed
+
+    @property
+    def data(self) -> bytes:
+        """Every string's UTF-8 and a newline, concatenated."""
+        return self._data
+
+    @property
+    def offsets(self) -> npt.NDArray[np.int64]:
+        """Where each string starts (one more entry than strings)."""
+        return self._offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if self._list is not None or isinstance(index, slice):
+            return self.materialized()[index]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        start, end = int(self._offsets[index]), int(self._offsets[index + 1]) - 1
+        return self._data[start:end].decode()
+
+    def materialized(self) -> list[str]:
+        """Every string, decoded once."""
+        if self._list is None:
+            n = len(self)
+            parts: list[str] | None = None
+            if n and self._data.count(b"\n") == n:
+                parts = self._data[:-1].decode().split("\n")
+            elif not n:
+                parts = []
+            if parts is None or len(parts) != n:
+                bounds = self._offsets.tolist()
+                data = self._data
+                parts = [data[a : b - 1].decode() for a, b in itertools.pairwise(bounds)]
+            self._list = parts
+        return self._list
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.materialized())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PackedStrings):
+            return self._data == other._data and np.array_equal(self._offsets, other._offsets)
+        if isinstance(other, Sequence):
+            return len(other) == len(self) and all(
+                a == b for a, b in zip(self.materialized(), other, strict=True)
+            )
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class UpnIndex(Mapping[str, int]):
+    """Folded UPN -> user index: binary search over ``order`` (the users sorted by folded
+    UPN) until enough lookups make the dict worth building."""
+
+    __slots__ = ("_dict", "_lookups", "_order", "_upns")
+
+    def __init__(self, order: npt.NDArray[np.int32], upns: Sequence[str]) -> None:
+        self._order = order
+        self._upns = upns
+        self._dict: dict[str, int] | None = None
+        self._lookups = 0
+
+    @classmethod
+    def build(cls, upns: Sequence[str]) -> UpnIndex:
+        """The index of these UPNs (folded, as ``core.epoch.upn_tables`` keys them)."""
+        folded = np.array([fold(u) for u in upns], dtype=np.str_)
+        order = np.argsort(folded, kind="stable").astype(np.int32)
+        return cls(order, upns)
+
+    @property
+    def order(self) -> npt.NDArray[np.int32]:
+        """The user indices in the order of their folded UPNs (what is stored)."""
+        return self._order
+
+    @property
+    def upns(self) -> Sequence[str]:
+        """The UPNs it indexes."""
+        return self._upns
+
+    def as_dict(self) -> dict[str, int]:
+        """The index as a dict (built once)."""
+        if self._dict is None:
+            found: dict[str, int] = {}
+            for i, upn in enumerate(self._upns):
+                folded = fold(upn)
+                found[upn if folded == upn else folded] = i
+            self._dict = found
+        return self._dict
+
+    def _search(self, key: str) -> int | None:
+        order, upns = self._order, self._upns
+
+        def folded_at(k: int) -> str:
+            return fold(upns[int(order[k])])
+
+        at = bisect.bisect_left(range(len(order)), key, key=folded_at)
+        if at < len(order) and folded_at(at) == key:
+            return int(order[at])
+        return None
+
+    def get(self, key: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        found = self._dict
+        if found is not None:
+            return found.get(key, default)
+        self._lookups += 1
+        if self._lookups > LOOKUPS_BEFORE_DICT:
+            return self.as_dict().get(key, default)
+        hit = self._search(key)
+        return default if hit is None else hit
+
+    def __getitem__(self, key: str) -> int:
+        hit = self.get(key)
+        if hit is None:
+            raise KeyError(key)
+        return hit
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.as_dict())
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+
+class KeysByUpn(Mapping[str, int]):
+    """Folded UPN -> the user's ``keys`` entry, through an :class:`UpnIndex` (the dict of
+    ``core.epoch.keys_by_upn`` is built when the index builds its own)."""
+
+    __slots__ = ("_build", "_dict", "_index", "_key")
+
+    def __init__(
+        self, index: UpnIndex, key: Callable[[int], int], build: Callable[[], dict[str, int]]
+    ) -> None:
+        self._index = index
+        self._key = key
+        self._build = build
+        self._dict: dict[str, int] | None = None
+
+    def as_dict(self) -> dict[str, int]:
+        """The mapping as a dict (built once)."""
+        if self._dict is None:
+            self._dict = self._build()
+        return self._dict
+
+    def get(self, key: str, default: int | None = None) -> int | None:  # type: ignore[override]
+        found = self._dict
+        if found is not None:
+            return found.get(key, default)
+        if self._index._dict is not None:
+            return self.as_dict().get(key, default)
+        i = self._index.get(key)
+        return default if i is None else self._key(i)
+
+    def __getitem__(self, key: str) -> int:
+        hit = self.get(key)
+        if hit is None:
+            raise KeyError(key)
+        return hit
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.as_dict())
+
+    def __len__(self) -> int:
+        return len(self._index)
