@@ -114,6 +114,14 @@ def test_queue_approve_active_matrix_explain_expire(page: Any, web_server: WebSe
     page.get_by_role("button", name="Explain").click()
     expect(verdict).to_contain_text("BLOCKED")
 
+    # Use: a 1:1 chat the exception allows (a collaboration front-end asks the API).
+    with web_server.api() as admin:
+        chat = ok(
+            admin.post("/chats", json={"from": "v1-ra1@abc.example", "to": ["se2a@abc.example"]}),
+            201,
+        )
+        assert chat["read_only"] is False
+
     # Nobody acts: at its end the server's sweep records the expiry.
     time.sleep(max(0.0, (end - datetime.now(UTC)).total_seconds()) + 2)
     goto(page, web_server, "exceptions")
@@ -122,6 +130,18 @@ def test_queue_approve_active_matrix_explain_expire(page: Any, web_server: WebSe
     expect(page.locator("#active-table tr[data-exception]")).to_have_count(0)
     goto(page, web_server, "matrix")
     expect(page.locator("#matrix .cell-opened")).to_have_count(0)
+
+    # Reconciled as after a policy change: the chat is read-only, and the audit log in the
+    # page says which exception's expiry did it.
+    with web_server.api() as admin:
+        assert ok(admin.get(f"/chats/{chat['id']}"), 200)["read_only"] is True
+    goto(page, web_server, "history")
+    page.get_by_label("Kind").fill("reconciliation.chat_read_only")
+    page.get_by_role("button", name="Filter").click()
+    entry = page.locator("#audit-table tbody tr[data-kind='reconciliation.chat_read_only']")
+    expect(entry).to_have_count(1)
+    expect(entry).to_contain_text(exc_id)
+    expect(entry).to_contain_text("exception.expired")
 
 
 def test_an_auditor_reads_the_queue_but_cannot_decide(page: Any, web_server: WebServer) -> None:
