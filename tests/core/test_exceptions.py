@@ -390,3 +390,16 @@ def test_reconciliation_keeps_pairs_an_exception_opens_for_the_object_kind() -> 
     # Without the exception (expired), the group chat loses someone.
     changed, actions = reconcile_all([group], base, upn_of)
     assert [a.kind.value for a in actions] == ["chat_participant_removed"]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(found=exceptions(), minutes=st.integers(-300, 600))
+def test_the_decision_states_clock_part_counts_the_passed_starts_and_ends(
+    found: list[WallException], minutes: int
+) -> None:
+    """Two instants with the same count of passed window starts and ends get the same
+    decisions (the count is part of the tenant's decision state)."""
+    index = ExceptionIndex(found)
+    now = T0 + timedelta(minutes=minutes)
+    approved = [e for e in found if e.state is State.APPROVED]
+    assert index.passed(now) == sum((e.start <= now) + (e.end <= now) for e in approved)

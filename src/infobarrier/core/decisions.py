@@ -93,6 +93,9 @@ class Openings(Protocol):
 
 #: The verdict codes an exception may turn into an allow: segments and policies only.
 OPENABLE = frozenset({VerdictCode.BLOCKED_BY_POLICY, VerdictCode.BLOCKED_UNSEGMENTED})
+#: The two as plain names: reading an enum member is a descriptor call, hashing one a
+#: Python-level ``__hash__``; compared by identity first, a blocked pair pays neither.
+_BY_POLICY, _UNSEGMENTED = VerdictCode.BLOCKED_BY_POLICY, VerdictCode.BLOCKED_UNSEGMENTED
 
 
 def utc_text(value: datetime) -> str:
@@ -233,10 +236,12 @@ def compatibility(
     for ``action`` (``None``: for any action) is ``allowed_by_exception`` (§11).
     """
     verdict = _compatibility(epoch, u, v)
-    if openings is not None and not verdict.allowed and verdict.code in OPENABLE:
-        found = openings.opening(epoch, u, v, action)
-        if found is not None:
-            return _opened(verdict, found, action)
+    if openings is not None and not verdict.allowed:
+        code = verdict.code
+        if code is _BY_POLICY or code is _UNSEGMENTED or code in OPENABLE:
+            found = openings.opening(epoch, u, v, action)
+            if found is not None:
+                return _opened(verdict, found, action)
     return verdict
 
 

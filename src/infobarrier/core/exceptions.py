@@ -354,11 +354,6 @@ class ExceptionIndex:
         count get the same decisions (the clock's part of the decision state, §11)."""
         return bisect_right(self.boundaries, utc(now))
 
-    def next_change(self, now: datetime) -> datetime | None:
-        """The first start or end after ``now`` (``None``: nothing changes any more)."""
-        found = bisect_right(self.boundaries, utc(now))
-        return self.boundaries[found] if found < len(self.boundaries) else None
-
     def resolved(self, epoch: Epoch) -> _Resolved:
         """The index in ``epoch``'s numbering (built once per epoch's users and segments;
         a patched epoch shares both, so it shares this too)."""

@@ -521,3 +521,85 @@ def test_local_decider_reconciles_when_a_window_passes(
         assert decider.gate is not gate
     finally:
         services.exceptions.revoke("abc", asked.id, "carol")
+
+
+KNOWN = [n for n in NAMES if n != "ghost"]
+T0 = datetime(2030, 1, 1, 9, tzinfo=UTC)
+
+
+@st.composite
+def wall_exceptions(draw: st.DrawFn, epoch: Any) -> list[Any]:
+    """Approved exceptions of two seeded users, random actions and windows around ``T0``."""
+    found = []
+    for n in range(draw(st.integers(0, 5))):
+        a, b = draw(st.lists(st.sampled_from(KNOWN), min_size=2, max_size=2, unique=True))
+        ia, ib = epoch.index_of(f"{a}@abc.example"), epoch.index_of(f"{b}@abc.example")
+        start = T0 + timedelta(hours=draw(st.integers(-2, 2)))
+        asked = new_request(
+            id=f"e{n}",
+            users=((epoch.user_ids[ia], epoch.upns[ia]), (epoch.user_ids[ib], epoch.upns[ib])),
+            actions=draw(
+                st.lists(
+                    st.sampled_from([a.value for a in Action]), min_size=1, max_size=3, unique=True
+                )
+            ),
+            start=start,
+            end=start + timedelta(hours=draw(st.integers(1, 4))),
+            justification="why",
+            requester="alice",
+            now=T0 - timedelta(hours=3),
+        )
+        found.append(approve(asked, "bob", T0 - timedelta(hours=3)))
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.data(),
+    action=st.sampled_from([a for a in Action if a is not Action.ADD_TEAM_MEMBER]),
+    sender=st.sampled_from(KNOWN),
+    others=st.lists(st.sampled_from(KNOWN), min_size=1, max_size=3, unique=True),
+    minutes=st.integers(-180, 420),
+)
+def test_gate_with_exceptions_answers_as_the_service_decides(
+    seeded: tuple[Services, str],
+    data: st.DataObject,
+    action: Action,
+    sender: str,
+    others: list[str],
+    minutes: int,
+) -> None:
+    """With random exceptions and a random clock, the gate gives the core's answer with the
+    exceptions active at that instant (what the service answers), its room relation keeps
+    exactly the pairs the core allows or opens for the room's action, and it hides from a
+    search exactly whom a search check refuses."""
+    services = seeded[0]
+    epoch, restricted = services.decisions.in_force("abc")
+    found = data.draw(wall_exceptions(epoch))
+    now = T0 + timedelta(minutes=minutes)
+    cfg = parse({"tenant": "abc", "database": "sqlite://", "user_id_to_upn": TEMPLATE})
+    gate = Gate(epoch, restricted, 1, cfg, HS, ExceptionIndex(found), lambda: now)
+    openings = ExceptionIndex(found).at(now)
+    if action in (Action.CHAT, Action.SHARE_FILE, Action.SEARCH):
+        others = others[:1]
+    rest = [o for o in others if o != sender]
+    answer = gate.check(action, mx(sender), [mx(o) for o in others])
+    ix = {n: epoch.index_of(f"{n}@abc.example") for n in KNOWN}
+    if rest:
+        verdict = decide(epoch, action, ix[sender], [ix[o] for o in rest], openings=openings)
+        assert answer.allowed == verdict.allowed, (answer, verdict)
+        if not verdict.allowed:
+            assert answer.code == verdict.code
+    else:
+        assert answer.allowed
+    if action is Action.SEARCH and rest:
+        assert gate.hidden(mx(sender), mx(rest[0])) == (not answer.allowed)
+    # The room relation for the room's action: the base relation of §8, or opened.
+    if action in (Action.CHAT, Action.GROUP_CHAT, Action.MEETING_INVITE, Action.CALL):
+        base = gate.compatible(None)
+        widened = gate.compatible(action)
+        for other in rest:
+            opened = openings is not None and (
+                openings.opening(epoch, ix[sender], ix[other], action) is not None
+            )
+            assert widened(mx(sender), mx(other)) == (base(mx(sender), mx(other)) or opened)
