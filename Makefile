@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 PORT ?= 8000
 
-.PHONY: run test lint typecheck bench bench-full bench-store bench-synapse demo clean system-deps-run system-deps-test
+.PHONY: run test lint typecheck bench bench-full bench-store bench-synapse bench-web demo clean system-deps-run system-deps-test
 
 # Prerequisites are made in the order written: the system packages before anything runs.
 .NOTPARALLEL:
@@ -61,6 +61,11 @@ BENCH_STORE_STORES ?= sqlite,postgresql
 
 bench-store: system-deps-test $(STAMP)
 	$(BIN)/python -m benchmarks.store --configs $(BENCH_STORE_CONFIGS) --stores $(BENCH_STORE_STORES)
+
+# The web page in Chromium at 100,000 users x 500 segments: each page's time to interactive
+# (benchmarks/README.md). BASELINE=<git revision> measures that revision first, side by side.
+bench-web: $(STAMP)
+	$(BIN)/python -m benchmarks.web $(if $(BASELINE),--baseline $(BASELINE)) $(BENCH_WEB_ARGS)
 
 # A homeserver with the Synapse module off and on: message and invite latency (benchmarks/README.md).
 bench-synapse: $(STAMP)

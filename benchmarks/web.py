@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -120,55 +121,89 @@ def measure(base: str, token: str, *, timeout_s: float, screenshots: bool) -> li
 
 
 def _matrix_click(page: Any) -> Json:
-    """Seconds from a click on a cell to its explanation."""
-    grid = page.locator("#matrix-grid [role='grid'], #matrix-grid table").first
-    box = grid.bounding_box()
+    """Seconds from a click on a cell (the fourth drawn) to its explanation, and how many
+    elements the keyboard stops at in the grid."""
+    cell = page.locator("#matrix-grid .cell").nth(3)
+    name = f"{cell.get_attribute('data-a')} ↔ {cell.get_attribute('data-b')}"
     start = time.perf_counter()
-    if page.locator("#matrix-grid button.cell").count():
-        page.locator("#matrix-grid button.cell").nth(3).click()
-    else:
-        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_selector("#cell-detail .verdict-line", state="attached")
-    return {"cell_click_s": time.perf_counter() - start}
+    cell.click()
+    page.wait_for_function(
+        "name => (document.querySelector('#cell-detail .verdict-line') || false)"
+        " && document.querySelector('#cell-detail h2').textContent === name",
+        arg=name,
+    )
+    took = time.perf_counter() - start
+    stops = page.evaluate(
+        "() => [...document.querySelectorAll('#matrix-grid *')]"
+        ".filter(e => e.tabIndex >= 0 && !e.disabled).length"
+    )
+    return {"cell_click_s": took, "tab_stops": stops}
+
+
+_COMPUTED = (
+    "() => /Compared with/.test((document.querySelector('#preview-status') || {}).textContent"
+    " || '')"
+)
 
 
 def _what_if_preview(page: Any, timeout_s: float) -> Json:
-    """Seconds to preview a draft with one policy removed."""
-    page.wait_for_selector("#preview [data-preview-ready], #preview table, #preview .notice")
+    """Seconds until the first preview is shown (after the page is interactive), then from
+    removing one policy from the draft to its preview."""
+    start = time.perf_counter()
+    page.wait_for_function(_COMPUTED, timeout=timeout_s * 1000)
+    first = time.perf_counter() - start
+    page.evaluate("() => { document.querySelector('#preview-status').textContent = ''; }")
     start = time.perf_counter()
     page.locator("#draft-table button", has_text=re.compile("^Remove$")).first.click()
-    page.wait_for_function(
-        "() => !document.querySelector('#preview-status')"
-        " || !/Computing/.test(document.querySelector('#preview-status').textContent)",
-        timeout=timeout_s * 1000,
-    )
-    return {"preview_s": time.perf_counter() - start}
+    page.wait_for_function(_COMPUTED, timeout=timeout_s * 1000)
+    return {"first_preview_s": first, "preview_s": time.perf_counter() - start}
 
 
-def markdown(rows: Sequence[Json], users: int, segments: int, load: str) -> str:
-    """The figures as a table for benchmarks/README.md."""
+def markdown(runs: dict[str, list[Json]], users: int, segments: int, load: str) -> str:
+    """The figures as a table for benchmarks/README.md: each target side by side."""
+    names = list(runs)
     lines = [
-        f"{users:,} users × {segments} segments, 1366×768, load average {load}",
+        f"{users:,} users × {segments} segments, Chromium at 1366×768, load average {load}",
         "",
-        "| page | interactive | API bytes | other |",
-        "|---|---:|---:|---|",
+        "| page | " + " | ".join(f"{n}: interactive (API bytes)" for n in names) + " | other |",
+        "|---|" + "---:|" * len(names) + "---|",
     ]
-    for r in rows:
-        other = []
-        if "cell_click_s" in r:
-            other.append(f"cell click {r['cell_click_s']:.2f} s")
-        if "preview_s" in r:
-            other.append(f"preview {r['preview_s']:.2f} s")
-        if "error" in r:
-            other.append(f"error: {r['error']}")
-        took = f"{r['interactive_s']:.2f} s" if "interactive_s" in r else "–"
-        size = f"{r['api_bytes'] / 1e6:.2f} MB" if "api_bytes" in r else "–"
-        lines.append(f"| {r['page']} | {took} | {size} | {'; '.join(other)} |")
+    by_page = [{r["page"]: r for r in rows} for rows in runs.values()]
+    pages = list(dict.fromkeys(p for rows in runs.values() for p in (r["page"] for r in rows)))
+    for page in pages:
+        cells, other = [], []
+        for name, table in zip(names, by_page, strict=True):
+            r = table.get(page, {})
+            if "interactive_s" in r:
+                cells.append(f"{r['interactive_s']:.2f} s ({r['api_bytes'] / 1e6:.2f} MB)")
+            else:
+                cells.append(f"error: {r.get('error', 'not measured')}"[:60])
+            extra = []
+            if "cell_click_s" in r:
+                extra.append(f"cell click {r['cell_click_s']:.2f} s, {r['tab_stops']:,} tab stops")
+            if "preview_s" in r:
+                extra.append(
+                    f"first preview {r['first_preview_s']:.2f} s later, "
+                    f"preview of an edit {r['preview_s']:.2f} s"
+                )
+            if extra:
+                other.append(f"{name}: {'; '.join(extra)}")
+        lines.append(f"| {page} | {' | '.join(cells)} | {'<br>'.join(other)} |")
     return "\n".join(lines)
 
 
+def _source(rev: str, into: Path) -> Path:
+    """``src/`` of git revision ``rev``, exported into ``into``."""
+    into.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m benchmarks.web [--users N] [--segments S] [--screenshots]``."""
+    """``python -m benchmarks.web [--users N] [--segments S] [--baseline REV] [--screenshots]``."""
     from live_server import start_server, stop_server  # tests/ is on sys.path
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -176,22 +211,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--segments", type=int, default=500)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/infobarrier-bench-web"))
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per page")
+    parser.add_argument(
+        "--baseline", help="also measure this git revision's server and page, first"
+    )
     parser.add_argument("--screenshots", action="store_true")
-    parser.add_argument("--port", type=int, default=None)
     args = parser.parse_args(argv)
     db_url, token = prepare(args.workdir, args.users, args.segments)
-    process, base = start_server(db_url, args.workdir / "server.log", timeout=600, port=args.port)
-    try:
-        rows = measure(base, token, timeout_s=args.timeout, screenshots=args.screenshots)
-    finally:
-        stop_server(process)
-    load = " ".join(os.getloadavg().__repr__().strip("()").split(", ")[:3])
-    text = markdown(rows, args.users, args.segments, load)
+    targets: dict[str, Path | None] = {}
+    if args.baseline:
+        targets[args.baseline] = _source(args.baseline, args.workdir / "baseline")
+    targets["this checkout"] = None
+    runs: dict[str, list[Json]] = {}
+    for name, src in targets.items():
+        saved = os.environ.get("PYTHONPATH")
+        if src is not None:
+            os.environ["PYTHONPATH"] = str(src)
+        try:
+            process, base = start_server(db_url, args.workdir / "server.log", timeout=600)
+        finally:
+            if saved is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = saved
+        try:
+            print(f"-- {name}", flush=True)
+            runs[name] = measure(
+                base,
+                token,
+                timeout_s=args.timeout,
+                screenshots=args.screenshots and src is None,
+            )
+        finally:
+            stop_server(process)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    text = markdown(runs, args.users, args.segments, load)
     print(text)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "web.json").write_text(
         json.dumps(
-            {"users": args.users, "segments": args.segments, "load": load, "pages": rows},
+            {"users": args.users, "segments": args.segments, "load": load, "runs": runs},
             indent=2,
         )
         + "\n"
