@@ -97,7 +97,8 @@ def measure(base: str, token: str, *, timeout_s: float, screenshots: bool) -> li
             "JSON.stringify({tenant, token, role: 'admin'}))",
             [TENANT, token],
         )
-        _open(page, f"{base}/web/overview", timeout_s)
+        # The first page also waits for the server to load the tenant (cold): not a figure.
+        _open(page, f"{base}/web/overview", max(timeout_s, 900))
         slugs = page.eval_on_selector_all(
             "nav.sidenav a[data-nav]", "links => links.map(a => a.dataset.nav)"
         )

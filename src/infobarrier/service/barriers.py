@@ -72,23 +72,24 @@ class BarrierHandler:
         provider's cached directory. Loading and evaluating 100,000 users for each of 500
         segments on every listing took half a minute."""
         config = tx.repos.barriers.load()
-        if self.epochs is None:
-            columns = DirectoryColumns(tx.repos.directory.load())
-            counted: dict[str, int] = {}
-        else:
+        counted: dict[str, int] = {}
+        columns: DirectoryColumns | None = None
+        current = None
+        if self.epochs is not None:
             current = self.epochs.current(tx)
-            epoch = current.epoch
-            counts = epoch.segment_counts()
+            counts = current.epoch.segment_counts()
             counted = {
                 s.name.casefold() + "\0" + s.filter: counts[k]
-                for k, s in enumerate(epoch.config.segments)
+                for k, s in enumerate(current.epoch.config.segments)
             }
-            columns = DirectoryColumns(current.directory)
         infos = []
         for s in config.segments:
             policy = config.policy_of(s.name)
             matches = counted.get(s.name.casefold() + "\0" + s.filter)
             if matches is None:
+                if columns is None:  # the directory is read only when a filter needs it
+                    directory = current.directory if current else tx.repos.directory.load()
+                    columns = DirectoryColumns(directory)
                 matches = int(columns.evaluate(s.expr).sum())
             infos.append(SegmentInfo(s, matches, policy.name if policy else None))
         return infos
