@@ -6,7 +6,7 @@ produce *findings* (a segmented user without ``INFORMATION_BARRIERS``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from infobarrier.core.codes import Code, ErrorCode, VerdictCode
@@ -98,6 +98,45 @@ class LicenseBook:
                 code=ErrorCode.OUT_OF_SEATS,
             )
         return replace(self, assignments={**self.assignments, user.id: held | {sku.part_number}})
+
+    def assign_many(self, users: Sequence[User], part_number: str) -> tuple[LicenseBook, int]:
+        """Assign a SKU to many users at once, all or none (§2): the same refusals as
+        :meth:`assign`, the seats counted once. Returns the book and how many users it
+        newly holds (those who held it already are left as they are)."""
+        sku = self.sku(part_number)
+        new = [u for u in users if sku.part_number not in self.assignments.get(u.id, ())]
+        new = list({u.id: u for u in new}.values())
+        if sku.part_number == "MICROSOFT_REMOTE_ASSIST":
+            for user in new:
+                if user.user_type is UserType.GUEST:
+                    raise LicensingError(
+                        f"{user.upn}: Remote Assist can be assigned to Member accounts only, "
+                        "not guests",
+                        code=ErrorCode.GUEST_NOT_ALLOWED,
+                    )
+        free = sku.seats - self.assigned(sku.part_number)
+        if len(new) > free:
+            raise LicensingError(
+                f"{sku.part_number}: {len(new)} users need a seat, {max(free, 0)} left "
+                f"({sku.seats} bought)",
+                code=ErrorCode.OUT_OF_SEATS,
+            )
+        assignments = dict(self.assignments)
+        for user in new:
+            assignments[user.id] = assignments.get(user.id, frozenset()) | {sku.part_number}
+        return replace(self, assignments=assignments), len(new)
+
+    def unassign_many(self, users: Sequence[User], part_number: str) -> tuple[LicenseBook, int]:
+        """Remove a SKU from many users at once; returns the book and how many held it."""
+        sku = self.sku(part_number)
+        assignments = dict(self.assignments)
+        removed = 0
+        for user in {u.id: u for u in users}.values():
+            held = assignments.get(user.id, frozenset())
+            if sku.part_number in held:
+                assignments[user.id] = held - {sku.part_number}
+                removed += 1
+        return replace(self, assignments=assignments), removed
 
     def unassign(self, user: User, part_number: str) -> LicenseBook:
         """Remove a SKU from a user (no-op when not held)."""

@@ -18,6 +18,7 @@ from infobarrier.http.guard import RequestGuard
 from infobarrier.http.metrics import CONTENT_TYPE, Metrics
 from infobarrier.http.observe import Observe
 from infobarrier.http.routes import (
+    admin,
     audit,
     authzen,
     barriers,
@@ -108,7 +109,7 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
     app.add_middleware(Observe, metrics=metrics)
     errors.install(app)
     authzen.install(app)
-    for module in (directory, barriers, decisions, collaboration, exceptions, audit):
+    for module in (directory, barriers, decisions, collaboration, exceptions, audit, admin):
         app.include_router(module.router)
     app.include_router(insight.router)
     app.include_router(people.router)

@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from infobarrier.core.barriers import BarrierConfig, Policy, PolicyState, Segment, policy_warning
+from infobarrier.core.barriers import (
+    BarrierConfig,
+    ListKind,
+    Policy,
+    PolicyState,
+    Segment,
+    policy_warning,
+)
 from infobarrier.core.columns import DirectoryColumns
 from infobarrier.core.filters.parser import parse_filter
 from infobarrier.service.context import Context, TenantTx
@@ -54,9 +61,11 @@ class BarrierHandler:
         **detail: object,
     ) -> BarrierConfig:
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            config = edit(tx.repos.barriers.load())
+            loaded = tx.repos.barriers.load()
+            config = edit(loaded)
             tx.repos.barriers.save(config)
-            tx.audit(kind, **detail)
+            before = _before(loaded, kind, str(detail.get("name", "")))
+            tx.audit(kind, **detail, **({"before": before} if before is not None else {}))
             return config
 
     # -- segments --------------------------------------------------------------------
@@ -216,3 +225,23 @@ class BarrierHandler:
     def remove_policy(self, tenant: str, name: str, actor: str) -> None:
         """``Remove-InformationBarrierPolicy``."""
         self._edit(tenant, actor, "policy.removed", lambda c: c.remove_policy(name), name=name)
+
+
+def _before(config: BarrierConfig, kind: str, name: str) -> dict[str, object] | None:
+    """What an updated or removed segment or policy was, for the audit's before/after
+    view (§9); ``None`` for a creation."""
+    if kind in ("segment.updated", "segment.removed"):
+        segment = config.find_segment(name)
+        return {"name": segment.name, "filter": segment.filter} if segment else None
+    if kind in ("policy.updated", "policy.removed"):
+        policy = config.find_policy(name)
+        if policy is None:
+            return None
+        return {
+            "name": policy.name,
+            "segment": policy.segment,
+            "allowed" if policy.kind is ListKind.ALLOW else "blocked": list(policy.segments),
+            "state": policy.state.value,
+            "comment": policy.comment,
+        }
+    return None

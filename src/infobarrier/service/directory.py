@@ -154,7 +154,12 @@ class DirectoryHandler:
             updated = _updated(user, fields, {**named, **(attributes or {})})
             changes = {**changes, **(attributes or {})}
             tx.repos.directory.save_users([updated])
-            tx.audit("directory.user_updated", upn=user.upn, changes=_jsonable(changes))
+            tx.audit(
+                "directory.user_updated",
+                upn=user.upn,
+                changes=_jsonable(changes),
+                before=_jsonable(_values(user, changes)),
+            )
             self.after_change(tx)
             return updated
 
@@ -284,9 +289,15 @@ class DirectoryHandler:
     def purchase(self, tenant: str, part_number: str, seats: int, actor: str) -> LicenseBook:
         """Set the seats bought for a SKU (never below those assigned)."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            book = tx.repos.licenses.load().set_seats(part_number, seats)
+            loaded = tx.repos.licenses.load()
+            book = loaded.set_seats(part_number, seats)
             tx.repos.licenses.save(book)
-            tx.audit("licenses.seats", sku=book.sku(part_number).part_number, seats=seats)
+            tx.audit(
+                "licenses.seats",
+                sku=book.sku(part_number).part_number,
+                seats=seats,
+                before={"seats": loaded.sku(part_number).seats},
+            )
             return book
 
     def assign(self, tenant: str, upn: str, part_number: str, actor: str) -> LicenseBook:
@@ -374,3 +385,16 @@ def _jsonable(changes: dict[str, object]) -> dict[str, object]:
 
 
 __all__ = ["DirectoryHandler", "ImportSummary", "NotFound"]
+
+
+def _values(user: User, changes: Mapping[str, object]) -> dict[str, object]:
+    """A user's values of the changed fields and attributes before the change (the
+    audit's before/after view, §9)."""
+    before: dict[str, object] = {}
+    for key in changes:
+        if hasattr(user, key) and key != "attributes":
+            before[key] = getattr(user, key)
+        else:
+            canonical = canonical_attribute(key)
+            before[key] = user.attribute(canonical) if canonical else ""
+    return before

@@ -46,5 +46,10 @@ class TenantHandler:
         """``Set-PolicyConfig -InformationBarrierPeopleSearchRestriction``."""
         with self.ctx.tenant_tx(name, actor) as tx:
             config = tx.repos.barriers.load()
-            tx.audit("tenant.people_search_restriction", enabled=enabled)
+            tx.audit(
+                "tenant.people_search_restriction",
+                enabled=enabled,
+                before=config.people_search_restriction,
+                after=enabled,
+            )
             return tx.repos.barriers.save(config.set_people_search_restriction(enabled))

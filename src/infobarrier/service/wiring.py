@@ -19,6 +19,7 @@ from infobarrier.service.epochs import EpochProvider
 from infobarrier.service.exceptions import ExceptionHandler
 from infobarrier.service.feed import ChangeFeed
 from infobarrier.service.interchange import InterchangeHandler
+from infobarrier.service.listing import ListingHandler
 from infobarrier.service.operations import OperationsReader
 from infobarrier.service.people import PeopleReader
 from infobarrier.service.provisioning import ProvisioningHandler
@@ -47,6 +48,7 @@ class Services:
     feed: ChangeFeed
     provisioning: ProvisioningHandler
     exceptions: ExceptionHandler
+    listing: ListingHandler
     operations: OperationsReader
     vendors: VendorHandler
     people: PeopleReader
@@ -93,4 +95,5 @@ def build(
         operations=OperationsReader(ctx, epochs),
         vendors=VendorHandler(ctx, epochs, applications),
         people=PeopleReader(decision_handler),
+        listing=ListingHandler(ctx),
     )

@@ -104,6 +104,14 @@ class AuditRepository(TenantScoped):
             .order_by(AuditRow.seq)
         )
 
+    def kinds(self) -> list[str]:
+        """Every kind the tenant's log holds, sorted."""
+        return sorted(
+            self._session.scalars(
+                select(AuditRow.kind).where(AuditRow.tenant_id == self._tid).distinct()
+            )
+        )
+
     def stored(self) -> list[StoredEntry]:
         """Every entry as stored, in order, unparsed (what verification reads)."""
         return [StoredEntry(*row) for row in self._session.execute(self._in_order())]

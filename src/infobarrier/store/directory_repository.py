@@ -110,6 +110,11 @@ def _user(r: UserRow) -> User:
     )
 
 
+def _like(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern (escape ``\\``)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class DirectoryRepository(TenantScoped):
     """The directory of one tenant; every write records a change (:class:`ChangeLog`)."""
 
@@ -213,6 +218,94 @@ class DirectoryRepository(TenantScoped):
         if limit is not None:
             query = query.limit(max(limit, 0))
         return int(total or 0), list(self._session.scalars(query))
+
+    def search_page(
+        self, query: str, kind: str | None, offset: int, limit: int
+    ) -> tuple[int, list[str]]:
+        """``(how many match, ids of one page)`` of users whose UPN, display name or mail
+        contains ``query`` (case-insensitive), of one ``kind`` if given, by UPN, in SQL.
+
+        What the admin page's directory lists: a count and one page, never every user.
+        """
+        where = [UserRow.tenant_id == self._tid]
+        if kind:
+            where.append(UserRow.kind == kind)
+        needle = query.strip()
+        if needle:
+            pattern = "%" + _like(fold(needle)) + "%"
+            where.append(
+                UserRow.upn_key.like(pattern, escape="\\")
+                | func.lower(UserRow.display_name).like(pattern, escape="\\")
+                | func.lower(UserRow.mail).like(pattern, escape="\\")
+            )
+        total = self._session.scalar(select(func.count()).select_from(UserRow).where(*where))
+        ids = self._session.scalars(
+            select(UserRow.id)
+            .where(*where)
+            .order_by(UserRow.upn_key, UserRow.id)
+            .offset(max(offset, 0))
+            .limit(max(limit, 0))
+        )
+        return int(total or 0), list(ids)
+
+    def search_groups(
+        self, query: str, offset: int, limit: int
+    ) -> tuple[int, list[tuple[Group, int]]]:
+        """``(how many match, one page of (group without members, member count))`` of the
+        groups whose name or mail contains ``query``, by name, in SQL."""
+        where = [GroupRow.tenant_id == self._tid]
+        needle = query.strip()
+        if needle:
+            pattern = "%" + _like(fold(needle)) + "%"
+            where.append(
+                GroupRow.name_key.like(pattern, escape="\\")
+                | func.lower(GroupRow.mail).like(pattern, escape="\\")
+            )
+        total = self._session.scalar(select(func.count()).select_from(GroupRow).where(*where))
+        rows = list(
+            self._session.scalars(
+                select(GroupRow)
+                .where(*where)
+                .order_by(GroupRow.name_key, GroupRow.id)
+                .offset(max(offset, 0))
+                .limit(max(limit, 0))
+            )
+        )
+        counts: dict[str, int] = {}
+        per_group = (
+            select(MembershipRow.group_id, func.count())
+            .where(
+                MembershipRow.tenant_id == self._tid,
+                MembershipRow.group_id.in_([r.id for r in rows]),
+            )
+            .group_by(MembershipRow.group_id)
+        )
+        for row in self._session.execute(per_group):
+            counts[str(row[0])] = int(row[1])
+        return int(total or 0), [
+            (Group(r.id, r.display_name, r.mail, frozenset()), int(counts.get(r.id, 0)))
+            for r in rows
+        ]
+
+    def member_page(self, group_id: str, offset: int, limit: int) -> tuple[int, list[User]]:
+        """``(how many members, one page of them by UPN)`` of a group, in SQL."""
+        where = (
+            MembershipRow.tenant_id == self._tid,
+            MembershipRow.group_id == group_id,
+            UserRow.tenant_id == self._tid,
+            UserRow.id == MembershipRow.user_id,
+        )
+        total = self._session.scalar(
+            select(func.count()).select_from(MembershipRow).where(*where[:2])
+        )
+        rows = self._session.scalars(
+            select(UserRow)
+            .where(*where)
+            .order_by(UserRow.upn_key, UserRow.id)
+            .offset(max(offset, 0))
+            .limit(max(limit, 0))
+        )
+        return int(total or 0), [_user(r) for r in rows]
 
     # One user or group by its key, without loading the directory: what a SCIM request
     # (``service/provisioning.py``) reads and checks, in indexed lookups only.

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from infobarrier import __version__
 from infobarrier.core.codes import ApplicationState, ErrorCode, VerdictCode
+from infobarrier.core.limits import MAX_DISPLAY_NAME, MAX_NAME, MAX_UPN
 from infobarrier.http.errors import ApiError
 
 HERE = Path(__file__).parent
@@ -39,6 +40,10 @@ PAGES: dict[str, tuple[str, str]] = {
     "segment": ("Segment", "segment.html"),
     "exceptions": ("Exceptions", "exceptions.html"),
     "history": ("Applications & audit", "history.html"),
+    "directory": ("Directory", "directory.html"),
+    "licensing": ("Licensing", "licensing.html"),
+    "settings": ("Settings & tokens", "settings.html"),
+    "audit": ("Audit", "audit.html"),
 }
 
 #: Pages reached by a link (a segment's members), not listed in the navigation.
@@ -94,6 +99,9 @@ def codes_module() -> str:
     for enum in (ApplicationState, VerdictCode, ErrorCode):
         members = json.dumps({m.name: m.value for m in enum}, indent=2)
         lines.append(f"export const {enum.__name__} = Object.freeze({members});")
+    # The lengths the API accepts (core.limits), so that a form refuses what it would.
+    limits = {"MAX_UPN": MAX_UPN, "MAX_DISPLAY_NAME": MAX_DISPLAY_NAME, "MAX_NAME": MAX_NAME}
+    lines.append(f"export const Limits = Object.freeze({json.dumps(limits, indent=2)});")
     return "\n".join(lines) + "\n"
 
 

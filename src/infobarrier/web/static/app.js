@@ -10,14 +10,18 @@
  */
 
 import { $, ApiError, errorText, flash, session, signOut } from "./kit.js";
+import { initAudit } from "./views/audit.js";
 import { initBarriers } from "./views/barriers.js";
+import { initDirectory } from "./views/directory.js";
 import { initExceptions } from "./views/exceptions.js";
 import { initExplain } from "./views/explain.js";
 import { initHistory } from "./views/history.js";
+import { initLicensing } from "./views/licensing.js";
 import { initMatrix } from "./views/matrix.js";
 import { initOverview } from "./views/overview.js";
 import { initPeople } from "./views/people.js";
 import { initSegment } from "./views/segment.js";
+import { initSettings } from "./views/settings.js";
 import { initSignIn } from "./views/signin.js";
 import { initVendors } from "./views/vendors.js";
 import { initWhatIf } from "./views/whatif.js";
@@ -34,6 +38,10 @@ const PAGES = {
   segment: initSegment,
   exceptions: initExceptions,
   history: initHistory,
+  directory: initDirectory,
+  licensing: initLicensing,
+  settings: initSettings,
+  audit: initAudit,
 };
 
 async function start() {
