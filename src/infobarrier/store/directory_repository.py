@@ -226,27 +226,49 @@ class DirectoryRepository(TenantScoped):
         contains ``query`` (case-insensitive), of one ``kind`` if given, by UPN, in SQL.
 
         What the admin page's directory lists: a count and one page, never every user.
+        With a query, one scan gives both (``count(*) OVER ()``); without, the count and
+        the page read the UPN index.
         """
         where = [UserRow.tenant_id == self._tid]
         if kind:
             where.append(UserRow.kind == kind)
         needle = query.strip()
-        if needle:
-            pattern = "%" + _like(fold(needle)) + "%"
-            where.append(
-                UserRow.upn_key.like(pattern, escape="\\")
-                | func.lower(UserRow.display_name).like(pattern, escape="\\")
-                | func.lower(UserRow.mail).like(pattern, escape="\\")
+        if not needle:
+            total = self._session.scalar(select(func.count()).select_from(UserRow).where(*where))
+            ids = self._session.scalars(
+                select(UserRow.id)
+                .where(*where)
+                .order_by(UserRow.upn_key, UserRow.id)
+                .offset(max(offset, 0))
+                .limit(max(limit, 0))
             )
-        total = self._session.scalar(select(func.count()).select_from(UserRow).where(*where))
-        ids = self._session.scalars(
-            select(UserRow.id)
+            return int(total or 0), list(ids)
+        pattern = "%" + _like(fold(needle)) + "%"
+        # SQLite's LIKE ignores ASCII case (lower() would cost a call per row); elsewhere
+        # ILIKE. The UPN key is folded already.
+        sqlite = self._session.get_bind().dialect.name == "sqlite"
+
+        def contains(column: Any) -> Any:
+            return (
+                column.like(pattern, escape="\\") if sqlite else column.ilike(pattern, escape="\\")
+            )
+
+        where.append(
+            UserRow.upn_key.like(pattern, escape="\\")
+            | contains(UserRow.display_name)
+            | contains(UserRow.mail)
+        )
+        rows = self._session.execute(
+            select(UserRow.id, func.count().over())
             .where(*where)
             .order_by(UserRow.upn_key, UserRow.id)
             .offset(max(offset, 0))
             .limit(max(limit, 0))
-        )
-        return int(total or 0), list(ids)
+        ).all()
+        if rows:
+            return int(rows[0][1]), [str(r[0]) for r in rows]
+        total = self._session.scalar(select(func.count()).select_from(UserRow).where(*where))
+        return int(total or 0), []
 
     def search_groups(
         self, query: str, offset: int, limit: int

@@ -13,7 +13,7 @@ import io
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
@@ -46,13 +46,16 @@ def _text_body(media: str) -> dict[str, object]:
     }
 
 
-def _file(*media: str) -> dict[int | str, dict[str, object]]:
-    """The OpenAPI answer of a download (a file, not JSON)."""
+def _file(*media: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answers of a download: the file (not JSON), and the errors, which stay
+    JSON whatever the file's type."""
+    json_error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
     return {
+        **{code: {**error, "content": json_error} for code, error in ERRORS.items()},
         200: {
             "description": "The file, as an attachment",
             "content": {m: {"schema": {"type": "string"}} for m in media},
-        }
+        },
     }
 
 
