@@ -9,8 +9,8 @@ import io
 import json
 from typing import Any
 
-from conftest import AppClient
 from infobarrier.formats.entra_csv import parse_users_csv, render_users_csv
+from live_server import AppClient
 
 USERS_CSV = "userPrincipalName,displayName,department,companyName\n" + "".join(
     f"user{i:03d}@abc.example,User {i:03d},{'Sales' if i % 2 else 'Research'},ABC\n"
