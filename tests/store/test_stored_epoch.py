@@ -201,3 +201,15 @@ def test_users_added_since_the_form_rebuild_and_store_anew(
     with reader.store.transaction(write=False) as transaction:
         assert form.version == transaction.tenants.get(TENANT).version
     reader.store.dispose()
+
+
+def test_the_matrix_without_reasons_matches_the_explained_one(applied: str) -> None:
+    """``matrix`` as CSV or a table reads only the epoch's profile table; JSON explains."""
+    reader = _reader(applied)
+    names, rows, counts = reader.decisions.matrix_verdicts(TENANT)
+    explained_names, grid, explained_counts = reader.decisions.matrix(TENANT)
+    assert (names, counts) == (explained_names, explained_counts)
+    assert rows == ["".join("1" if c.allowed else "0" for c in row) for row in grid]
+    assert "0" in "".join(rows)  # the block policy shows
+    assert not reader.decisions.current(TENANT).held_directory
+    reader.store.dispose()

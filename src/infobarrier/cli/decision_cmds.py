@@ -91,9 +91,9 @@ def recipient(
 
 
 def print_matrix(tenant: str, fmt: str) -> None:
-    """The segment matrix in one of the formats."""
-    names, grid, counts = STATE.services.decisions.matrix(tenant)
+    """The segment matrix in one of the formats (only JSON explains each cell)."""
     if fmt == "json":
+        names, grid, counts = STATE.services.decisions.matrix(tenant)
         cells: list[dict[str, Any]] = [
             {
                 "a": c.a,
@@ -108,12 +108,13 @@ def print_matrix(tenant: str, fmt: str) -> None:
         ]
         print_json({"segments": names, "users": counts, "cells": cells})
         return
+    names, rows, counts = STATE.services.decisions.matrix_verdicts(tenant)
     if fmt == "csv":
         print_csv(
             ["segment", "users", *names],
             [
-                [name, count, *("allowed" if c.allowed else "blocked" for c in row)]
-                for name, count, row in zip(names, counts, grid, strict=True)
+                [name, count, *("allowed" if c == "1" else "blocked" for c in row)]
+                for name, count, row in zip(names, counts, rows, strict=True)
             ],
         )
         return
@@ -123,10 +124,10 @@ def print_matrix(tenant: str, fmt: str) -> None:
     t.add_column("segment (users)")
     for k in range(len(names)):
         t.add_column(str(k + 1), justify="center")
-    for k, (name, count, row) in enumerate(zip(names, counts, grid, strict=True)):
+    for k, (name, count, row) in enumerate(zip(names, counts, rows, strict=True)):
         t.add_row(
             f"{k + 1}. {name} ({count})",
-            *("[green]✓[/green]" if c.allowed else "[red]✗[/red]" for c in row),
+            *("[green]✓[/green]" if c == "1" else "[red]✗[/red]" for c in row),
         )
     console.print(t)
     console.print("✓ allowed  ✗ blocked; `recipient A B` explains any pair.")

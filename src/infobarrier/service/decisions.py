@@ -163,12 +163,15 @@ class DecisionHandler:
         """``recipient UPN [UPN2]``: segments, policies, errors, and the pair verdict."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             current = self.epochs.current(tx)
+            epoch = current.epoch
+            # Only the users asked about, never the whole directory (it may not be loaded).
+            wanted = [epoch.user_ids[_index(epoch, n)] for n in (upn, other) if n is not None]
+            rows = {user.id: user for user, _groups in tx.repos.directory.load_users(wanted)}
             licenses = tx.repos.licenses.load()
-        epoch = current.epoch
 
         def status(name: str) -> RecipientStatus:
             i = _index(epoch, name)
-            user = current.directory.user(epoch.user_ids[i])
+            user = rows[epoch.user_ids[i]]
             segments = list(epoch.segments_of(i))
             policies = []
             for s in segments:
@@ -270,6 +273,15 @@ class DecisionHandler:
         unsegmented = int((epoch.profile_array() == 0).sum())
         users = [*counts, unsegmented]
         return cell_at(epoch, rows[0], rows[1]), users[rows[0]], users[rows[1]]
+
+    def matrix_verdicts(self, tenant: str) -> tuple[list[str], list[str], list[int]]:
+        """Rows, each row's verdicts as ``"1"`` (allowed) / ``"0"`` characters, and users
+        per row: the matrix without explanations (at 500 segments, 251,001 reasons would
+        be most of the work), read from the epoch's arrays only."""
+        epoch = self.current(tenant).epoch
+        counts = epoch.segment_counts()
+        unsegmented = int((epoch.profile_array() == 0).sum())
+        return row_names(epoch), allowed_rows(epoch), [*counts, unsegmented]
 
     def overview(self, tenant: str) -> dict[str, Any]:
         """The tenant at a glance (the web page's overview): mode, users, segmented and
