@@ -236,3 +236,47 @@ def test_the_pair_bound_is_a_setting(tmp_path: Any) -> None:
             assert "at most 10 per request" in refused.json()["message"]
     finally:
         services.store.dispose()
+
+
+def test_the_pair_bound_setting_holds_for_authzen_too(tmp_path: Any) -> None:
+    """AuthZEN's evaluation, evaluations and searches read ``INFOBARRIER_MAX_PAIRS`` as
+    ``POST /decisions`` does (not the default bound)."""
+    services = build(f"sqlite:///{tmp_path / 'pairs.db'}", settings=Settings(max_pairs=10))
+    tokens = make_tokens(services, ["abc"])
+    try:
+        with TestClient(create_app(services)) as http:
+            headers = {"Authorization": f"Bearer {tokens[('abc', 'enforcer')]}"}
+            members = [f"u{i}@abc.example" for i in range(4)]  # 4 + 6 = 10 pairs: read
+            one = {
+                "subject": {"type": "user", "id": "s@abc.example"},
+                "action": {"name": "group-chat"},
+                "resource": {"type": "conversation", "properties": {"members": members}},
+            }
+            assert http.post("/access/v1/evaluation", json=one, headers=headers).status_code == 200
+            many = {
+                **one,
+                "resource": {
+                    **one["resource"],
+                    "properties": {"members": [*members, "u4@abc.example"]},
+                },
+            }
+            for path, body in (
+                ("/access/v1/evaluation", many),
+                ("/access/v1/evaluations", {"evaluations": [many]}),
+            ):
+                refused = http.post(path, json=body, headers=headers)
+                assert refused.status_code == 413, (path, refused.text)
+                assert "at most 10 per request" in refused.text, path
+            # A search answers its errors in its context (docs/authzen.md).
+            searched = http.post("/access/v1/search/action", json=many, headers=headers).json()
+            assert searched["context"]["error"]["code"] == "too_large"
+            assert "at most 10 per request" in searched["context"]["error"]["message"]
+            pair = {"subject": one["subject"], "resource": {"type": "user", "id": "u0@abc.example"}}
+            plain = {"action": {"name": "chat"}, "evaluations": [pair] * 10}
+            answered = http.post("/access/v1/evaluations", json=plain, headers=headers)
+            assert answered.status_code == 200, answered.text
+            plain["evaluations"] = [pair] * 11  # eleven one-pair questions
+            refused = http.post("/access/v1/evaluations", json=plain, headers=headers)
+            assert refused.status_code == 413, refused.text
+    finally:
+        services.store.dispose()

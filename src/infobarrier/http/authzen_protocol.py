@@ -24,7 +24,6 @@ from infobarrier.core.codes import ErrorCode
 from infobarrier.core.contract import MAX_TO, Check, make_check, pairs_required
 from infobarrier.core.directory import fold
 from infobarrier.core.errors import TooLarge
-from infobarrier.core.limits import MAX_PAIRS_PER_REQUEST
 
 USER, CONVERSATION = "user", "conversation"
 
@@ -141,19 +140,20 @@ def question(subject: object, action: object, resource: object) -> Check:
     return make_check(name, sender, resource_people(resource, sender))
 
 
-def bound(checks: Sequence[Check | str]) -> None:
+def bound(checks: Sequence[Check | str], max_pairs: int) -> None:
     """Refuse (413) a request whose questions require more pairs of users to be checked
-    than one request may (``core.limits``), as ``POST /decisions`` does."""
+    than one request may (``max_pairs``: the setting ``INFOBARRIER_MAX_PAIRS``), as
+    ``POST /decisions`` does."""
     total = 0
     for check in checks:
         if isinstance(check, str):
             continue
         n = len(check["to"])
         total += n if n < 2 else pairs_required(check["action"], n)
-    if total > MAX_PAIRS_PER_REQUEST:
+    if total > max_pairs:
         raise TooLarge(
             f"this request requires {total} pairs of users to be checked; at most "
-            f"{MAX_PAIRS_PER_REQUEST} per request: split it"
+            f"{max_pairs} per request: split it"
         )
 
 

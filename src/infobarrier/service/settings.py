@@ -35,8 +35,8 @@ class Settings(BaseSettings):
     max_pairs: int = Field(
         MAX_PAIRS_PER_REQUEST,
         ge=1,
-        description="Pairs of users one `POST /decisions` may require in all (a group "
-        "check of n recipients: n + n(n-1)/2; more: 413 too_large)",
+        description="Pairs of users one `POST /decisions` or AuthZEN request may require in "
+        "all (a group check of n recipients: n + n(n-1)/2; more: 413 too_large)",
     )
     inline_pairs: int = Field(
         2_000,

@@ -128,6 +128,11 @@ async def principal(
     return found
 
 
+def _max_pairs(request: Request) -> int:
+    """The pairs one request may require: the setting ``max_pairs`` (``INFOBARRIER_MAX_PAIRS``)."""
+    return services_of(request).settings.max_pairs
+
+
 def _json(content: bytes | str, stamp: str) -> Response:
     return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
 
@@ -309,7 +314,7 @@ def _evaluate_one(request: Request, tenant: str, data: dict[str, Any]) -> Respon
         item: Check | str = question(data.get("subject"), data.get("action"), data.get("resource"))
     except Unanswerable as exc:
         item = error_answer(exc.status, exc.code, exc.message)
-    bound([item])
+    bound([item], _max_pairs(request))
     epoch, restricted, openings, state = services_of(request).decisions.in_force_at(tenant)
     done = answers(epoch, restricted, openings, [item])
     _count(request, [item], done, done[0].encode())
@@ -408,7 +413,10 @@ async def evaluations(request: Request, who: Principal = Depends(principal)) -> 
     s, a, r = data.get("subject"), data.get("action"), data.get("resource")
     plain = plain_checks(listed, s, a, r) if semantic == "execute_all" else None
     items: list[Check | str] = [_item(item, s, a, r) for item in listed] if plain is None else []
-    bound(items)  # a plain request has one pair an item: within the item limit
+    limit = _max_pairs(request)
+    bound(items, limit)
+    if plain is not None and len(plain) > limit:  # one pair an item: counted only when over
+        bound(plain, limit)
     if len(listed) <= INLINE_EVALUATIONS:
         content, stamp = _evaluate_all(request, who.tenant, items, semantic, plain)
     else:
@@ -458,7 +466,7 @@ def _people_page(
         anchors: list[int] = anchors_of(epoch)
     except (InfobarrierError, Unanswerable) as exc:
         return _json(_failed(exc), stamp)
-    bound([{"action": action.value, "from": "", "to": [""] * len(anchors)}])
+    bound([{"action": action.value, "from": "", "to": [""] * len(anchors)}], _max_pairs(request))
     everyone = unrestricted(action, restricted)
     active = openings if isinstance(openings, ActiveExceptions) else None
     possible = (
@@ -567,7 +575,7 @@ async def search_action(request: Request, who: Principal = Depends(principal)) -
         people = resource_people(data.get("resource"), sender_upn)
         if data.get("page") is not None:
             page_of(data)  # validated; every action fits in one page
-        bound([{"action": Action.GROUP_CHAT.value, "from": "", "to": people}])
+        bound([{"action": Action.GROUP_CHAT.value, "from": "", "to": people}], _max_pairs(request))
         sender = user_index(epoch, sender_upn)
         others = [user_index(epoch, upn) for upn in people]
     except (InfobarrierError, Unanswerable) as exc:
