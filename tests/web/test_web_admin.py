@@ -210,12 +210,15 @@ def test_segments_and_policies_with_live_filter_check(page: Any, web_server: Web
     page.get_by_label("every segment but those listed (SegmentsBlocked)").check()
     page.locator("#policy-segments").get_by_label("V1_RemoteAssistUser", exact=True).check()
     page.get_by_role("button", name="Create policy").click()
-    expect(page.locator("#policy-error")).to_contain_text("already has policy 'ABC_Staff-allow'")
-    expect(page.locator("#policy-error")).to_contain_text("[rule policy.one_per_segment]")
+    # The error stands next to the field it concerns.
+    expect(page.locator("#policy-segment-error")).to_contain_text(
+        "already has policy 'ABC_Staff-allow'"
+    )
+    expect(page.locator("#policy-segment-error")).to_contain_text("[rule policy.one_per_segment]")
     page.get_by_label("Assigned segment").select_option("Scratch")
     page.locator("#policy-segments").get_by_label("V1_RemoteAssistUser", exact=True).uncheck()
     page.get_by_role("button", name="Create policy").click()
-    expect(page.locator("#policy-error")).to_have_text(
+    expect(page.locator("#policy-list-error")).to_have_text(
         "policy 'Scratch-block': the segment list is empty [rule policy.list_nonempty]"
     )
     page.locator("#policy-segments").get_by_label("ABC_Staff", exact=True).check()
@@ -341,7 +344,8 @@ def test_what_if_draft_preview_apply_and_matrix_change(page: Any, web_server: We
     page.get_by_label("Assigned segment").select_option("Research")
     page.locator("#policy-segments").get_by_label("Research", exact=True).check()
     page.get_by_role("button", name="Add to draft").click()
-    expect(page.locator("#policy-error")).to_contain_text("[rule policy.one_per_segment]")
+    # The error stands next to the field it concerns.
+    expect(page.locator("#policy-segment-error")).to_contain_text("[rule policy.one_per_segment]")
     page.get_by_role("button", name="Cancel").click()
     expect(page.locator("#draft-summary")).to_have_text("1 new · 0 changed · 0 removed")
 

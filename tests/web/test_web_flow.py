@@ -152,3 +152,44 @@ def test_explain_a_conflict_names_the_group_to_leave(page: Any, web_server: WebS
     expect(page.locator("#explain-fixes")).to_contain_text("from group 'V1_SupportEngineer'")
     with web_server.api() as api:
         ok(api.delete("/groups/V2_SupportEngineer/members/se1b@abc.example"))
+
+
+def test_editing_help_warns_and_places_errors(page: Any, web_server: WebServer) -> None:
+    sign_in(page, web_server)
+    goto(page, web_server, "what-if")
+    # A draft equal to the saved definitions has nothing to apply.
+    expect(page.locator("#draft-apply")).to_be_disabled()
+    page.get_by_role("button", name="Edit draft policy ABC_Staff-allow").click()
+    submit = page.locator("#policy-submit")
+    expect(submit).to_be_disabled()  # nothing changed yet
+    boxes = page.locator("#policy-segments")
+    boxes.get_by_label("ABC_Staff", exact=True).uncheck()
+    warning = page.locator("#policy-warning")
+    expect(warning).to_contain_text("leaves out its own segment ABC_Staff")
+    boxes.get_by_label("V1_RemoteAssistUser", exact=True).check()
+    expect(warning).to_contain_text(
+        "One-sided: V1_RemoteAssistUser's policy V1_RemoteAssistUser-allow does not allow ABC_Staff"
+    )
+    boxes.get_by_label("ABC_Staff", exact=True).check()
+    expect(warning).not_to_contain_text("leaves out")
+    expect(submit).to_be_enabled()
+    submit.click()
+    expect(page.locator("#draft-summary")).to_have_text("0 new · 1 changed · 0 removed")
+    expect(page.locator("#draft-apply")).to_be_enabled()
+    page.get_by_role("button", name="Discard draft").click()
+    page.locator("#confirm-ok").click()
+    expect(page.locator("#draft-apply")).to_be_disabled()
+
+    # Names are checked as the API checks them, the error next to the field.
+    goto(page, web_server, "barriers")
+    page.locator("#policy-new").click()
+    page.locator("#policy-name").fill("Sales\u200bwall")
+    expect(page.locator("#policy-name-error")).to_contain_text("invisible character")
+    expect(page.locator("#policy-name")).to_have_attribute("aria-invalid", "true")
+    page.locator("#policy-name").fill("Second-for-staff")
+    expect(page.locator("#policy-name-error")).to_be_empty()
+    page.locator("#policy-segment").select_option("ABC_Staff")
+    page.locator("#policy-segments").get_by_label("ABC_Staff", exact=True).check()
+    page.locator("#policy-submit").click()
+    expect(page.locator("#policy-segment-error")).to_contain_text("already has policy")
+    expect(page.locator("#policy-error")).to_be_empty()

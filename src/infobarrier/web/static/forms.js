@@ -68,6 +68,7 @@ export function policyForm({
   onSubmit,
   onCancel,
   defaultState = "Inactive",
+  policies = [],
 }) {
   const allowOnly = mode === "MultiSegment";
   const kind = initial && initial.segments_blocked ? "block" : "allow";
@@ -141,6 +142,16 @@ export function policyForm({
     value: initial ? initial.comment : "",
   });
   const error = h("p.form-error#policy-error", { role: "alert" });
+  // Errors next to the field they concern (the API's rule decides which), and warnings
+  // about a valid but surprising list (semantics §4, §6).
+  const fieldError = (id) => h(`p.form-error.field-error#${id}`, { role: "alert" });
+  const nameError = fieldError("policy-name-error");
+  const segmentError = fieldError("policy-segment-error");
+  const commentError = fieldError("policy-comment-error");
+  const listError = fieldError("policy-list-error");
+  const warning = h("div.field-warning#policy-warning", { role: "status" });
+  name.setAttribute("aria-describedby", "policy-name-error");
+  comment.setAttribute("aria-describedby", "policy-comment-error");
   const form = h(
     "form.policy-form#policy-form",
     { novalidate: true, autocomplete: "off" },
@@ -148,15 +159,22 @@ export function policyForm({
     h(
       "div.form-grid",
       {},
-      h("div.field", {}, h("label", { for: "policy-name", text: "Name" }), name),
+      h("div.field", {}, h("label", { for: "policy-name", text: "Name" }), name, nameError),
       h(
         "div.field",
         {},
         h("label", { for: "policy-segment", text: "Assigned segment" }),
         segment,
+        segmentError,
       ),
       h("div.field", {}, h("label", { for: "policy-state", text: "State" }), state),
-      h("div.field", {}, h("label", { for: "policy-comment", text: "Comment" }), comment),
+      h(
+        "div.field",
+        {},
+        h("label", { for: "policy-comment", text: "Comment" }),
+        comment,
+        commentError,
+      ),
     ),
     h(
       "fieldset.field",
@@ -175,6 +193,8 @@ export function policyForm({
         ),
       ),
       h("div.checks#policy-segments", { role: "group", "aria-label": "Segments listed" }, boxes),
+      listError,
+      warning,
     ),
     h("label.check", {}, moderation, "Moderation allowed"),
     error,
@@ -187,12 +207,31 @@ export function policyForm({
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    error.textContent = "";
+    clearErrors();
+    const problem = nameProblem(name.value);
+    if (problem) {
+      showAt(nameError, name, problem);
+      return;
+    }
+    const body = current();
+    const submit = form.querySelector("#policy-submit");
+    submit.disabled = true;
+    try {
+      await onSubmit(body);
+    } catch (err) {
+      const target = fieldOf(err);
+      if (target) showAt(target[0], target[1], errorText(err));
+      else error.textContent = errorText(err);
+    } finally {
+      submit.disabled = unchanged();
+    }
+  });
+  function current() {
     const chosen = boxes
       .map((b) => b.querySelector("input"))
       .filter((i) => i.checked)
       .map((i) => i.value);
-    const body = {
+    return {
       name: name.value.trim(),
       assigned_segment: segment.value,
       segments_allowed: kindAllow.checked ? chosen : null,
@@ -201,18 +240,85 @@ export function policyForm({
       moderation_allowed: moderation.checked,
       comment: comment.value,
     };
-    const submit = form.querySelector("#policy-submit");
-    submit.disabled = true;
-    try {
-      await onSubmit(body);
-    } catch (err) {
-      error.textContent = errorText(err);
-    } finally {
-      submit.disabled = false;
+  }
+  function clearErrors() {
+    for (const el of [error, nameError, segmentError, commentError, listError]) {
+      el.textContent = "";
     }
-  });
+    for (const el of [name, segment, comment]) el.removeAttribute("aria-invalid");
+  }
+  function showAt(where, input, text) {
+    where.textContent = text;
+    if (input) input.setAttribute("aria-invalid", "true");
+  }
+  /** Which field an API error concerns, by its rule (semantics §10) or its wording. */
+  function fieldOf(err) {
+    const rule = (err && err.body && err.body.rule) || "";
+    const message = errorText(err);
+    if (rule.startsWith("policy.name") || /policy name/.test(message)) return [nameError, name];
+    if (rule === "policy.segment_exists" || rule === "policy.one_per_segment") {
+      return [segmentError, segment];
+    }
+    if (/^policy\.(list|listed|one_list|multisegment)/.test(rule)) return [listError, null];
+    if (/comment/.test(message)) return [commentError, comment];
+    return null;
+  }
+  const initialBody = initial ? JSON.stringify(current()) : null;
+  /** An edit that changes nothing has nothing to submit. */
+  function unchanged() {
+    return initialBody !== null && JSON.stringify(current()) === initialBody;
+  }
+  function review() {
+    const body = current();
+    const own = body.assigned_segment;
+    const listed = body.segments_allowed || [];
+    const notes = [];
+    if (body.segments_allowed && !listed.some((n) => fold(n) === fold(own))) {
+      notes.push(
+        `The allow list leaves out its own segment ${own}: its members will not reach one another.`,
+      );
+    }
+    for (const other of body.segments_allowed ? listed : []) {
+      if (fold(other) === fold(own)) continue;
+      const back = policies.find(
+        (p) => fold(p.assigned_segment) === fold(other) && fold(p.name) !== fold(body.name),
+      );
+      const backList = back && back.segments_allowed;
+      if (backList && !backList.some((n) => fold(n) === fold(own))) {
+        notes.push(
+          `One-sided: ${other}'s policy ${back.name} does not allow ${own}, so they still ` +
+            `cannot reach each other (a barrier works both ways). Add ${own} to it too.`,
+        );
+      }
+    }
+    fill(warning, notes.length ? h("ul.plain", {}, notes.map((n) => h("li", { text: n }))) : null);
+    const problem = nameProblem(name.value);
+    nameError.textContent = name.value && problem ? problem : "";
+    if (name.value && problem) name.setAttribute("aria-invalid", "true");
+    else name.removeAttribute("aria-invalid");
+    form.querySelector("#policy-submit").disabled = unchanged();
+  }
+  form.addEventListener("input", review);
+  form.addEventListener("change", review);
+  review();
   setTimeout(() => (lockName ? state : name).focus(), 0);
   return form;
+}
+
+const fold = (text) => String(text).trim().normalize("NFKC").toLowerCase();
+
+/** A policy or segment name as core/limits.py checks it: 1-64 characters once trimmed,
+ * no control or invisible character (Unicode categories Cc, Cf, Cs, Co, Cn, Zl, Zp). */
+export function nameProblem(text) {
+  const name = text.trim();
+  if (!name) return "a policy name must not be empty";
+  const length = [...name].length; // code points, as Python counts
+  if (length > 64) return `a policy name is too long: ${length} characters, at most 64`;
+  const bad = name.search(/[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u);
+  if (bad >= 0) {
+    return `invalid policy name: character ${bad + 1} is a control or invisible character`;
+  }
+  return null;
 }
 
 export function listOf(policy) {

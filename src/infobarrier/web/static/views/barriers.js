@@ -7,6 +7,7 @@ import { filterPreview, listOf, policyForm, stateBadge } from "../forms.js";
 export async function initBarriers(ctx) {
   const settings = await api("GET", "/settings");
   let segments = [];
+  let policyList = [];
 
   async function reload() {
     const [segs, policies] = await Promise.all([
@@ -14,6 +15,7 @@ export async function initBarriers(ctx) {
       api("GET", "/policies"),
     ]);
     segments = segs;
+    policyList = policies;
     fill(
       "#segments-list",
       table(
@@ -199,6 +201,7 @@ export async function initBarriers(ctx) {
     }
     const form = policyForm({
       segments,
+      policies: policyList,
       mode: settings.mode,
       initial: existing,
       lockName: !!existing,

@@ -83,6 +83,7 @@ export async function initWhatIf(ctx) {
   function openForm(existing) {
     const form = policyForm({
       segments,
+      policies: draft,
       mode: settings.mode,
       initial: existing,
       lockName: !!existing,
@@ -184,6 +185,9 @@ export async function initWhatIf(ctx) {
     );
     const c = counts();
     const dirty = c.created + c.changed + c.removed;
+    const apply = $("#draft-apply");
+    apply.disabled = !dirty;
+    apply.title = dirty ? "" : "The draft matches the saved definitions: nothing to apply";
     fill(
       "#draft-summary",
       dirty
@@ -310,6 +314,7 @@ export async function initWhatIf(ctx) {
       renderDraft();
     } finally {
       buttons.forEach((b) => (b.disabled = false));
+      renderDraft(); // "Apply" again only for a draft that differs
     }
   }
 
