@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from test_web_access import blocking, overflowing
 from web_support import WebServer, chromium_context, goto, new_tab, ok, serve_demo, sign_in
 
 web_server = pytest.fixture(scope="module")(serve_demo)
@@ -193,3 +194,36 @@ def test_editing_help_warns_and_places_errors(page: Any, web_server: WebServer) 
     page.locator("#policy-submit").click()
     expect(page.locator("#policy-segment-error")).to_contain_text("already has policy")
     expect(page.locator("#policy-error")).to_be_empty()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (390, 844)], ids=["1366x768", "390x844"])
+def test_views_with_their_content_pass_axe_and_fit(
+    page: Any, web_server: WebServer, size: tuple[int, int]
+) -> None:
+    """axe-core (0 critical or serious) and no table wider than the screen, on these pages
+    filled with what they show (the page-by-page test opens them empty)."""
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    sign_in(page, web_server)
+    page.goto(f"{web_server.base}/web/people#upn=v1-ra1@abc.example")
+    expect(page.locator("#reach-table")).to_be_visible()
+    checked = [("people", blocking(page), overflowing(page))]
+    page.goto(f"{web_server.base}/web/segment#name=V1_SupportEngineer")
+    expect(page.locator("#members-table")).to_be_visible()
+    checked.append(("segment", blocking(page), overflowing(page)))
+    goto(page, web_server, "explain")
+    page.locator("#explain-from").fill("se1a@abc.example")
+    page.locator("#explain-action").select_option("group-chat")
+    page.locator("#explain-to").fill("alex@abc.example")
+    page.locator("#explain-more").fill("v2-ra1@abc.example")
+    page.locator("#explain-more").press("Enter")
+    expect(page.locator("#explain-why")).to_be_visible()
+    checked.append(("explain", blocking(page), overflowing(page)))
+    goto(page, web_server, "vendors")
+    page.locator("#onboard-vendor").fill("V9")
+    page.get_by_label("Service account 1 UPN").fill("v9-ra1@abc.example")
+    page.get_by_label("Engineer 1 UPN").fill("casey@abc.example")
+    page.locator("#onboard-propose").click()
+    page.locator("#onboard-preview-btn").click()
+    expect(page.locator("#vendor-whatif")).to_be_visible()
+    checked.append(("vendors", blocking(page), overflowing(page)))
+    assert [c for c in checked if c[1] or c[2]] == []

@@ -37,18 +37,18 @@ export function segmentsTable(segments, caption) {
         h(
           "tr",
           { dataset: { segment: s.name } },
-          h("td", {}, segmentLink(s.name)),
-          h("td", {}, code(s.filter)),
+          h("td", { "data-label": "Segment" }, segmentLink(s.name)),
+          h("td", { "data-label": "Filter" }, code(s.filter)),
           h(
             "td.cause",
-            {},
+            { "data-label": "Because" },
             s.causes.length
               ? h("ul.plain", {}, s.causes.map((c) => h("li", {}, code(c.comparison), " — ", causeText(c))))
               : muted("—"),
           ),
           h(
             "td",
-            {},
+            { "data-label": "Policy" },
             s.policy
               ? [
                   h("strong", { text: s.policy.name }),
@@ -95,10 +95,10 @@ export async function initPeople() {
             h(
               "tr",
               { dataset: { allowed: String(r.allowed), segments: r.segments.join(",") } },
-              h("td", {}, r.segments.map((s, k) => [k ? ", " : "", segmentLink(s)])),
-              h("td", { text: String(r.users) }),
-              h("td", {}, r.allowed ? badge("✓ can reach", "allow") : badge("✕ cannot reach", "block")),
-              h("td", { text: capitalise(r.reason) }),
+              h("td", { "data-label": "Users in" }, r.segments.map((s, k) => [k ? ", " : "", segmentLink(s)])),
+              h("td", { "data-label": "Users", text: String(r.users) }),
+              h("td", { "data-label": "Verdict" }, r.allowed ? badge("✓ can reach", "allow") : badge("✕ cannot reach", "block")),
+              h("td", { "data-label": "Why", text: capitalise(r.reason) }),
             ),
           ),
         ),

@@ -51,14 +51,14 @@ export async function initSegment() {
                 h(
                   "tr",
                   { dataset: { upn: u.upn } },
-                  h("td", { text: u.display_name }),
+                  h("td", { "data-label": "Name", text: u.display_name }),
                   h(
                     "td",
-                    {},
+                    { "data-label": "UPN" },
                     h("a", { href: `/web/people#upn=${encodeURIComponent(u.upn)}`, text: u.upn }),
                   ),
-                  h("td", { text: u.kind === "service_account" ? "service account" : "person" }),
-                  h("td", {}, u.account_enabled ? badge("enabled", "allow") : badge("disabled", "block")),
+                  h("td", { "data-label": "Kind", text: u.kind === "service_account" ? "service account" : "person" }),
+                  h("td", { "data-label": "Account" }, u.account_enabled ? badge("enabled", "allow") : badge("disabled", "block")),
                 ),
               ),
             ),
