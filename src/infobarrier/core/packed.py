@@ -30,12 +30,13 @@ class PackedStrings(Sequence[str]):
     followed by a newline, so that all of them decode with one ``split`` (a string that
     holds a newline itself is still sliced by the offsets). Materialised on demand."""
 
-    __slots__ = ("_data", "_list", "_offsets")
+    __slots__ = ("_data", "_list", "_offsets", "_reads")
 
     def __init__(self, data: bytes, offsets: npt.NDArray[np.int64]) -> None:
         self._data = data
         self._offsets = offsets
         self._list: list[str] | None = None
+        self._reads = 0
 
     @classmethod
     def pack(cls, strings: Sequence[str]) -> PackedStrings:
@@ -73,6 +74,9 @@ class PackedStrings(Sequence[str]):
     def __getitem__(self, index: slice) -> Sequence[str]: ...
     def __getitem__(self, index: int | slice) -> str | Sequence[str]:
         if self._list is not None or isinstance(index, slice):
+            return self.materialized()[index]
+        self._reads += 1
+        if self._reads > LOOKUPS_BEFORE_DICT:  # many reads: decode them all, once
             return self.materialized()[index]
         if index < 0:
             index += len(self)
