@@ -13,7 +13,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 from test_web_access import blocking, overflowing
-from web_support import WebServer, chromium_context, goto, new_tab, ok, serve_demo, sign_in
+from web_support import (
+    WebServer,
+    chromium_context,
+    goto,
+    new_tab,
+    ok,
+    screenshot,
+    serve_demo,
+    sign_in,
+)
 
 web_server = pytest.fixture(scope="module")(serve_demo)
 browser_context = pytest.fixture(scope="module")(chromium_context)
@@ -63,6 +72,7 @@ def test_onboard_and_offboard_a_vendor(page: Any, web_server: WebServer) -> None
     page.locator("#onboard-preview-btn").click()
     expect(page.locator("#onboard-preview")).to_contain_text("become blocked")
     expect(page.locator("#onboard-preview")).to_contain_text("ABC_Staff ↔ V4_RemoteAssistUser")
+    screenshot(page, "vendors")
     page.locator("#onboard-apply").click()
     page.locator("#confirm-ok").click()
     expect(page.locator("#flash")).to_contain_text("V4: onboarded and applied")
@@ -77,6 +87,7 @@ def test_onboard_and_offboard_a_vendor(page: Any, web_server: WebServer) -> None
     expect(allowed.nth(0)).to_contain_text("V4_")
     expect(allowed.nth(1)).to_contain_text("V4_")
     expect(page.locator("#reach-table tr[data-allowed='false']").first).to_be_visible()
+    screenshot(page, "person")
     expect(page.locator("#person-reach-summary")).to_have_text(
         "can reach 2 users, cannot reach 16 users"
     )
@@ -134,6 +145,7 @@ def test_explain_add_to_team_with_several_recipients(page: Any, web_server: WebS
     # The cause: the group that puts each user in their segment, and a fix naming it.
     expect(page.locator("#explain-fixes")).to_contain_text("from group")
     expect(page.locator("#explain-why")).to_contain_text("member of group V1_SupportEngineer")
+    screenshot(page, "explain-several")
 
 
 def test_explain_a_conflict_names_the_group_to_leave(page: Any, web_server: WebServer) -> None:
