@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from infobarrier.core.licenses import LicenseBook, Sku
+from infobarrier.store.records import chunks
 from infobarrier.store.schema import AssignmentRow, SkuRow
 from infobarrier.store.scoped import TenantScoped
 
@@ -47,10 +48,31 @@ class LicenseRepository(TenantScoped):
                 row.name = sku.name
                 row.service_plans = list(sku.service_plans)
                 row.seats = sku.seats
-        self._session.execute(delete(AssignmentRow).where(AssignmentRow.tenant_id == self._tid))
+        # Only what differs is written: one assignment at 100,000 users is one row, not a
+        # rewrite of every row.
+        stored = {
+            (str(uid), str(part))
+            for uid, part in self._session.execute(
+                select(AssignmentRow.user_id, AssignmentRow.part_number).where(
+                    AssignmentRow.tenant_id == self._tid
+                )
+            )
+        }
+        wanted = {(uid, part) for uid, parts in book.assignments.items() for part in parts}
+        gone: dict[str, list[str]] = {}
+        for uid, part in sorted(stored - wanted):
+            gone.setdefault(part, []).append(uid)
+        for part, uids in gone.items():
+            for chunk in chunks(uids):
+                self._session.execute(
+                    delete(AssignmentRow).where(
+                        AssignmentRow.tenant_id == self._tid,
+                        AssignmentRow.part_number == part,
+                        AssignmentRow.user_id.in_(chunk),
+                    )
+                )
         self._session.add_all(
             AssignmentRow(tenant_id=self._tid, user_id=uid, part_number=part)
-            for uid, parts in book.assignments.items()
-            for part in sorted(parts)
+            for uid, part in sorted(wanted - stored)
         )
         self._session.flush()

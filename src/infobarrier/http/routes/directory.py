@@ -201,7 +201,7 @@ def set_seats(
 
 def _licenses(request: Request, tenant: str, upn: str) -> schemas.UserLicenses:
     services = services_of(request)
-    user = services.directory.directory(tenant).by_upn(upn)
+    user = services.directory.user_view(tenant, upn)[0]  # one user, not the directory
     book = services.directory.licenses(tenant)
     return schemas.UserLicenses(
         upn=user.upn,
