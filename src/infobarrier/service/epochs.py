@@ -261,17 +261,27 @@ class EpochProvider:
 
     @staticmethod
     def _compile(repo: TenantRepositories, tenant: Tenant) -> Current:
-        """Compile from the whole directory (a writer's own view, or a rebuild)."""
+        """Compile from the whole directory (a writer's own view, or a rebuild).
+
+        ``directory_version`` is ``tenant.version``: exact for a read; a writer that has
+        changed the directory already knows better (``ApplicationHandler.apply_in``)."""
         stored = repo.applications.current_epoch()
         directory = repo.directory.load()
         if stored is None:
             config = BarrierConfig(
                 mode=tenant.mode, people_search_restriction=tenant.people_search_restriction
             )
-            return Current(compile_epoch(directory, config), directory, 0, None, _exceptions(repo))
-        epoch_id, config = stored
+            epoch_id = 0
+        else:
+            epoch_id, config = stored
         return Current(
-            compile_epoch(directory, config), directory, epoch_id, None, _exceptions(repo)
+            compile_epoch(directory, config),
+            directory,
+            epoch_id,
+            None,
+            _exceptions(repo),
+            None,
+            tenant.version,
         )
 
     def _load(self, repo: TenantRepositories, tenant: Tenant, *, persist: bool) -> Current:
@@ -288,7 +298,6 @@ class EpochProvider:
         current = self._compile(repo, tenant)
         if persist:
             self.save_later(tenant, epoch_id, tenant.version, current.epoch, force=True)
-        current.directory_version = tenant.version
         return current
 
     def _from_stored(
