@@ -292,3 +292,20 @@ def test_explain(api: Api) -> None:
         "also in 'to'"
         in error(action="chat", **{"from": "alex@abc.example", "to": "alex@abc.example"})["message"]
     )
+
+
+def test_applications_brief_leaves_the_per_user_lists_out(api: Api) -> None:
+    assert api.post("/users", {"upn": "nolicense@abc.example"}).status_code == 201
+    api.services.directory.add_member("abc", "ABC_Staff", "nolicense@abc.example", "test")
+    api.services.applications.apply("abc", "test")
+    full = api.get("/applications").json()
+    brief = api.get("/applications", brief="true").json()
+    assert [a["id"] for a in brief] == [a["id"] for a in full]
+    newest, short = full[0]["report"], brief[0]["report"]
+    assert len(newest["findings"]) == short["findings_count"] == 1
+    assert short["conflicts_count"] == len(newest["conflicts"])
+    assert "findings" not in short
+    assert "conflicts" not in short
+    assert {k: v for k, v in newest.items() if k not in ("findings", "conflicts")} == {
+        k: v for k, v in short.items() if not k.endswith("_count")
+    }

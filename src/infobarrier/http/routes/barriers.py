@@ -235,10 +235,26 @@ def start_application(
 
 @router.get("/applications", response_model=list[schemas.ApplicationOut], tags=["applications"])
 def list_applications(
-    tenant: str, request: Request, _p: Principal = Depends(admin)
+    tenant: str,
+    request: Request,
+    brief: bool = Query(
+        False,
+        description="Leave each report's per-user lists out (findings, conflicts), giving "
+        "their counts as findings_count and conflicts_count",
+    ),
+    _p: Principal = Depends(admin),
 ) -> list[schemas.ApplicationOut]:
-    """Status history, newest first."""
-    return [application_out(a) for a in services_of(request).applications.history(tenant)]
+    """Status history, newest first. At 100,000 users each report lists every licensing
+    finding (11 MB): ``brief=true`` is the list a page shows."""
+    out = [application_out(a) for a in services_of(request).applications.history(tenant)]
+    if brief:
+        for app in out:
+            report = dict(app.report)
+            for name in ("findings", "conflicts"):
+                if isinstance(report.get(name), list):
+                    report[f"{name}_count"] = len(report.pop(name))
+            app.report = report
+    return out
 
 
 @router.get(

@@ -49,7 +49,7 @@ export function detailText(detail) {
 }
 
 export async function initHistory() {
-  const apps = await api("GET", "/applications");
+  const apps = await api("GET", "/applications", undefined, { brief: "true" });
   fill(
     "#applications",
     table(
