@@ -469,10 +469,9 @@ class CollaborationHandler:
         """Bring every object back into compliance, save, and audit each action (with
         ``cause`` in each entry, e.g. the exception whose expiry caused it)."""
         changed, actions = cls.plan_all(tx, epoch)
-        for obj in changed:
-            tx.repos.collab.save(obj.object_kind, obj.to_json())
-        for action in actions:
-            tx.audit("reconciliation." + action["kind"], **action, **(cause or {}))
+        tx.repos.collab.save_many([(obj.object_kind, obj.to_json()) for obj in changed])
+        # One hash-chained insert for all of them (an expiry of many exceptions at once).
+        tx.audit_many([("reconciliation." + a["kind"], {**a, **(cause or {})}) for a in actions])
         return actions
 
     def reconcile_now(self, tx: TenantTx) -> list[dict[str, Any]]:

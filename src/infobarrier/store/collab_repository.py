@@ -49,6 +49,30 @@ class CollabRepository(TenantScoped):
             existing.data = data
         self._session.flush()
 
+    def save_many(self, objects: list[tuple[str, dict[str, Any]]]) -> None:
+        """:meth:`save` of many ``(kind, data)`` at once: one read of the existing rows, one
+        flush (reconciliation after many exceptions expire together)."""
+        if not objects:
+            return
+        ids = [data["id"] for _kind, data in objects]
+        existing = {
+            row.id: row
+            for row in self._session.scalars(
+                select(CollabRow).where(CollabRow.tenant_id == self._tid, CollabRow.id.in_(ids))
+            )
+        }
+        for kind, data in objects:
+            row = existing.get(data["id"])
+            if row is None:
+                row = CollabRow(
+                    id=data["id"], tenant_id=self._tid, kind=kind, created_at=utcnow(), data=data
+                )
+                self._session.add(row)
+                existing[row.id] = row
+            else:
+                row.data = data
+        self._session.flush()
+
     def add_message(self, chat_id: str, sender_id: str, text: str) -> Message:
         """Append a message to a chat."""
         row = MessageRow(
