@@ -137,3 +137,29 @@ class SearchIndex:
                 chosen.append(i)
         chosen.sort(key=lambda i: sort_key(user_at(i)))
         return chosen[:limit]
+
+    def lookup(
+        self, user_at: Callable[[int], User], prefixes: Sequence[str], limit: int
+    ) -> list[int]:
+        """Epoch indices of the first ``limit`` users, in display-name order, for whom every
+        prefix (folded) starts a word: the admin page's picker, with no barrier. The first
+        prefix is looked up by bisection; only its matches are read for the others."""
+
+        def fits(i: int) -> bool:
+            words = words_of(user_at(i))
+            return all(any(w.startswith(p) for w in words) for p in prefixes)
+
+        lo = bisect.bisect_left(self.words, prefixes[0])
+        hi = bisect.bisect_left(self.words, prefixes[0] + TOP, lo)
+        found = np.unique(self.owners[lo:hi])
+        if self.stale:
+            found = found[~np.isin(found, np.fromiter(self.stale, dtype=np.int32))]
+        chosen: list[int] = []
+        for i in found[np.argsort(self.rank[found], kind="stable")].tolist():
+            if len(prefixes) == 1 or fits(i):
+                chosen.append(i)
+                if len(chosen) >= limit:
+                    break
+        chosen.extend(i for i in sorted(self.stale) if fits(i))  # checked as they are now
+        chosen.sort(key=lambda i: sort_key(user_at(i)))
+        return chosen[:limit]

@@ -384,11 +384,11 @@ class DecisionHandler:
         prefixes = query.casefold().split()
         if not prefixes:
             raise InvalidInput("the search text is empty")
-        directory = self.current(tenant).directory
-        hits: list[tuple[str, str, User]] = []
-        for user in directory.users():
-            words = [w.casefold() for w in (*user.display_name.split(), user.upn, user.mail) if w]
-            if all(any(w.startswith(p) for w in words) for p in prefixes):
-                hits.append((user.display_name.casefold(), user.upn.casefold(), user))
-        hits.sort(key=lambda h: (h[0], h[1]))
-        return [h[2] for h in hits[:limit]]
+        current = self.current(tenant)
+        epoch, directory = current.epoch, current.directory
+
+        def user_at(i: int) -> User:
+            return directory.user(epoch.user_ids[i])
+
+        # The search index (built once per epoch), not a scan of every user per keystroke.
+        return [user_at(i) for i in current.search().lookup(user_at, prefixes, limit)]
