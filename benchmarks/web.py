@@ -9,7 +9,10 @@ what-if preview of an edited draft, and a click on a matrix cell. The bytes the 
 from the API (``performance`` resource entries) are reported beside each time.
 
 The seeded database is kept in ``--workdir`` (default ``/tmp/infobarrier-bench-web``) and
-reused by the next run of the same size, since seeding 100k users takes minutes. Screenshots
+reused by the next run of the same size, since seeding 100k users takes minutes. With
+``--baseline REV`` that revision's ``src/`` serves the same database first: it must be able
+to open it (a newer checkout migrates the database when it starts, after which an older
+revision refuses it: give such a baseline a fresh ``--workdir`` seeded at its schema). Screenshots
 of each page go to ``docs/screenshots/scale-<page>.png`` with ``--screenshots``.
 """
 
@@ -181,7 +184,11 @@ def markdown(runs: dict[str, list[Json]], users: int, segments: int, load: str) 
                 cells.append(f"error: {r.get('error', 'not measured')}"[:60])
             extra = []
             if "cell_click_s" in r:
-                extra.append(f"cell click {r['cell_click_s']:.2f} s, {r['tab_stops']:,} tab stops")
+                stops = r["tab_stops"]
+                extra.append(
+                    f"cell click {r['cell_click_s']:.2f} s, "
+                    f"{stops:,} tab stop{'' if stops == 1 else 's'}"
+                )
             if "preview_s" in r:
                 extra.append(
                     f"first preview {r['first_preview_s']:.2f} s later, "
