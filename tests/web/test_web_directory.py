@@ -156,6 +156,13 @@ def test_licensing_finding_links_to_its_fix(page: Any, web_server: WebServer) ->
     with web_server.api() as api:
         ok(api.delete("/users/se2b@abc.example/licenses/SPE_E5"))
     sign_in(page, web_server)
+    # The overview's finding links to the fix: the Licensing page with the user filled in.
+    page.get_by_role(
+        "link", name="Assign se2b@abc.example a license with INFORMATION_BARRIERS"
+    ).click()
+    page.wait_for_url("**/web/licensing?*")
+    expect(page.locator("#one-form").get_by_label("User (UPN)")).to_have_value("se2b@abc.example")
+    expect(page.locator("#one-form").get_by_label("SKU to assign")).to_have_value("SPE_E5")
     goto(page, web_server, "licensing")
     finding = page.locator("#findings-table tr[data-finding='se2b@abc.example']").first
     fix = finding.get_by_role("button", name="Fix: assign")

@@ -312,17 +312,7 @@ export async function initLicensing({ admin }) {
 
   async function loadFindings() {
     try {
-      let page;
-      try {
-        page = await getJson("/findings", { offset: findingsOffset, limit: FINDINGS_PAGE });
-      } catch (err) {
-        if (err.status !== 404 && err.status !== 405) throw err;
-        const all = (await api("GET", "/overview")).findings;
-        page = {
-          total: all.length,
-          findings: all.slice(findingsOffset, findingsOffset + FINDINGS_PAGE),
-        };
-      }
+      const page = await getJson("/findings", { offset: findingsOffset, limit: FINDINGS_PAGE });
       missing = new Map();
       for (const f of page.findings) {
         missing.set(f.upn, [...(missing.get(f.upn) || []), f.plan]);
@@ -395,9 +385,12 @@ export async function initLicensing({ admin }) {
     ),
   );
   await loadSkus();
-  await loadFindings();
+  // The findings are computed over every user: they follow, the page is usable at once.
+  fill(findingsList, muted("Looking for findings…"));
+  const findingsLoaded = loadFindings();
   const params = new URLSearchParams(location.search);
   if (params.get("upn")) {
+    await findingsLoaded;
     fix({ upn: params.get("upn"), plan: params.get("plan") || "INFORMATION_BARRIERS" });
   }
 }

@@ -143,8 +143,18 @@ function showFindings(findings, offset, total) {
   fill(
     "#overview-findings",
     table(
-      ["User", "Missing", "Finding"],
-      findings.map((f) => [f.upn, code(f.plan), f.message]),
+      ["User", "Missing", "Finding", "Fix"],
+      findings.map((f) => [
+        f.upn,
+        code(f.plan),
+        f.message,
+        // The fix: the Licensing page with this user and the license that holds the plan.
+        h("a", {
+          href: `/web/licensing?${new URLSearchParams({ upn: f.upn, plan: f.plan })}`,
+          text: "Assign a license",
+          "aria-label": `Assign ${f.upn} a license with ${f.plan}`,
+        }),
+      ]),
       { id: "findings-table" },
     ),
     total > findings.length
