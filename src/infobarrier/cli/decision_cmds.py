@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import typer
 
 from infobarrier.cli.output import Exit, console, print_csv, print_json
 from infobarrier.cli.state import STATE
-from infobarrier.core.contract import Verdict, make_check, read_lines
+from infobarrier.core.contract import Check, CheckError, Verdict, make_check, read_lines
 from infobarrier.core.errors import InvalidInput
 from infobarrier.service.decisions import RecipientStatus
 
@@ -38,8 +39,7 @@ def check(
         if upns or action:
             raise InvalidInput("--batch takes no --action and no users")
         text = sys.stdin.read() if str(batch) == "-" else _read_text(batch)
-        for result in services.decisions.check_batch(STATE.tenant, read_lines(text)):
-            print_json(result.as_dict())
+        _print_batch(read_lines(text))
         return Exit.OK
     if action is None:
         raise InvalidInput("give --action ACTION FROM TO [TO ...], or --batch FILE")
@@ -51,6 +51,24 @@ def check(
     else:
         print_check(verdict)
     return Exit.OK if verdict.allowed else Exit.BLOCKED
+
+
+def _print_batch(read: list[Check | CheckError]) -> None:
+    """One JSON line per check, in order: the answers of ``POST /decisions`` (the same
+    encoder, ``http.batch.answer_parts``, with its per-profile-pair fragment cache), and
+    each unreadable line's error in its place."""
+    from infobarrier.http.batch import answer_parts
+
+    epoch, restricted, openings = STATE.services.decisions.in_force_open(STATE.tenant)
+    checks = [c for c in read if not isinstance(c, CheckError)]
+    answers = iter(
+        answer_parts(epoch, checks, people_search_restriction=restricted, openings=openings)
+    )
+    lines = [
+        json.dumps(c.as_dict(), ensure_ascii=False) if isinstance(c, CheckError) else next(answers)
+        for c in read
+    ]
+    sys.stdout.write("".join(line + "\n" for line in lines))
 
 
 def _read_text(path: Path) -> str:
