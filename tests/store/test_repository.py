@@ -330,3 +330,27 @@ def test_a_writer_that_cannot_have_the_lock_in_time_is_busy(store_url: str) -> N
             assert repo.scope(repo.tenants.get("t1")).audit.entries() == []
     finally:
         store.dispose()
+
+
+def test_collaboration_objects_saved_many_at_once_insert_or_replace(store: Store) -> None:
+    """``save_many`` (reconciliation of many objects) is ``save`` of each: new ids are
+    inserted, existing ones replaced, in one transaction."""
+    _tenant(store)
+    with store.transaction() as repo:
+        collab = repo.scope(repo.tenants.get("t1")).collab
+        collab.save("chat", {"id": "c1", "read_only": False})
+    with store.transaction() as repo:
+        collab = repo.scope(repo.tenants.get("t1")).collab
+        collab.save_many(
+            [
+                ("chat", {"id": "c1", "read_only": True}),
+                ("team", {"id": "t9", "members": []}),
+                ("chat", {"id": "c2", "read_only": False}),
+            ]
+        )
+        collab.save_many([])
+    with store.transaction() as repo:
+        collab = repo.scope(repo.tenants.get("t1")).collab
+        assert collab.get("chat", "c1") == {"id": "c1", "read_only": True}
+        assert collab.get("team", "t9") == {"id": "t9", "members": []}
+        assert sorted(o["id"] for o in collab.objects()) == ["c1", "c2", "t9"]
