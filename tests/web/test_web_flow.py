@@ -92,10 +92,14 @@ def test_onboard_and_offboard_a_vendor(page: Any, web_server: WebServer) -> None
         "can reach 2 users, cannot reach 16 users"
     )
 
-    # The engineer's segment lists its members.
+    # The engineer's segment lists its members (linked from the segments page too).
     page.locator("#reach-table a", has_text="V4_SupportEngineer").click()
     page.wait_for_url("**/web/segment#name=*")
     page.reload()
+    expect(page.locator("#members-table")).to_contain_text("se4a@abc.example")
+    goto(page, web_server, "barriers")
+    page.locator("#segments-list a", has_text="V4_SupportEngineer").click()
+    page.wait_for_url("**/web/segment#name=V4_SupportEngineer")
     expect(page.locator("#members-table")).to_contain_text("se4a@abc.example")
     expect(page.locator("#members-count")).to_have_text("1 member")
 

@@ -23,7 +23,11 @@ export async function initBarriers(ctx) {
         segs.map((s) => ({
           attrs: { dataset: { segment: s.name } },
           cells: [
-            h("strong", { text: s.name }),
+            h(
+              "strong",
+              {},
+              h("a", { href: `/web/segment#name=${encodeURIComponent(s.name)}`, text: s.name }),
+            ),
             code(s.filter),
             String(s.users),
             s.policy || muted("none"),
