@@ -197,6 +197,13 @@ class EpochProvider:
                         )
                         if patched is not None:
                             return patched
+        stored = tx.repos.applications.current_epoch()
+        if stored is not None:  # no usable cache (a new process): the stored form, patched
+            latest = tx.repos.changes.latest
+            now = tx.tenant if latest is None else replace(tx.tenant, version=latest)
+            found = self._from_stored(tx.repos, now, stored[0], stored[1], persist=False)
+            if found is not None:
+                return found.epoch
         return self._compile(tx.repos, tx.tenant).epoch
 
     def _catch_up(
