@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from web_support import (
     WebServer,
@@ -297,3 +298,32 @@ def test_import_csv_and_script_then_page(page: Any, web_server: WebServer, tmp_p
     ps1 = tmp_path / "definitions.ps1"
     info.value.save_as(ps1)
     assert "New-OrganizationSegment -Name 'Research'" in ps1.read_text()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_open_forms_and_errors_pass_axe(page: Any, web_server: WebServer, width: int) -> None:
+    """The forms, their error lines and the created token's secret, open, at a laptop's
+    and a phone's width: axe-core finds nothing critical or serious (the page-by-page
+    check in test_web_access.py sees them closed)."""
+
+    def blocking() -> list[str]:
+        found = Axe().run(page).response["violations"]
+        return [v["id"] for v in found if v["impact"] in ("critical", "serious")]
+
+    page.set_viewport_size({"width": width, "height": 844})
+    sign_in(page, web_server)
+    goto(page, web_server, "directory")
+    page.get_by_role("button", name="New service account").click()
+    page.locator("#user-form").get_by_role("button", name="Create").click()
+    page.get_by_role("button", name="Members of ABC_Staff").click()
+    expect(page.locator("#members-table")).to_be_visible()
+    assert blocking() == []
+    goto(page, web_server, "licensing")
+    page.locator("#bulk-form").get_by_role("button", name="Apply").click()
+    expect(page.locator("#bulk-form [aria-invalid='true']")).to_have_count(1)
+    assert blocking() == []
+    goto(page, web_server, "settings")
+    page.get_by_label("Issued to (a person's name)").fill("Axe Check")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator("#token-value")).to_be_visible()
+    assert blocking() == []
