@@ -190,7 +190,16 @@ def read_checks(items: list[Any], where: str = "checks") -> list[Check] | CheckE
 def read_body(
     body: bytes | str, *, max_checks: int, max_pairs: int = MAX_PAIRS_PER_REQUEST
 ) -> list[Check]:
-    """The checks of a request body ``{"checks": [...]}``; any fault refuses it as a whole.
+    """The checks of a request body ``{"checks": [...]}``; any fault refuses it as a whole
+    (:func:`read_body_pairs` without the count)."""
+    return read_body_pairs(body, max_checks=max_checks, max_pairs=max_pairs)[0]
+
+
+def read_body_pairs(
+    body: bytes | str, *, max_checks: int, max_pairs: int = MAX_PAIRS_PER_REQUEST
+) -> tuple[list[Check], int]:
+    """The checks of a request body ``{"checks": [...]}`` and the pairs of users they
+    require in all; any fault refuses the body as a whole.
 
     Raises :class:`InvalidInput` with ``invalid_json``, ``invalid_request``,
     ``invalid_check``, ``too_many_checks``, or ``too_large`` when the checks require more
@@ -230,7 +239,7 @@ def read_body(
             f"this request requires {total} pairs of users to be checked; at most "
             f"{max_pairs} per request: split it"
         )
-    return checks
+    return checks, total
 
 
 def read_lines(text: str) -> list[Check | CheckError]:

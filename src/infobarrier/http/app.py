@@ -101,7 +101,10 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
             "default": settings.body_limit_default,
         }
 
-    app.add_middleware(RequestGuard, verify=verify, limits=limits)
+    def trusted(token: str) -> Principal | None:
+        return services.tokens.trusted(token)
+
+    app.add_middleware(RequestGuard, verify=verify, limits=limits, trusted=trusted)
     # Outside even that: every answer (a refusal of the guard too) echoes its request id,
     # and is counted and logged (http.observe).
     metrics = Metrics(lambda: services.operations.tenants())

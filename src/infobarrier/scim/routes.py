@@ -36,7 +36,7 @@ from scim2_server.service import ScimService
 from starlette.concurrency import run_in_threadpool
 
 from infobarrier.core.errors import Busy
-from infobarrier.http.auth import Area, actor, bearer, require, services_of
+from infobarrier.http.auth import Area, actor, authorizer, bearer, services_of
 from infobarrier.http.errors import ApiError
 from infobarrier.scim import quirks
 from infobarrier.scim.schemas import PROVIDER
@@ -95,7 +95,7 @@ class InfobarrierScimService(ScimService):
 SERVICE = InfobarrierScimService(PROVIDER)
 
 router = APIRouter(tags=["scim"])
-_authorize = require(Area.SCIM)
+_authorize = authorizer(Area.SCIM)
 
 
 def _response(answer: ScimResponse) -> Response:

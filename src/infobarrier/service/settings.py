@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     inline_pairs: int = Field(
         2_000,
         ge=0,
-        description="Batches of up to this many one-pair checks are answered on the event "
-        "loop; others in the thread pool",
+        description="Batches requiring up to this many pairs of users (and checks) are "
+        "answered on the event loop; others in the thread pool",
     )
     inline_body_bytes: int = Field(
         256 * 1024,

@@ -138,6 +138,14 @@ class TokenHandler:
             tx.audit("token.revoked", token=token_id)
             return token
 
+    def trusted(self, plain: str) -> Principal | None:
+        """The principal of a token verified in the last ``trust_seconds`` (no query, no
+        I/O: an event loop may call it), else ``None`` (then :meth:`verify` decides)."""
+        digest = _digest(plain)
+        with self._lock:
+            found = self._trusted.get(digest)
+        return found[0] if found is not None and found[1] > time.monotonic() else None
+
     def verify(self, plain: str) -> Principal | None:
         """The principal of a valid, unrevoked, unexpired token, or ``None``.
 

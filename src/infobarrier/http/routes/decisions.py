@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from infobarrier.core.contract import Check, read_body
+from infobarrier.core.contract import Check, read_body, read_body_pairs
 from infobarrier.http import schemas
 from infobarrier.http.auth import Area, require, services_of
 from infobarrier.http.batch import answer_parts
@@ -36,8 +36,8 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
     (422, or 413 past the setting ``max_checks``; nothing answered). The hot path is
     ``http.batch``.
 
-    Batches of one-pair checks up to the setting ``inline_pairs`` are answered on the event
-    loop (a few milliseconds: cheaper than a hand-off to a thread, and a busy worker then
+    Batches requiring up to the setting ``inline_pairs`` pairs of users are answered on the
+    event loop (a few milliseconds: cheaper than a hand-off to a thread, and a busy worker then
     leaves new connections to the others under ``serve --workers``); others in the thread
     pool, so the worker keeps serving others (``/healthz`` included). A group check of
     ``n`` recipients counts ``n + n(n-1)/2`` pairs (``core.contract.pairs_required``); a
@@ -50,8 +50,10 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
     if len(body) > settings.inline_body_bytes:  # parsing alone would hold the event loop
         content, stamp = await run_in_threadpool(_read_and_answer, services, metrics, tenant, body)
         return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
-    checks = read_body(body, max_checks=settings.max_checks, max_pairs=settings.max_pairs)
-    if len(checks) <= settings.inline_pairs and all(len(c["to"]) == 1 for c in checks):
+    checks, pairs = read_body_pairs(
+        body, max_checks=settings.max_checks, max_pairs=settings.max_pairs
+    )
+    if pairs <= settings.inline_pairs and len(checks) <= settings.inline_pairs:
         content, stamp = _answer(services, metrics, tenant, checks)
     else:
         content, stamp = await run_in_threadpool(_answer, services, metrics, tenant, checks)
