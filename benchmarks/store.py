@@ -188,6 +188,8 @@ class Run:
     seconds: float
     rss_mb: float
     returncode: int
+    #: The child's CPU seconds (user + system): less sensitive to a loaded machine.
+    cpu: float
     stdout: str
     stderr: str
 
@@ -195,8 +197,9 @@ class Run:
 class Cli:
     """``infobarrier --db URL --tenant bench ...`` as a subprocess (optionally another source)."""
 
-    def __init__(self, db: str, src: Path | None, workdir: Path) -> None:
+    def __init__(self, db: str, src: Path | None, workdir: Path, repeats: int = REPEATS) -> None:
         self.db = db
+        self.repeats = max(1, repeats)
         self.env = dict(os.environ)
         self.env.pop("INFOBARRIER_DB", None)
         self.env["COLUMNS"] = "200"
@@ -224,11 +227,14 @@ class Cli:
             raise RuntimeError(
                 f"{' '.join(args)} exited {proc.returncode}:\n{stdout[-2000:]}\n{stderr[-2000:]}"
             )
-        return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, stdout, stderr)
+        cpu = usage.ru_utime + usage.ru_stime
+        return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, cpu, stdout, stderr)
 
     def median(self, *args: str, ok: tuple[int, ...] = (0,)) -> Run:
-        """The median run of :data:`REPEATS`."""
-        runs = sorted((self.run(*args, ok=ok) for _ in range(REPEATS)), key=lambda r: r.seconds)
+        """The median of ``repeats`` runs."""
+        runs = sorted(
+            (self.run(*args, ok=ok) for _ in range(self.repeats)), key=lambda r: r.seconds
+        )
         return runs[len(runs) // 2]
 
 
@@ -311,22 +317,28 @@ def run_store(cli: Cli, files: Files, users: int) -> Json:
     """Every command of one configuration on one database."""
     r: Json = {}
     r["setup_tenant"] = cli.run("tenants", "create", TENANT).seconds
+    # The floor of every command: starting the interpreter and the CLI, one small query.
+    r["process_start"] = cli.median("tenants", "list").seconds
     r["setup_groups"] = cli.run("groups", "import", str(files.groups_csv)).seconds
     r["setup_script"] = cli.run("powershell", "import", str(files.script)).seconds
     imported = cli.run("users", "import", str(files.users_csv))
     r["users_import"] = imported.seconds
     r["users_import_rss_mb"] = imported.rss_mb
     r["users_import_rate"] = users / imported.seconds
+    r["users_import_cpu"] = imported.cpu
     applied = cli.run("apply")
     r["apply"] = applied.seconds
     r["apply_rss_mb"] = applied.rss_mb
+    r["apply_cpu"] = applied.cpu
     r["apply_output_lines"] = len(applied.stdout.splitlines())
     a, b = files.one_check
     check = cli.median("check", "--action", "chat", a, b, ok=(0, 1))
     r["check"] = check.seconds
+    r["check_cpu"] = check.cpu
     r["check_rss_mb"] = check.rss_mb
     batch = cli.run("check", "--batch", str(files.checks))
     r["check_batch"] = batch.seconds
+    r["check_batch_cpu"] = batch.cpu
     r["check_batch_rss_mb"] = batch.rss_mb
     r["check_batch_lines"] = len(batch.stdout.splitlines())
     r["status"] = cli.median("status").seconds
@@ -367,11 +379,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--configs", default="10000:500,100000:500", help="USERS:SEGMENTS,...")
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--baseline-src", type=Path, default=None)
+    parser.add_argument(
+        "--src", type=Path, default=None, help="Run this side from another checkout's src too"
+    )
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="Runs of each small command")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/store.json"))
     args = parser.parse_args(argv)
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
     configs = [tuple(int(x) for x in c.split(":")) for c in args.configs.split(",") if c.strip()]
-    sides: list[tuple[str, Path | None]] = [("this", None)]
+    sides: list[tuple[str, Path | None]] = [
+        ("this", args.src.resolve() if args.src is not None else None)
+    ]
     if args.baseline_src is not None:
         sides.append(("baseline", args.baseline_src.resolve()))
     results: list[Json] = []
@@ -395,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for side, src in sides:
                         work = folder / f"work-{users}-{store}-{side}"
                         work.mkdir()
-                        cli = Cli(dbs["fresh"](store), src, work)
+                        cli = Cli(dbs["fresh"](store), src, work, args.repeats)
                         load_before = load_average()
                         figures = run_store(cli, files, users)
                         row = {
@@ -422,9 +440,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 FIGURES = (
+    ("process start (tenants list)", "process_start", "s"),
     ("users import", "users_import", "s"),
+    ("users import CPU", "users_import_cpu", "s"),
     ("users import rate", "users_import_rate", "users/s"),
     ("apply", "apply", "s"),
+    ("apply CPU", "apply_cpu", "s"),
     ("apply max RSS", "apply_rss_mb", "MB"),
     ("check (one)", "check", "s"),
     ("check --batch 100k", "check_batch", "s"),
