@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,33 @@ def test_directory_round_trip(store: Store) -> None:
         "v1ra@abc.example",
         group.id,
     ]
+
+
+def test_reads_after_a_set_based_write_in_one_transaction_see_it(store: Store) -> None:
+    """Writes are Core statements (``store.bulk``); rows the ORM loaded earlier in the same
+    transaction must not be served stale afterwards (a reconciliation reads them)."""
+    _tenant(store)
+    ann = make_user("ann@x.example", Department="A")
+    group = Group(new_id(), "G", "", frozenset({ann.id}))
+    with store.transaction() as repo:
+        directory = repo.scope(repo.tenants.get("t1")).directory
+        directory.save_users([ann])
+        directory.save_groups([group])
+    with store.transaction() as repo:
+        directory = repo.scope(repo.tenants.get("t1")).directory
+        assert directory.find_user("ann@x.example") == ann  # now in the identity map
+        assert directory.load_group(group.id) == group
+        moved = replace(ann, attributes={"Department": "B"})
+        directory.save_users([moved])
+        directory.save_groups([replace(group, display_name="H", members=frozenset())])
+        assert directory.find_user("ann@x.example") == moved
+        assert directory.users_by_id([ann.id]) == {ann.id: moved}
+        ((loaded, groups),) = directory.load_users([ann.id])
+        assert loaded == moved
+        assert groups == []
+        reloaded = directory.load_group(group.id)
+        assert reloaded is not None
+        assert (reloaded.display_name, reloaded.members) == ("H", frozenset())
 
 
 def test_group_membership_replaced_exactly(store: Store) -> None:

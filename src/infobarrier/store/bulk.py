@@ -86,7 +86,15 @@ def _executemany(session: Session, sql: str, rows: Iterable[tuple[Any, ...]]) ->
     for batch in _batches(rows):
         connection.exec_driver_sql(sql, batch)
         count += len(batch)
+    if count:
+        _written(session)
     return count
+
+
+def _written(session: Session) -> None:
+    """Rows changed behind the ORM's back: objects it loaded earlier in this transaction
+    are expired, so a later ORM read sees the new values (not its identity map's)."""
+    session.expire_all()
 
 
 def insert_rows(
@@ -110,6 +118,8 @@ def insert_rows(
             for row in encoded:
                 copy.write_row(row)
                 count += 1
+        if count:
+            _written(session)
         return count
     marks = ", ".join(sql.mark for _ in columns)
     return _executemany(
