@@ -221,7 +221,9 @@ export async function request(tenant, token, method, path, body, query, options 
   if (response.status !== 204) {
     try {
       data = await response.json();
-    } catch {
+    } catch (err) {
+      // A request cancelled while its body was read is cancelled, not an empty answer.
+      if (aborted(err) || (options.signal && options.signal.aborted)) throw err;
       data = null;
     }
   }

@@ -176,13 +176,16 @@ export async function initMatrix() {
     let cell = explained.get(key);
     if (!cell) {
       fill(detail, h("h2.cell-title", {}, names[i], h("span.arrow", { text: " ↔ " }), names[j]), muted("Explaining…"));
-      pending = new AbortController();
+      const mine = new AbortController();
+      pending = mine;
       try {
-        cell = await api("GET", "/matrix/cell", undefined, { a: names[i], b: names[j] }, { signal: pending.signal });
+        cell = await api("GET", "/matrix/cell", undefined, { a: names[i], b: names[j] }, { signal: mine.signal });
       } catch (err) {
-        if (!aborted(err)) fill(detail, h("p.form-error", { text: errorText(err) }));
+        if (!aborted(err) && !mine.signal.aborted) fill(detail, h("p.form-error", { text: errorText(err) }));
         return;
       }
+      // A newer cell was asked for meanwhile: its answer draws the panel, not this one.
+      if (mine.signal.aborted || !cell) return;
       explained.set(key, cell);
     }
     const note = cell.allowed ? null : openedNote(opened, names[i], names[j]);
