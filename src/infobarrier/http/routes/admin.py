@@ -28,6 +28,7 @@ from infobarrier.http import schemas
 from infobarrier.http.auth import Area, actor, require, services_of
 from infobarrier.http.convert import skus_out, user_view_out
 from infobarrier.http.errors import ERRORS
+from infobarrier.service.directory import ImportSummary
 from infobarrier.service.listing import MAX_BULK, MAX_PAGE, chunked
 from infobarrier.service.tokens import Principal, Role, parse_role
 from infobarrier.store.records import Token
@@ -251,12 +252,7 @@ async def import_users(tenant: str, request: Request, p: Principal = Depends(adm
     summary = await run_in_threadpool(
         services.directory.import_users_csv, tenant, data, actor(p), "users.csv"
     )
-    return ImportOut(
-        rows=summary.rows,
-        created=summary.users_created,
-        updated=summary.users_updated,
-        groups_changed=summary.groups_changed,
-    )
+    return _import_out(summary)
 
 
 @router.post(
@@ -269,6 +265,11 @@ async def import_groups(tenant: str, request: Request, p: Principal = Depends(ad
     summary = await run_in_threadpool(
         services.directory.import_groups_csv, tenant, data, actor(p), "groups.csv"
     )
+    return _import_out(summary)
+
+
+def _import_out(summary: ImportSummary) -> ImportOut:
+    """An import's summary as the API words it (users CSV and groups CSV alike)."""
     return ImportOut(
         rows=summary.rows,
         created=summary.users_created,
