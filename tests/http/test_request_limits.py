@@ -280,3 +280,36 @@ def test_the_pair_bound_setting_holds_for_authzen_too(tmp_path: Any) -> None:
             assert refused.status_code == 413, refused.text
     finally:
         services.store.dispose()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/tenants/abc/directory/users.csv",
+        "/v1/tenants/abc/directory/groups.csv",
+        "/v1/tenants/abc/powershell",
+    ],
+)
+def test_the_page_imports_have_their_own_cap(tmp_path: Any, path: str) -> None:
+    """An import over ``body_limit_imports`` is a 413 naming the cap, and changes nothing."""
+    assert body_limit(path) == BODY_LIMITS["imports"] > BODY_LIMITS["default"]
+    services = build(
+        f"sqlite:///{tmp_path / 'imports.db'}", settings=Settings(body_limit_imports=1000)
+    )
+    tokens = make_tokens(services, ["abc"])
+    body = "userPrincipalName\n" + "".join(f"u{i}@abc.example\n" for i in range(100))
+    try:
+        with TestClient(create_app(services)) as http:
+            response = http.post(
+                path,
+                content=body,
+                headers={
+                    "Authorization": f"Bearer {tokens[('abc', 'admin')]}",
+                    "Content-Type": "text/csv",
+                },
+            )
+            assert response.status_code == 413, response.text
+            assert "1000" in response.text
+        assert list(services.directory.directory("abc").users()) == []
+    finally:
+        services.store.dispose()

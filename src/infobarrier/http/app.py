@@ -98,6 +98,7 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
             "decisions": settings.body_limit_decisions,
             "groups": settings.body_limit_groups,
             "scim": settings.body_limit_scim,
+            "imports": settings.body_limit_imports,
             "default": settings.body_limit_default,
         }
 

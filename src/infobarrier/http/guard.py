@@ -45,12 +45,15 @@ BODY_LIMITS: dict[str, int] = {
     "groups": 8 * MIB,  # a group's members, up to 100,000 UPNs
     "scim": 4 * MIB,  # one SCIM resource or PATCH (a large group's members)
     "events": 64 * 1024,  # one enforcement event for the audit log (detail at most 16 KiB)
+    "imports": 256 * MIB,  # a users CSV or a PowerShell script from the page (1M users fit)
     "default": 1 * MIB,
 }
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _SCIM_PREFIX = "/scim/v2/"
 _API_PREFIX = "/v1/"
+#: The routes that take a whole file as their body (the admin page's imports).
+_IMPORTS = ("/directory/users.csv", "/directory/groups.csv", "/powershell")
 _SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
@@ -61,6 +64,9 @@ def body_limit(path: str, limits: Mapping[str, int] = BODY_LIMITS) -> int:
     last = path.rstrip("/").rsplit("/", 1)[-1]
     if last in ("decisions", "evaluations"):  # AuthZEN evaluations: as many items
         return limits["decisions"]
+    if path.startswith(_API_PREFIX) and path.rstrip("/").endswith(_IMPORTS):
+        # A whole file uploaded from the admin page: what `users import` reads from disk.
+        return limits.get("imports", BODY_LIMITS["imports"])
     if path.startswith(_API_PREFIX) and path.rstrip("/").endswith("/audit/events"):
         # One enforcement event (detail at most 16 KiB): a fixed cap, not a setting.
         return limits.get("events", BODY_LIMITS["events"])

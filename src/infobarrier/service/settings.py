@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         8 * MIB, ge=1, description="Largest body of a groups request, in bytes"
     )
     body_limit_scim: int = Field(4 * MIB, ge=1, description="Largest SCIM body, in bytes")
+    body_limit_imports: int = Field(
+        256 * MIB,
+        ge=1,
+        description="Largest file the admin page imports (users CSV, groups CSV, PowerShell), "
+        "in bytes",
+    )
     body_limit_default: int = Field(
         1 * MIB, ge=1, description="Largest body of any other request, in bytes"
     )
