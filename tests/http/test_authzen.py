@@ -8,15 +8,19 @@ Sales), Ops has no policy, n1 and n2 are in no segment.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from http_builders import add_people, running_server, standard_tenant, upn
 
+from infobarrier.http.app import create_app
+from infobarrier.service.tokens import Principal
 from infobarrier.service.wiring import build
-from live_server import LiveServer
+from live_server import LiveServer, make_tokens
 
 
 @pytest.fixture(scope="module")
@@ -635,3 +639,43 @@ def test_questions_are_bounded_like_the_native_batch(server: LiveServer) -> None
         assert c.post("/access/v1/evaluations", json={"evaluations": [body]}).status_code == 413
         huge = {**body, "resource": {"type": "conversation", "properties": {"members": many * 7}}}
         bad(c.post("/access/v1/evaluation", json=huge), 400, "at most 10000")
+
+
+def test_a_token_not_verified_moments_ago_is_verified_off_the_event_loop(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """An untrusted token's query runs in the thread pool, as on the native routes: a slow
+    database never holds the event loop. Within ``token_trust_seconds`` it is admitted
+    without a query; a revoked or unknown token is 401 either way."""
+    services = build(f"sqlite:///{tmp_path_factory.mktemp('authzen-verify') / 'v.db'}")
+    try:
+        tokens = make_tokens(services, ["abc"])
+        standard_tenant(services, "abc")
+        handler = services.tokens
+        verify = handler.verify
+        on_loop: list[bool] = []
+
+        def recording(plain: str) -> Principal | None:
+            try:
+                asyncio.get_running_loop()
+                on_loop.append(True)
+            except RuntimeError:
+                on_loop.append(False)
+            return verify(plain)
+
+        handler.verify = recording  # type: ignore[method-assign]
+        handler.trust_seconds = 0.0  # every token untrusted: each request verifies
+        client = TestClient(create_app(services))
+        headers = {"Authorization": f"Bearer {tokens[('abc', 'enforcer')]}"}
+        body = ask("s1", "chat", "s2")
+        assert client.post("/access/v1/evaluation", json=body, headers=headers).json()["decision"]
+        assert on_loop == [False]
+        handler.trust_seconds = 60.0
+        for _ in range(3):
+            assert client.post("/access/v1/evaluations", json=body, headers=headers).status_code
+        assert on_loop == [False, False]  # verified once, then trusted
+        unknown = {"Authorization": "Bearer not-a-token"}
+        assert client.post("/access/v1/evaluation", json=body, headers=unknown).status_code == 401
+        assert on_loop == [False, False, False]
+    finally:
+        services.store.dispose()

@@ -116,10 +116,18 @@ def install(app: FastAPI) -> None:
 async def principal(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> Principal:
-    """The caller: an enforcer or admin token; its tenant is the one asked about."""
+    """The caller: an enforcer or admin token; its tenant is the one asked about.
+
+    As for the native routes (``http.auth.require``): a token verified moments ago is
+    admitted on the event loop, any other is verified (a query) in the thread pool, so a
+    slow database never holds the loop.
+    """
     if credentials is None or not credentials.credentials:
         raise Refused(401, "a bearer token is required")
-    found = services_of(request).tokens.verify(credentials.credentials)
+    tokens = services_of(request).tokens
+    found = tokens.trusted(credentials.credentials)
+    if found is None:
+        found = await run_in_threadpool(tokens.verify, credentials.credentials)
     if found is None:
         raise Refused(401, "the bearer token is unknown or revoked")
     if found.role not in (Role.ENFORCER, Role.ADMIN):
