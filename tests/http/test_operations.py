@@ -5,19 +5,22 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from http_builders import running_server, standard_tenant, upn
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from infobarrier.http.app import create_app
 from infobarrier.http.logs import JsonFormatter, TextFormatter, log_config, use_json
-from infobarrier.service.wiring import Services
-from live_server import LiveServer, make_tokens
+from infobarrier.service.wiring import Services, build
+from live_server import LiveServer, make_tokens, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +160,72 @@ def test_text_in_a_terminal_json_otherwise(monkeypatch: pytest.MonkeyPatch) -> N
     assert "GET /x 200" in text
     assert "tenant=abc" in text
     assert "request_id=r1" in text
+
+
+def _decisions_by_worker(directory: Path) -> dict[str, float]:
+    """Decisions each worker counted, read from its own multiprocess file."""
+    found: dict[str, float] = {}
+    for path in directory.glob("counter_*.db"):
+        pid = path.stem.split("_", 1)[1]
+        for metric in MultiProcessCollector.merge([str(path)]):
+            if metric.name == "infobarrier_decisions":
+                found[pid] = sum(s.value for s in metric.samples if s.name.endswith("_total"))
+    return found
+
+
+def test_metrics_under_workers_add_up_every_workers_counts(tmp_path: Path) -> None:
+    """``serve --workers 2``: requests served by both workers, and every scrape, whichever
+    worker answers it, counts all of them; the metrics directory serve made is gone after."""
+    db_url = f"sqlite:///{tmp_path / 'workers.db'}"
+    services = build(db_url)
+    try:
+        tokens = make_tokens(services, ["abc"])
+        standard_tenant(services, "abc")
+    finally:
+        services.store.dispose()
+    log = tmp_path / "server.log"
+    process, base = start_server(db_url, log, workers=2, timeout=180)
+    try:
+        named = re.search(r"their metrics in (\S+)", log.read_text())
+        assert named is not None, log.read_text()
+        directory = Path(named.group(1))
+        assert directory.is_dir()
+        headers = {"Authorization": f"Bearer {tokens[('abc', 'enforcer')]}"}
+        body = {"checks": [{"action": "chat", "from": upn("s1"), "to": [upn("s2")]}]}
+
+        def decide(_: int) -> int:  # a connection per request, as a load balancer spreads
+            answer = httpx.post(
+                f"{base}/v1/tenants/abc/decisions", json=body, headers=headers, timeout=60
+            )
+            return answer.status_code
+
+        sent = 0
+        with ThreadPoolExecutor(4) as pool:
+            while sent < 4000:
+                assert set(pool.map(decide, range(40))) == {200}
+                sent += 40
+                if len([n for n in _decisions_by_worker(directory).values() if n > 0]) >= 2:
+                    break
+        by_worker = _decisions_by_worker(directory)
+        assert len([n for n in by_worker.values() if n > 0]) == 2, by_worker
+        assert sum(by_worker.values()) == sent
+
+        def scrape(_: int) -> tuple[str, float]:
+            text = httpx.get(f"{base}/metrics", timeout=60).text
+            worker = re.search(r'infobarrier_loaded_version\{tenant="abc",worker="(\d+)"\}', text)
+            assert worker is not None, text
+            total = _metric(text, 'infobarrier_decisions_total{action="chat",outcome="allow"}')
+            return worker.group(1), total
+
+        answered: set[str] = set()
+        with ThreadPoolExecutor(4) as pool:
+            for _ in range(50):
+                for worker, total in pool.map(scrape, range(8)):
+                    assert total == sent  # every worker's decisions, from either worker
+                    answered.add(worker)
+                if len(answered) == 2:
+                    break
+        assert answered == set(by_worker)
+    finally:
+        stop_server(process)
+    assert not directory.exists()

@@ -145,6 +145,7 @@ def serve(
 
     from infobarrier.http.app import DB_VARIABLE, create_app
     from infobarrier.http.logs import log_config
+    from infobarrier.http.metrics import multiprocess_dir
 
     settings = STATE.settings
     host = settings.host if host is None else host
@@ -185,20 +186,22 @@ def serve(
     # Each worker process builds its own services from the same database (environment).
     services.store.dispose()
     os.environ[DB_VARIABLE] = STATE.db
-    uvicorn.run(
-        "infobarrier.http.app:app_from_environment",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_level="info",
-        log_config=log_config(),
-        access_log=False,
-        # A worker loads every tenant's epoch at start-up (``/readyz``); compiling a large
-        # tenant (or importing on a busy machine) can keep it from answering uvicorn's
-        # 5-second ping, which would then restart it, again and again.
-        timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
-    )
+    with multiprocess_dir() as directory:  # /metrics adds up every worker's counters
+        console.print(f"{workers} workers; their metrics in {directory}", markup=False)
+        uvicorn.run(
+            "infobarrier.http.app:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=log_config(),
+            access_log=False,
+            # A worker loads every tenant's epoch at start-up (``/readyz``); compiling a
+            # large tenant (or importing on a busy machine) can keep it from answering
+            # uvicorn's 5-second ping, which would then restart it, again and again.
+            timeout_worker_healthcheck=settings.worker_healthcheck_seconds,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -6,15 +6,22 @@ their latency per route, SCIM requests by method and status. Read at scrape time
 tenant, the epoch in force and its age, the tenant version and the one this process has
 loaded, a running application's progress, the audit chain's length.
 
-Under ``serve --workers N`` each worker process has its own counters: a scrape reaches
-one worker (``worker`` label: its process id).
+Under ``serve --workers N`` the counters and histograms are prometheus-client's
+multiprocess mode: each worker writes its own into files of :data:`MULTIPROC` (a
+directory ``serve`` makes and removes), and a scrape, whichever worker answers it, adds
+up every worker's (:class:`MultiProcessCollector`). The per-tenant gauges are read from
+the store when scraped (the same from any worker) but ``infobarrier_loaded_version``,
+which is the answering worker's (``worker`` label: its process id).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from prometheus_client import (
     CollectorRegistry,
@@ -24,6 +31,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from infobarrier.core.contract import Action
@@ -39,6 +47,28 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 _KNOWN = frozenset(a.value for a in Action)
+
+#: The environment variable of prometheus-client's multiprocess mode: read when
+#: prometheus-client is imported, so it must be set before a worker process starts.
+MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextmanager
+def multiprocess_dir() -> Iterator[str]:
+    """Set :data:`MULTIPROC` for the worker processes started inside (inherited through
+    the environment): a new temporary directory, removed on the way out, or the one the
+    environment already names (the operator's, left as it is)."""
+    given = os.environ.get(MULTIPROC)
+    if given:
+        yield given
+        return
+    directory = tempfile.mkdtemp(prefix="infobarrier-metrics-")
+    os.environ[MULTIPROC] = directory
+    try:
+        yield directory
+    finally:
+        os.environ.pop(MULTIPROC, None)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def action_label(text: str) -> str:
@@ -131,7 +161,8 @@ class Metrics:
             ["method", "status"],
             registry=self.registry,
         )
-        self.registry.register(_State(read_state))
+        self.state = _State(read_state)
+        self.registry.register(self.state)
         self._outcomes: dict[str, tuple[Counter, Counter, Counter]] = {}
 
     def _children(self, action: str) -> tuple[Counter, Counter, Counter]:
@@ -192,5 +223,12 @@ class Metrics:
             self.scim.labels(method, str(status)).inc()
 
     def exposition(self) -> bytes:
-        """The text format of everything."""
-        return generate_latest(self.registry)
+        """The text format of everything: under multiprocess mode every worker's counters
+        added up (a new registry per scrape, as prometheus-client prescribes)."""
+        directory = os.environ.get(MULTIPROC)
+        if not directory:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+        registry.register(self.state)
+        return generate_latest(registry)
