@@ -51,7 +51,7 @@ def _encoded(
     rows: Iterable[Sequence[Any]], encoders: Sequence[Encoder]
 ) -> Iterator[tuple[Any, ...]]:
     if not any(e is not None for e in encoders):
-        yield from (tuple(row) for row in rows)
+        yield from (row if type(row) is tuple else tuple(row) for row in rows)
         return
     for row in rows:
         yield tuple(e(v) if e is not None else v for e, v in zip(encoders, row, strict=True))
@@ -98,15 +98,22 @@ def _written(session: Session) -> None:
 
 
 def insert_rows(
-    session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    json_text: bool = False,
 ) -> int:
     """Insert ``rows`` (tuples of Python values in ``columns`` order); returns how many.
 
     PostgreSQL: one ``COPY`` of all rows. Elsewhere: ``executemany`` of one ``INSERT``.
+    ``json_text``: the rows' JSON columns already hold their JSON text (encoded by the
+    caller, which saves a pass over every row).
     """
     session.flush()  # ORM changes pending in this transaction go first
     sql = _Sql(session)
-    encoded = _encoded(rows, _encoders(table, columns))
+    encoded = _encoded(rows, [None] * len(columns) if json_text else _encoders(table, columns))
     listed = ", ".join(sql.quote(c) for c in columns)
     if dialect(session) == "postgresql":
         raw: Any = session.connection().connection.driver_connection
@@ -133,17 +140,22 @@ def update_rows(
     keys: Sequence[str],
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],
+    *,
+    json_text: bool = False,
 ) -> int:
     """``UPDATE`` the rows found by ``keys`` with ``columns``, as ``executemany``.
 
     Each tuple holds the values of ``columns`` then those of ``keys``; returns how many
-    tuples were given.
+    tuples were given. ``json_text`` as for :func:`insert_rows`.
     """
     session.flush()
     sql = _Sql(session)
     assignments = ", ".join(f"{sql.quote(c)} = {sql.mark}" for c in columns)
     statement = f"UPDATE {sql.quote(table.name)} SET {assignments} WHERE {sql.where(keys)}"
-    encoders = [*_encoders(table, columns), *([None] * len(keys))]
+    encoders = [
+        *([None] * len(columns) if json_text else _encoders(table, columns)),
+        *([None] * len(keys)),
+    ]
     return _executemany(session, statement, _encoded(rows, encoders))
 
 
