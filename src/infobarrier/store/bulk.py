@@ -14,6 +14,7 @@ as text (SQLite stores JSON as text; PostgreSQL casts the untyped text to ``json
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -47,24 +48,19 @@ def _encoders(table: Table, columns: Sequence[str]) -> list[Encoder]:
     return [_json_text if isinstance(table.c[c].type, JSON) else None for c in columns]
 
 
-def _encoded(
-    rows: Iterable[Sequence[Any]], encoders: Sequence[Encoder]
-) -> Iterator[tuple[Any, ...]]:
+def _encoded(rows: Iterable[Sequence[Any]], encoders: Sequence[Encoder]) -> Iterable[Sequence[Any]]:
+    """The rows with their JSON columns encoded (the rows themselves when none is)."""
     if not any(e is not None for e in encoders):
-        yield from (row if type(row) is tuple else tuple(row) for row in rows)
-        return
-    for row in rows:
-        yield tuple(e(v) if e is not None else v for e, v in zip(encoders, row, strict=True))
+        return rows
+    return (
+        tuple(e(v) if e is not None else v for e, v in zip(encoders, row, strict=True))
+        for row in rows
+    )
 
 
-def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
+def _batches(rows: Iterable[Sequence[Any]]) -> Iterator[list[Sequence[Any]]]:
+    it = iter(rows)
+    while batch := list(islice(it, BATCH)):
         yield batch
 
 
@@ -80,7 +76,7 @@ class _Sql:
         return " AND ".join(f"{self.quote(k)} = {self.mark}" for k in keys)
 
 
-def _executemany(session: Session, sql: str, rows: Iterable[tuple[Any, ...]]) -> int:
+def _executemany(session: Session, sql: str, rows: Iterable[Sequence[Any]]) -> int:
     connection = session.connection()
     count = 0
     for batch in _batches(rows):
