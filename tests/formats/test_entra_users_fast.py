@@ -286,3 +286,12 @@ def test_a_bad_upn_in_a_clean_file_is_named_as_the_reference_names_it(
         entra_users_fast.read_users_csv(text)
     assert str(caught.value).startswith(f"users.csv {message}")
     assert _bulk(_directory(), text) == _reference(_directory(), text)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.text(st.sampled_from("ab;; \t\u00a0\u2028\u3000\x1c"), max_size=8), max_size=5))
+def test_list_cells_split_as_the_reference_splits_them(cells: list[str]) -> None:
+    stripped = [c.strip() for c in cells]
+    expected = [entra_csv._split_list(c) for c in stripped]
+    assert entra_users_fast._convert(entra_csv.MEMBER_OF, stripped) == expected
+    assert entra_users_fast._convert(entra_csv.PROXY_ADDRESSES, stripped) == expected

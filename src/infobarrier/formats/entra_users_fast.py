@@ -204,6 +204,9 @@ def _convert(key: str, cells: list[str]) -> list[object]:
     cell once."""
     if key not in _CONVERTED:
         return list(cells)
+    if key in (PROXY_ADDRESSES, MEMBER_OF) and not _UNTIDY_LISTS.search("\n".join(cells)):
+        # Every part is already non-empty and trimmed: ``_split_list`` is ``split(";")``.
+        return [tuple(cell.split(";")) if cell else () for cell in cells]
     memo: dict[str, object] = {}
     for cell in set(cells):
         try:
@@ -211,6 +214,10 @@ def _convert(key: str, cells: list[str]) -> list[object]:
         except ValueError:
             raise _Refused from None
     return list(map(memo.__getitem__, cells))
+
+
+#: Where a ``;``-separated cell (one per line) has an empty or untrimmed part.
+_UNTIDY_LISTS: Final = re.compile(r"^;|;$|;;|\s;|;\s", re.MULTILINE)
 
 
 # -- merging ------------------------------------------------------------------------------------

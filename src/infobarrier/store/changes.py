@@ -44,9 +44,8 @@ class ChangeLog(TenantScoped):
             .values(version=TenantRow.version + 1)
             .returning(TenantRow.version)
         ).scalar_one()
-        ids = sorted(set(users)) if users is not None else None
-        if ids is not None and len(ids) > IDS_KEPT:
-            ids = None
+        given = set(users) if users is not None else None
+        ids = sorted(given) if given is not None and len(given) <= IDS_KEPT else None
         self._session.add(ChangeRow(tenant_id=self._tid, version=version, user_ids=ids))
         self._session.execute(
             delete(ChangeRow).where(
