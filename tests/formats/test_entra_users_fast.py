@@ -295,3 +295,11 @@ def test_list_cells_split_as_the_reference_splits_them(cells: list[str]) -> None
     expected = [entra_csv._split_list(c) for c in stripped]
     assert entra_users_fast._convert(entra_csv.MEMBER_OF, stripped) == expected
     assert entra_users_fast._convert(entra_csv.PROXY_ADDRESSES, stripped) == expected
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.text(st.sampled_from("ab;\n \t\x0b\x1f\u00a0\u00e9"), max_size=8), max_size=5))
+def test_tidy_lists_is_the_regex_on_ascii_and_any_text(cells: list[str]) -> None:
+    joined = "\n".join(c.replace("\n", "") for c in cells)
+    expected = entra_users_fast._UNTIDY_LISTS.search(joined) is None
+    assert entra_users_fast._tidy_lists(joined) == expected

@@ -204,7 +204,7 @@ def _convert(key: str, cells: list[str]) -> list[object]:
     cell once."""
     if key not in _CONVERTED:
         return list(cells)
-    if key in (PROXY_ADDRESSES, MEMBER_OF) and not _UNTIDY_LISTS.search("\n".join(cells)):
+    if key in (PROXY_ADDRESSES, MEMBER_OF) and _tidy_lists("\n".join(cells)):
         # Every part is already non-empty and trimmed: ``_split_list`` is ``split(";")``.
         return [tuple(cell.split(";")) if cell else () for cell in cells]
     memo: dict[str, object] = {}
@@ -218,6 +218,20 @@ def _convert(key: str, cells: list[str]) -> list[object]:
 
 #: Where a ``;``-separated cell (one per line) has an empty or untrimmed part.
 _UNTIDY_LISTS: Final = re.compile(r"^;|;$|;;|\s;|;\s", re.MULTILINE)
+#: The ASCII characters ``str.isspace`` (and ``\s``) counts as whitespace.
+_ASCII_SPACES: Final = "".join(chr(c) for c in range(128) if chr(c).isspace())
+
+
+def _tidy_lists(joined: str) -> bool:
+    """Whether no cell of ``joined`` (one per line) has an empty or untrimmed part: for
+    ASCII text by substring searches (C loops), else by :data:`_UNTIDY_LISTS`."""
+    if ";" not in joined:
+        return True
+    if not joined.isascii():
+        return _UNTIDY_LISTS.search(joined) is None
+    if joined.startswith(";") or joined.endswith(";") or ";;" in joined:
+        return False
+    return not any(f"{c};" in joined or f";{c}" in joined for c in _ASCII_SPACES)
 
 
 # -- merging ------------------------------------------------------------------------------------
