@@ -182,8 +182,8 @@ class DirectoryHandler:
         if not vendor.strip():
             raise InvalidInput("a service account needs a vendor company")
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repos.directory.load()
-            sponsor_user = directory.by_upn(sponsor)
+            # The sponsor's row and the new UPN's key only, never the whole directory.
+            sponsor_user = _find(tx, sponsor)
             if sponsor_user.kind is UserKind.SERVICE_ACCOUNT:
                 raise InvalidInput(
                     f"sponsor {sponsor!r} must be an internal user, not a service account"
@@ -195,7 +195,10 @@ class DirectoryHandler:
                 sponsor_id=sponsor_user.id,
                 attrs={**attributes, "Company": vendor.strip()},
             )
-            directory.put_user(account)
+            if tx.repos.directory.find_user(account.upn) is not None:
+                raise InvalidInput(
+                    f"UserPrincipalName {account.upn!r} is already used by another user"
+                )
             tx.repos.directory.save_users([account])
             tx.audit(
                 "directory.service_account_created",
@@ -236,11 +239,9 @@ class DirectoryHandler:
     def add_member(self, tenant: str, group: str, upn: str, actor: str) -> Group:
         """Add a user to a group (no-op when already a member)."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repos.directory.load()
-            found = _group(directory, group)
-            user = directory.by_upn(upn)
+            found = _stored_group(tx, group)  # the group's and the user's rows only
+            user = _find(tx, upn)
             updated = replace(found, members=found.members | {user.id})
-            directory.put_group(updated)
             tx.repos.directory.save_groups([updated])
             tx.audit("directory.member_added", group=found.display_name, upn=user.upn)
             self.after_change(tx)
@@ -249,13 +250,11 @@ class DirectoryHandler:
     def remove_member(self, tenant: str, group: str, upn: str, actor: str) -> Group:
         """Remove a user from a group."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            directory = tx.repos.directory.load()
-            found = _group(directory, group)
-            user = directory.by_upn(upn)
+            found = _stored_group(tx, group)
+            user = _find(tx, upn)
             if user.id not in found.members:
                 raise NotFound(f"{user.upn} is not a member of {found.display_name!r}")
             updated = replace(found, members=found.members - {user.id})
-            directory.put_group(updated)
             tx.repos.directory.save_groups([updated])
             tx.audit("directory.member_removed", group=found.display_name, upn=user.upn)
             self.after_change(tx)
@@ -264,7 +263,7 @@ class DirectoryHandler:
     def remove_group(self, tenant: str, group: str, actor: str) -> None:
         """Delete a group (its members stay)."""
         with self.ctx.tenant_tx(tenant, actor) as tx:
-            found = _group(tx.repos.directory.load(), group)
+            found = _stored_group(tx, group)
             tx.repos.directory.delete_groups([found.id])
             tx.audit("directory.group_removed", group=found.display_name)
             self.after_change(tx)
@@ -326,8 +325,11 @@ class DirectoryHandler:
             return book
 
 
-def _group(directory: Directory, name: str) -> Group:
-    found = directory.find_group(name)
+def _stored_group(tx: TenantTx, name: str) -> Group:
+    """One group by id, display name or mail (as ``Directory.find_group``) with its members'
+    ids, read by key: a member change touches its group's rows, not the directory."""
+    gid = tx.repos.directory.find_group_id(name)
+    found = tx.repos.directory.load_group(gid) if gid is not None else None
     if found is None:
         raise NotFound(f"no group {name!r}")
     return found
