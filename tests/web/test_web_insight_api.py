@@ -152,6 +152,20 @@ def test_matrix_grid_is_the_matrix_without_its_reasons(api: Api) -> None:
     assert api.get("/matrix/grid", role="enforcer").status_code == 403
 
 
+def test_a_draft_preview_lists_the_first_findings_and_counts_them_all(api: Api) -> None:
+    for k in range(5):
+        assert api.post("/users", {"upn": f"n{k}@abc.example"}).status_code == 201
+        api.services.directory.add_member("abc", "ABC_Staff", f"n{k}@abc.example", "test")
+    whole = api.post("/what-if", {"policies": draft_of(api)}).json()
+    assert whole["totals"]["findings"] == len(whole["findings"]) == 5  # one line per user
+    assert whole["totals"]["conflicts"] == len(whole["conflicts"]) == 0
+    api.services.applications.list_limit = 3
+    body = api.post("/what-if", {"policies": draft_of(api)}).json()
+    assert body["findings"] == whole["findings"][:3]
+    assert body["totals"]["findings"] == 5
+    assert body["totals"]["users_changed"] == whole["totals"]["users_changed"]
+
+
 def test_overview_counts_every_finding_and_lists_a_page(api: Api) -> None:
     for k in range(5):
         assert api.post("/users", {"upn": f"n{k}@abc.example"}).status_code == 201

@@ -22,6 +22,7 @@ from infobarrier.http import schemas
 from infobarrier.http.auth import Area, require, services_of
 from infobarrier.http.convert import application_out, verdict_out
 from infobarrier.http.errors import ERRORS
+from infobarrier.service.application import Preview
 from infobarrier.service.tokens import Principal
 from infobarrier.service.wiring import Services
 
@@ -383,19 +384,38 @@ def what_if_draft(
     services = services_of(request)
     warnings: list[str] = []
     preview = services.applications.what_if_draft(tenant, _draft(body, warnings))
+    return preview_out(services, tenant, preview, warnings)
+
+
+def preview_out(
+    services: Services, tenant: str, preview: Preview, warnings: list[str] | None = None
+) -> DraftWhatIfOut:
+    """A preview as the admin page reads it: like every list of the what-if, the
+    conflicts and licensing findings are the first ``list_limit`` with their count in
+    ``totals`` (at 100,000 users without licenses every segmented user is a finding: tens
+    of thousands of lines the page would draw and nobody reads; the Licensing page pages
+    through them)."""
     labels = _labels(services, tenant) if preview.reconciliation else {}
     actions: list[dict[str, Any]] = [
         {**a, "object_label": labels.get(str(a.get("object_id")), a.get("object_kind"))}
         for a in preview.reconciliation
     ]
+    limit = services.applications.list_limit
+    whatif = preview.whatif.as_dict()
+    totals = {
+        **whatif.pop("totals"),  # type: ignore[dict-item]
+        "conflicts": len(preview.conflicts),
+        "findings": len(preview.findings),
+    }
     return DraftWhatIfOut.model_validate(
         {
-            **preview.whatif.as_dict(),
-            "conflicts": preview.conflicts,
-            "findings": preview.findings,
+            **whatif,
+            "totals": totals,
+            "conflicts": preview.conflicts[:limit],
+            "findings": preview.findings[:limit],
             "total_recipients": preview.total_recipients,
             "reconciliation": actions,
-            "warnings": warnings,
+            "warnings": warnings or [],
         }
     )
 

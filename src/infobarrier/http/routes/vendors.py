@@ -16,7 +16,7 @@ from infobarrier.http import schemas
 from infobarrier.http.auth import Area, actor, require, services_of
 from infobarrier.http.convert import application_out
 from infobarrier.http.errors import ERRORS
-from infobarrier.http.routes.insight import DraftWhatIfOut, _labels
+from infobarrier.http.routes.insight import DraftWhatIfOut, preview_out
 from infobarrier.service.application import Preview
 from infobarrier.service.tokens import Principal
 from infobarrier.service.vendors import VendorRequest
@@ -118,21 +118,7 @@ def _preview(request: Request, tenant: str, vendor: VendorRequest) -> PreviewOut
 
 
 def _what_if(request: Request, tenant: str, preview: Preview | None) -> DraftWhatIfOut | None:
-    if preview is None:
-        return None
-    labels = _labels(services_of(request), tenant) if preview.reconciliation else {}
-    return DraftWhatIfOut.model_validate(
-        {
-            **preview.whatif.as_dict(),
-            "conflicts": preview.conflicts,
-            "findings": preview.findings,
-            "total_recipients": preview.total_recipients,
-            "reconciliation": [
-                {**a, "object_label": labels.get(str(a.get("object_id")), a.get("object_kind"))}
-                for a in preview.reconciliation
-            ],
-        }
-    )
+    return None if preview is None else preview_out(services_of(request), tenant, preview)
 
 
 @router.post("/vendor-onboarding/proposal", response_model=ProposalOut)

@@ -21,6 +21,7 @@ import {
   plural,
   total,
 } from "../kit.js";
+import { FINDINGS_SHOWN } from "./whatif-preview.js";
 
 function list(title, items, render, id) {
   if (!items.length) return null;
@@ -107,7 +108,12 @@ function renderPreview(w) {
       a.reason,
     ]),
     list("Conflicts", w.conflicts, (c) => [code(c.upn), `: ${c.segments.join(", ")}`]),
-    list("Licensing findings", w.findings, (f) => f),
+    list("Licensing findings", w.findings.slice(0, FINDINGS_SHOWN), (f) => f),
+    total(w, "findings") > FINDINGS_SHOWN
+      ? h("p.muted", {
+          text: `The first ${FINDINGS_SHOWN} of ${total(w, "findings").toLocaleString("en")} findings.`,
+        })
+      : null,
   );
 }
 

@@ -21,6 +21,11 @@ const ACTION_TEXT = {
   call_ended: "ends",
 };
 
+/** Licensing findings drawn in a preview: at 100,000 users without licenses every
+ * segmented user is one, and a page holding tens of thousands of lines took seconds to
+ * leave (the next page waited for it). */
+export const FINDINGS_SHOWN = 100;
+
 /** The preview of a what-if answer: summary chips, then each list that changes. */
 export function renderPreview(p) {
   const conversations = p.reconciliation || [];
@@ -127,12 +132,23 @@ export function renderPreview(p) {
       ? section(
           "Licensing findings after apply",
           "preview-findings",
-          h(
-            "ul.plain",
-            {},
-            p.findings.map((f) => h("li", { text: f })),
-          ),
-          p.findings.length,
+          [
+            h(
+              "ul.plain",
+              {},
+              p.findings.slice(0, FINDINGS_SHOWN).map((f) => h("li", { text: f })),
+            ),
+            total(p, "findings") > FINDINGS_SHOWN
+              ? h(
+                  "p.muted#preview-findings-more",
+                  {},
+                  `The first ${FINDINGS_SHOWN} of ${total(p, "findings").toLocaleString("en")}; `,
+                  h("a", { href: "/web/licensing", text: "Licensing" }),
+                  " lists the findings in force.",
+                )
+              : null,
+          ],
+          total(p, "findings"),
         )
       : null,
   );
