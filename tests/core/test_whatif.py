@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from core_builders import allow, block, make_config, make_directory
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -98,3 +99,40 @@ def test_user_changes_and_counts_match_a_user_by_user_comparison(
     assert whatif.totals.new_conflicts == len(appeared)
     assert whatif.totals.resolved_conflicts == len(gone)
     assert whatif.resolved_conflicts == [after.upns[i] for i in gone[:2]]
+
+
+@st.composite
+def _with_new_users(draw: st.DrawFn) -> tuple[Epoch, Epoch, Epoch, list[tuple[int, ...]]]:
+    """Two epochs over one random directory whose last users are new (a vendor's
+    accounts); ``before`` compiled also without them, and their segments under it."""
+    departments = st.sampled_from(["A", "B", "C", "AB", ""])
+    listed = draw(st.lists(departments, min_size=1, max_size=12))
+    new = draw(st.integers(min_value=0, max_value=len(listed)))
+    users = {f"u{i}": {"department": d} for i, d in enumerate(listed)}
+    old = dict(list(users.items())[: len(users) - new])
+
+    def config() -> BarrierConfig:
+        chosen = draw(st.lists(st.sampled_from(_NAMES), unique=True, max_size=3))
+        segments = {n: f"Department -like '*{n}*'" for n in chosen}
+        return make_config(mode=draw(st.sampled_from(_MODES)), segments=segments)
+
+    first, second = config(), config()
+    whole = compile_epoch(make_directory(users), first)
+    without = compile_epoch(make_directory(old), first)
+    added = [whole.profiles[whole.profile(i)] for i in range(len(old), len(users))]
+    return whole, without, compile_epoch(make_directory(users), second), added
+
+
+@given(_with_new_users())
+@settings(max_examples=60, deadline=None)
+def test_new_users_given_by_their_segments_diff_as_if_compiled_in(
+    epochs: tuple[Epoch, Epoch, Epoch, list[tuple[int, ...]]],
+) -> None:
+    whole, without, after, added = epochs
+    assert diff(without, after, limit=3, added=added) == diff(whole, after, limit=3)
+
+
+def test_new_users_must_line_up_with_the_end_of_after() -> None:
+    before, after = _first_apply_and_rewall()
+    with pytest.raises(ValueError, match="same directory"):
+        diff(before, after, added=[()])

@@ -350,5 +350,15 @@ class Directory:
             self.put_group(replace(g, members=frozenset(members)))
 
     def copy(self) -> Directory:
-        """An independent copy (users and groups are immutable, so this is shallow)."""
-        return Directory(self._users.values(), self._groups.values())
+        """An independent copy (users and groups are immutable, so this is shallow).
+
+        The indexes are copied as they are (they already hold the invariants): putting
+        every user and group again took seconds at 100,000 users, on each vendor preview.
+        """
+        other = Directory()
+        other._users = dict(self._users)
+        other._by_upn = dict(self._by_upn)
+        other._groups = dict(self._groups)
+        other._group_by_name = dict(self._group_by_name)
+        other._groups_of = {uid: set(gids) for uid, gids in self._groups_of.items()}
+        return other

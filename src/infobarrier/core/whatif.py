@@ -9,12 +9,13 @@ nobody reads line by line (docs/decisions.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
+from infobarrier.core.barriers import LIMITS
 from infobarrier.core.decisions import NO_SEGMENT, explain_profiles
 from infobarrier.core.directory import fold
 from infobarrier.core.epoch import UNSEGMENTED, Epoch
@@ -101,14 +102,31 @@ class WhatIf:
         }
 
 
-def diff(before: Epoch, after: Epoch, *, limit: int = LIST_LIMIT) -> WhatIf:
+def diff(
+    before: Epoch,
+    after: Epoch,
+    *,
+    limit: int = LIST_LIMIT,
+    added: Sequence[tuple[int, ...]] = (),
+) -> WhatIf:
     """Users whose segments change, segment pairs that flip, conflicts that appear or go:
-    the first ``limit`` of each, and how many there are."""
-    if before.user_ids != after.user_ids:
-        raise ValueError("what-if needs two epochs over the same directory")
-    moved, was, now = _user_masks(before, after)
+    the first ``limit`` of each, and how many there are.
+
+    ``added`` are the segments (indices into ``before``'s) of users that ``after`` has
+    beyond ``before``'s, in ``after``'s order at its end (the accounts a vendor preview
+    creates): ``before`` over the same directory, without compiling it again.
+    """
+    _check_users(before, after, added)
+    moved, was, now = _user_masks(before, after, added)
+    names = before.segment_names
+
+    def segments_before(i: int) -> tuple[str, ...]:
+        if i < len(before):
+            return before.segments_of(i)
+        return tuple(names[s] for s in added[i - len(before)])
+
     users = [
-        SegmentChange(after.upns[i], before.segments_of(i), after.segments_of(i))
+        SegmentChange(after.upns[i], segments_before(i), after.segments_of(i))
         for i in np.flatnonzero(moved)[:limit].tolist()
     ]
     appeared, gone = now & ~was, was & ~now
@@ -139,29 +157,55 @@ def diff(before: Epoch, after: Epoch, *, limit: int = LIST_LIMIT) -> WhatIf:
     return WhatIf(users, lists[False], lists[True], new_conflicts, resolved, totals)
 
 
+def _check_users(before: Epoch, after: Epoch, added: Sequence[tuple[int, ...]]) -> None:
+    count = len(before)
+    if (
+        len(after) != count + len(added)
+        or (after.user_ids[:count] if added else after.user_ids) != before.user_ids
+    ):
+        raise ValueError("what-if needs two epochs over the same directory")
+
+
 def _user_masks(
-    before: Epoch, after: Epoch
+    before: Epoch, after: Epoch, added: Sequence[tuple[int, ...]] = ()
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Per user: whether its segments (by name) change, was in conflict, is in conflict.
 
     Users are compared through their pair of profiles: each distinct pair (a few
     thousand at most) is compared once, by segment names, so a million users cost a few
-    numpy passes instead of a million comparisons in Python.
+    numpy passes instead of a million comparisons in Python. The ``added`` users' profiles
+    before are found (or added) among ``before``'s.
     """
-    old, new = before.profile_array().astype(np.int64), after.profile_array().astype(np.int64)
+    profiles = list(before.profiles)
+    conflict = before.conflict
+    old = before.profile_array().astype(np.int64)
+    if added:
+        known = {p: i for i, p in enumerate(profiles)}
+        extra: list[int] = []
+        for segments in added:
+            key = tuple(sorted(segments))
+            if key not in known:
+                known[key] = len(profiles)
+                profiles.append(key)
+            extra.append(known[key])
+        limit = LIMITS[before.mode].max_segments_per_user
+        grown = [len(p) > limit for p in profiles[len(before.profiles) :]]
+        conflict = np.concatenate([conflict, np.array(grown, dtype=np.bool_)])
+        old = np.concatenate([old, np.array(extra, dtype=np.int64)])
+    new = after.profile_array().astype(np.int64)
     width = len(after.profiles)
     pairs, inverse = np.unique(old * width + new, return_inverse=True)
     old_names, new_names = before.segment_names, after.segment_names
     differs = np.array(
         [
-            tuple(old_names[s] for s in before.profiles[int(p) // width])
+            tuple(old_names[s] for s in profiles[int(p) // width])
             != tuple(new_names[s] for s in after.profiles[int(p) % width])
             for p in pairs.tolist()
         ],
         dtype=np.bool_,
     )
     moved = differs[inverse.reshape(-1)] if len(pairs) else np.zeros(len(after), np.bool_)
-    return moved, before.conflict[old], after.conflict[new]
+    return moved, conflict[old], after.conflict[new]
 
 
 def user_changes(before: Epoch, after: Epoch) -> Iterator[SegmentChange]:

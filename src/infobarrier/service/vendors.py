@@ -21,16 +21,18 @@ from infobarrier.core.errors import Conflict, InvalidInput
 from infobarrier.core.licenses import findings
 from infobarrier.core.onboarding import (
     AccountRequest,
+    Outcome,
     Proposal,
     carry_out,
     propose_offboarding,
     propose_onboarding,
 )
+from infobarrier.core.patch import patch_epoch, segments_of_user
 from infobarrier.core.whatif import diff
 from infobarrier.service.application import ApplicationHandler, Preview
 from infobarrier.service.collaboration import CollaborationHandler
 from infobarrier.service.context import Context, TenantTx
-from infobarrier.service.epochs import EpochProvider
+from infobarrier.service.epochs import Current, EpochProvider
 from infobarrier.store.records import Application
 
 
@@ -63,6 +65,39 @@ def account_segments(epoch: Epoch, directory: Directory) -> frozenset[str]:
             if people[p]:
                 has_people.add(s)
     return frozenset(epoch.segment_names[s] for s in has_members - has_people)
+
+
+def _before(
+    current: Current, directory: Directory, outcome: Outcome, after: Epoch
+) -> tuple[Epoch, list[tuple[int, ...]]]:
+    """The epoch in force over the directory as the proposal leaves it, and the segments
+    the accounts it creates would be in under it (``diff``'s ``added``).
+
+    Only the users the proposal touches are evaluated again (§5's patch: its accounts,
+    the members of its groups, the accounts it disables), instead of compiling the
+    applied definitions over the whole directory a second time; compiled only when the
+    users do not line up or a patch cannot express the change.
+    """
+    epoch = current.epoch
+    count = len(epoch)
+    if after.user_ids[:count] == epoch.user_ids:
+        touched = {u.id for u in outcome.users}
+        for group in outcome.groups:
+            touched |= group.members
+        for gid in outcome.groups_removed:
+            gone = current.directory.find_group_by_id(gid)
+            touched |= gone.members if gone is not None else set()
+        known = sorted(uid for uid in touched if epoch.index_of_id(uid) is not None)
+        patched = patch_epoch(
+            epoch, [(directory.user(uid), directory.member_of_values(uid)) for uid in known]
+        )
+        if patched is not None:
+            added = [
+                segments_of_user(patched, directory.user(uid), directory.member_of_values(uid))
+                for uid in after.user_ids[count:]
+            ]
+            return patched, added
+    return compile_epoch(directory, epoch.config), []
 
 
 class VendorHandler:
@@ -118,19 +153,13 @@ class VendorHandler:
             outcome = carry_out(
                 proposal, tx.repos.barriers.load(), directory, tx.repos.licenses.load()
             )
-            # With no account created the users line up with the epoch in force, which is
-            # then the honest "before" (disabled accounts and left groups show too).
-            before = (
-                current.epoch
-                if not proposal.accounts_to_create
-                else compile_epoch(directory, current.epoch.config)
-            )
             after = compile_epoch(directory, outcome.config)
+            before, added = _before(current, directory, outcome, after)
             _changed, reconciliation = CollaborationHandler.plan_all(tx, after)
+        has_segment = np.array([bool(p) for p in after.profiles], dtype=np.bool_)
         segmented = [
             directory.user(after.user_ids[i])
-            for i in range(len(after))
-            if after.profiles[after.profile(i)]
+            for i in np.flatnonzero(has_segment[after.profile_array()]).tolist()
         ]
         conflicts: list[dict[str, Any]] = [
             {
@@ -141,7 +170,7 @@ class VendorHandler:
             for i in after.conflicts()
         ]
         return proposal, Preview(
-            diff(before, after, limit=self.applications.list_limit),
+            diff(before, after, limit=self.applications.list_limit, added=added),
             conflicts,
             findings(outcome.book, segmented),
             len(after),
