@@ -18,14 +18,15 @@ from infobarrier.core.barriers import BarrierConfig
 from infobarrier.core.contract import Action, Check, CheckError, Verdict
 from infobarrier.core.decisions import Openings, answer, compatibility, decide_check
 from infobarrier.core.decisions import user_index as _index
-from infobarrier.core.directory import User, UserKind, UserType
+from infobarrier.core.directory import User
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InvalidInput, NotFound
 from infobarrier.core.exceptions import ExceptionIndex
-from infobarrier.core.licenses import EXCHANGE, INFORMATION_BARRIERS, REMOTE_ASSIST, findings
+from infobarrier.core.licenses import findings
 from infobarrier.core.matrix import Cell, allowed_rows, cell_at, full_matrix, row_names
 from infobarrier.service.context import Context
 from infobarrier.service.epochs import Current, EpochProvider
+from infobarrier.service.findings import Findings, people
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,33 +296,12 @@ class DecisionHandler:
             defined = tx.repos.barriers.load()
             mode = tx.tenant.mode.value
             search_restricted = tx.tenant.people_search_restriction
-        epoch, directory = current.epoch, current.directory
-        users = [directory.user(uid) for uid in epoch.user_ids]
+        epoch = current.epoch
+        facts = people(epoch, current.directory)  # once per epoch, not per request
         segmented = np.array([bool(p) for p in epoch.profiles], dtype=np.bool_)[
             epoch.profile_array()
         ]
-        found: list[dict[str, str]] = []
-        for i, user in enumerate(users):
-            plans = licenses.plans_of(user.id)
-            if segmented[i]:
-                for plan in (INFORMATION_BARRIERS, EXCHANGE):
-                    if plan not in plans:
-                        found.append(
-                            {
-                                "upn": user.upn,
-                                "plan": plan,
-                                "message": f"{user.upn} is segmented but has no {plan} "
-                                "service plan",
-                            }
-                        )
-            if user.kind is UserKind.SERVICE_ACCOUNT and REMOTE_ASSIST not in plans:
-                found.append(
-                    {
-                        "upn": user.upn,
-                        "plan": REMOTE_ASSIST,
-                        "message": f"service account {user.upn} has no {REMOTE_ASSIST} license",
-                    }
-                )
+        found = Findings(epoch, segmented, facts.service, licenses)
 
         def decisive(config: BarrierConfig) -> tuple[object, ...]:
             return (
@@ -344,13 +324,13 @@ class DecisionHandler:
             "mode": mode,
             "people_search_restriction": search_restricted,
             "users": {
-                "total": len(users),
-                "enabled": sum(u.account_enabled for u in users),
-                "guests": sum(u.user_type is UserType.GUEST for u in users),
-                "service_accounts": sum(u.kind is UserKind.SERVICE_ACCOUNT for u in users),
+                "total": len(epoch),
+                "enabled": int(facts.enabled.sum()),
+                "guests": int(facts.guest.sum()),
+                "service_accounts": int(facts.service.sum()),
             },
             "segmented": int(segmented.sum()),
-            "unsegmented": len(users) - int(segmented.sum()),
+            "unsegmented": len(epoch) - int(segmented.sum()),
             "conflicts": [
                 {"upn": epoch.upns[i], "segments": list(epoch.segments_of(i))}
                 for i in epoch.conflicts()
