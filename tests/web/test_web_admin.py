@@ -457,40 +457,50 @@ def test_explain_a_verdict(page: Any, web_server: WebServer) -> None:
     expect(page.locator("#explain-error")).to_have_text("the 'from' user is also in 'to'")
 
 
-# -- applications and audit --------------------------------------------------------------------
+# -- applications and audit ---------------------------------------------------------------------
 def test_applications_and_audit(page: Any, web_server: WebServer) -> None:
+    """One place for the audit log (the Audit page); the Applications page keeps the
+    applications' history and links to it."""
     sign_in(page, web_server)
     goto(page, web_server, "history")
+    expect(page.locator("nav.sidenav a[data-nav='history']")).to_have_text("Applications")
     apps = ok(web_server.api().get("/applications"))
     rows = page.locator("#applications-table tbody tr")
     expect(rows).to_have_count(len(apps))
     expect(rows.first).to_contain_text(apps[0]["status"])
+    expect(page.locator("#audit-table")).to_have_count(0)  # no second audit log here
+    screenshot(page, "applications")
+    page.locator("#applications-audit").get_by_role("link", name="Audit").click()
+    page.wait_for_url("**/web/audit")
+    ready(page)
 
     entries = ok(web_server.api().get("/audit"))
     expect(page.locator("#audit-count")).to_have_text(f"{len(entries)} entries, newest first")
-    first_shown = page.locator("#audit-table tbody tr").first
+    first_shown = page.locator("#audit-table > tbody > tr").first
     expect(first_shown).to_have_attribute("data-seq", str(entries[-1]["seq"]))
 
-    # Filter by kind.
-    page.get_by_label("Kind").fill("apply.completed")
+    # The applications' entries, by kind.
+    page.get_by_label("Kinds").select_option(["apply.completed"])
     page.get_by_role("button", name="Filter").click()
     completed = [e for e in entries if e["kind"] == "apply.completed"]
-    expect(page.locator("#audit-table tbody tr")).to_have_count(len(completed))
-    for kind in page.locator("#audit-table tbody tr").evaluate_all(
+    expect(page.locator("#audit-table > tbody > tr")).to_have_count(len(completed))
+    for kind in page.locator("#audit-table > tbody > tr").evaluate_all(
         "rows => rows.map(r => r.dataset.kind)"
     ):
         assert kind == "apply.completed"
     # By an actor nobody is.
     page.get_by_label("Actor").fill("token:nobody")
     page.get_by_role("button", name="Filter").click()
-    expect(page.locator("#audit")).to_contain_text("No entry matches.")
+    expect(page.locator("#audit-list")).to_contain_text("No entry matches.")
     page.get_by_role("button", name="Reset").click()
-    expect(page.locator("#audit-table tbody tr").first).to_be_visible()
+    expect(page.locator("#audit-table > tbody > tr").first).to_be_visible()
 
     # The chain check.
     page.get_by_role("button", name="Verify chain").click()
-    expect(page.locator("#chain-result")).to_contain_text("The hash chain is intact")
-    screenshot(page, "applications-and-audit")
+    expect(page.locator("#chain-status")).to_contain_text("The hash chain is intact")
+    # And back to the applications.
+    page.get_by_role("link", name="Applications", exact=True).first.click()
+    page.wait_for_url("**/web/history")
 
 
 # -- auditors, and the overview ----------------------------------------------------------------

@@ -135,8 +135,8 @@ def test_queue_approve_active_matrix_explain_expire(page: Any, web_server: WebSe
     # page says which exception's expiry did it.
     with web_server.api() as admin:
         assert ok(admin.get(f"/chats/{chat['id']}"), 200)["read_only"] is True
-    goto(page, web_server, "history")
-    page.get_by_label("Kind").fill("reconciliation.chat_read_only")
+    goto(page, web_server, "audit")
+    page.get_by_label("Kinds").select_option(["reconciliation.chat_read_only"])
     page.get_by_role("button", name="Filter").click()
     entry = page.locator("#audit-table tbody tr[data-kind='reconciliation.chat_read_only']")
     expect(entry).to_have_count(1)

@@ -39,7 +39,7 @@ PAGES: dict[str, tuple[str, str]] = {
     "vendors": ("Vendors", "vendors.html"),
     "segment": ("Segment", "segment.html"),
     "exceptions": ("Exceptions", "exceptions.html"),
-    "history": ("Applications & audit", "history.html"),
+    "history": ("Applications", "history.html"),
     "directory": ("Directory", "directory.html"),
     "licensing": ("Licensing", "licensing.html"),
     "settings": ("Settings & tokens", "settings.html"),
