@@ -211,7 +211,8 @@ def _source(rev: str, into: Path) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m benchmarks.web [--users N] [--segments S] [--baseline REV] [--screenshots]``."""
+    """``python -m benchmarks.web [--users N] [--segments S] [--baseline REV] [--screenshots]
+    [--port P]``."""
     from live_server import start_server, stop_server  # tests/ is on sys.path
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -223,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--baseline", help="also measure this git revision's server and page, first"
     )
     parser.add_argument("--screenshots", action="store_true")
+    parser.add_argument("--port", type=int, help="serve on this port (default: a free one)")
     args = parser.parse_args(argv)
     db_url, token = prepare(args.workdir, args.users, args.segments)
     targets: dict[str, Path | None] = {}
@@ -235,7 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if src is not None:
             os.environ["PYTHONPATH"] = str(src)
         try:
-            process, base = start_server(db_url, args.workdir / "server.log", timeout=600)
+            process, base = start_server(
+                db_url, args.workdir / "server.log", timeout=600, port=args.port
+            )
         finally:
             if saved is None:
                 os.environ.pop("PYTHONPATH", None)
