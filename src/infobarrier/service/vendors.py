@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from infobarrier.core.compiler import compile_epoch
-from infobarrier.core.directory import Directory, UserKind
+from infobarrier.core.directory import Directory
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import Conflict, InvalidInput
 from infobarrier.core.licenses import findings
@@ -33,6 +33,7 @@ from infobarrier.service.application import ApplicationHandler, Preview
 from infobarrier.service.collaboration import CollaborationHandler
 from infobarrier.service.context import Context, TenantTx
 from infobarrier.service.epochs import Current, EpochProvider
+from infobarrier.service.findings import people as people_of
 from infobarrier.store.records import Application
 
 
@@ -48,11 +49,7 @@ class VendorRequest:
 
 def account_segments(epoch: Epoch, directory: Directory) -> frozenset[str]:
     """The applied segments whose users are all service accounts (other vendors')."""
-    kinds = np.fromiter(
-        (directory.user(uid).kind is UserKind.SERVICE_ACCOUNT for uid in epoch.user_ids),
-        dtype=np.bool_,
-        count=len(epoch),
-    )
+    kinds = people_of(epoch, directory).service  # read once per epoch, not per proposal
     profiles = epoch.profile_array()
     people = np.bincount(profiles[~kinds], minlength=len(epoch.profiles))
     members = np.bincount(profiles, minlength=len(epoch.profiles))
