@@ -12,6 +12,7 @@ from test_compiler_properties import UserSpec, build_directory, configs, user_sp
 from infobarrier.core.barriers import BarrierConfig
 from infobarrier.core.compiler import compile_epoch
 from infobarrier.core.decisions import compatibility
+from infobarrier.core.directory import fold
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -29,6 +30,8 @@ def test_allowed_and_all_allowed_agree_with_compatibility(
         assert epoch.allowed(u, v) is compatibility(epoch, u, v).allowed
         assert epoch.allowed_upn(epoch.upns[u].upper(), epoch.upns[v]) is epoch.allowed(u, v)
         assert epoch.allowed_upn(f" {epoch.upns[v]}", epoch.upns[u]) is epoch.allowed(v, u)
+        stored = fold(epoch.upns[u]), fold(epoch.upns[v])  # both as stored: the short path
+        assert epoch.allowed_upn(*stored) is epoch.allowed(u, v)
     for group in groups:
         members = [g % n for g in group]
         expected = all(
