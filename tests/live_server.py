@@ -59,14 +59,15 @@ def start_server(
     *,
     workers: int = 1,
     demo: bool = False,
-    timeout: float = 30,
+    timeout: float = 90,
     command: list[str] | None = None,
     port: int | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``infobarrier serve [--workers N] [--demo]`` and wait until it answers.
 
     ``command`` is the ``infobarrier`` to run (default: this interpreter's package);
-    ``port`` a port chosen beforehand (default: a free one).
+    ``port`` a port chosen beforehand (default: a free one). ``timeout`` is generous: a
+    start takes about a second idle, but 20 s and more were seen on a machine at load 12.
     """
     port = port or free_port()
     out = log.open("wb")
