@@ -1,10 +1,12 @@
-/* infobarrier web admin: Exceptions: the queue of requests to approve (with what approving
- * would change), the active exceptions with their remaining time, and the closed ones.
- * Approving, rejecting and revoking need an admin or compliance token issued to a person
- * (`tokens create --for NAME`): the API refuses the requester's own approval (four eyes).
+/* infobarrier web admin: Exceptions: the form to request one (exceptions-request.js), the
+ * queue of requests to approve (with what approving would change), the active exceptions with
+ * their remaining time, and the closed ones. Requesting, approving, rejecting and revoking need
+ * an admin or compliance token issued to a person (`tokens create --for NAME`): the API
+ * refuses the requester's own approval (four eyes).
  */
 
 import { $, api, badge, code, confirmDialog, errorText, fill, flash, h, muted, table, when } from "../kit.js";
+import { requestForm } from "./exceptions-request.js";
 
 const DECIDERS = new Set(["admin", "compliance"]);
 
@@ -165,6 +167,10 @@ export async function initExceptions({ role }) {
     DECIDERS.has(role)
       ? "Approving needs a token issued to a person other than the requester."
       : "This token may read exceptions but not decide them.",
+  );
+  fill(
+    "#exceptions-request",
+    DECIDERS.has(role) ? requestForm(() => load()) : muted("This token may read exceptions but not request them."),
   );
   await load();
   if (timer) clearInterval(timer);
