@@ -328,6 +328,49 @@ def test_remote_decider_answers_like_the_gate(seeded: tuple[Services, str]) -> N
         assert split.code == "room_separated"
 
 
+def test_remote_decider_asks_with_the_rooms_action(seeded: tuple[Services, str]) -> None:
+    """In url mode each pair is asked with the callback's or the room's action, so an
+    exception for ``call`` opens calls and keeps two people in a call room, as in-process,
+    and opens neither a direct chat nor a chat room; a space's pairs are asked as ``chat``
+    (the service decides ``add-team-member`` only for a stored team)."""
+    services = seeded[0]
+    a, b = mx("v3-ra2"), mx("se2b")
+    decider, http = _remote(seeded[0])
+    with http:
+        assert not asyncio.run(decider.check(Action.CALL, a, [b])).allowed
+    exc = services.exceptions.request(
+        "abc",
+        users=["v3-ra2@abc.example", "se2b@abc.example"],
+        actions=["call"],
+        start=None,
+        end=datetime.now(UTC) + timedelta(hours=1),
+        why="a call across the barrier",
+        actor="alice",
+    )
+    services.exceptions.approve("abc", exc.id, "bob")
+    decider, http = _remote(seeded[0])
+    try:
+        with http:
+            assert asyncio.run(decider.check(Action.CALL, a, [b])).allowed
+            chat = asyncio.run(decider.check(Action.CHAT, a, [b]))
+            assert (chat.allowed, chat.code) == (False, "blocked_by_policy")
+            assert asyncio.run(decider.separated([a, b], Action.CALL)).allowed
+            split = asyncio.run(decider.separated([a, b], Action.CHAT))
+            assert split.code == "room_separated"
+            team = asyncio.run(decider.newcomer(Action.ADD_TEAM_MEMBER, a, [b]))
+            assert (team.allowed, team.code) == (False, "blocked_by_policy")
+            relation = asyncio.run(
+                decider.relation([[a, b], [a, b]], [Action.CALL, Action.GROUP_CHAT])
+            )
+            assert relation is not None
+            assert relation(Action.CALL)(a, b)
+            assert relation(Action.CALL)(b, a)
+            assert not relation(Action.GROUP_CHAT)(a, b)
+            assert not relation(None)(a, b)  # compatible for every action asked: no
+    finally:
+        services.exceptions.revoke("abc", exc.id, "bob")
+
+
 def test_remote_decider_audits_in_the_tenants_log(
     seeded: tuple[Services, str], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import httpx
@@ -55,9 +55,14 @@ class Decider(Protocol):
     async def refresh(self) -> bool:
         """Follow changes; True when rooms should be reconciled now."""
 
-    async def relation(self, rooms_members: Iterable[Sequence[str]]) -> Relation | None:
+    async def relation(
+        self,
+        rooms_members: Sequence[Sequence[str]],
+        actions: Sequence[Action | None] | None = None,
+    ) -> Relation | None:
         """§8's relation for reconciling these rooms, by the room's communication
-        (``None``: cannot decide now)."""
+        (``actions``: each room's, in the same order, when known); ``None``: cannot decide
+        now."""
 
     def upn_of(self, user_id: str) -> str:
         """A Matrix user's UPN (for audit entries and reasons)."""
@@ -167,7 +172,11 @@ class LocalDecider:
         gate = self._gate()
         return searcher != user_id if gate is None else gate.hidden(searcher, user_id)
 
-    async def relation(self, rooms_members: Iterable[Sequence[str]]) -> Relation | None:
+    async def relation(
+        self,
+        rooms_members: Sequence[Sequence[str]],
+        actions: Sequence[Action | None] | None = None,
+    ) -> Relation | None:
         gate = self._gate()
         return None if gate is None else gate.compatible
 
@@ -202,6 +211,16 @@ ROOM_ANSWER_SECONDS = 1.0
 NOT_SEPARATING = frozenset({"account_disabled", "policy_conflict", "hidden", "same_user"})
 
 
+def asked(action: Action | None) -> str:
+    """The action a pair is asked with over HTTP (one one-pair check per pair): the room's or
+    the callback's own, so an exception opens what it names, as in-process (§11). Two
+    exceptions: ``add-team-member`` is decided by the service only for a stored team (its
+    teams API), so a space's pairs are asked as ``chat``; an unknown action (``None``) too."""
+    if action is None or action is Action.ADD_TEAM_MEMBER:
+        return Action.CHAT.value
+    return action.value
+
+
 class RemoteDecider:
     """Asks ``POST /v1/tenants/{tenant}/decisions`` of a running service (``url:``).
 
@@ -233,7 +252,7 @@ class RemoteDecider:
         self.known: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.problem: str | None = None
         #: ``separated`` answers per set of members (see ``ROOM_ANSWER_SECONDS``).
-        self._rooms: dict[frozenset[str], tuple[float, Decision]] = {}
+        self._rooms: dict[tuple[frozenset[str], str], tuple[float, Decision]] = {}
 
     def upn_of(self, user_id: str) -> str:
         localpart, server = split_user_id(user_id)
@@ -322,10 +341,7 @@ class RemoteDecider:
         foreign: Decision | None = None
         for a, b in pairs:
             if self._local(a) and self._local(b):
-                # One pair is one compatibility (§6) whatever the action, except a search
-                # (PeopleSearchRestriction); add-team-member needs a stored team over HTTP.
-                asked = "search" if action is Action.SEARCH else "chat"
-                checks.append((asked, self.upn_of(a), self.upn_of(b)))
+                checks.append((asked(action), self.upn_of(a), self.upn_of(b)))
             elif foreign is None:
                 foreign = self._remote_user(a if not self._local(a) else b, action)
         answered = await self._ask(checks)
@@ -349,23 +365,23 @@ class RemoteDecider:
         return await self._pairs(action, pairs)
 
     async def separated(self, members: Sequence[str], action: Action | None = None) -> Decision:
-        key = frozenset(members)
+        key = (frozenset(members), asked(action))
         now = time.monotonic()
         held = self._rooms.get(key)
         if held is not None and now - held[0] < ROOM_ANSWER_SECONDS:
             return held[1]
-        answer = await self._separated(members)
+        answer = await self._separated(members, action)
         if len(self._rooms) > 10_000:
             self._rooms.clear()
         if answer.code != "infobarrier_unavailable":
             self._rooms[key] = (now, answer)
         return answer
 
-    async def _separated(self, members: Sequence[str]) -> Decision:
-        found = await self.relation([members])
+    async def _separated(self, members: Sequence[str], action: Action | None) -> Decision:
+        found = await self.relation([members], [action])
         if found is None:
             return unavailable(self.problem or "service unreachable")
-        relation = found(Action.CHAT)
+        relation = found(action)
         local = [m for m in members if self._local(m)]
         for k, a in enumerate(local):
             for b in local[k + 1 :]:
@@ -390,30 +406,45 @@ class RemoteDecider:
         """Without a version to follow, every poll reconciles (asking each room's pairs)."""
         return True
 
-    async def relation(self, rooms_members: Iterable[Sequence[str]]) -> Relation | None:
-        """Each pair asked once as a ``chat`` (an exception that names ``chat`` keeps two
-        people together in any room here)."""
-        pairs: dict[tuple[str, str], bool] = {}
-        for members in rooms_members:
+    async def relation(
+        self,
+        rooms_members: Sequence[Sequence[str]],
+        actions: Sequence[Action | None] | None = None,
+    ) -> Relation | None:
+        """Each pair of a room asked once with the room's action (:func:`asked`), so that
+        an exception keeps two people in a room when it names that action, as in-process
+        (§11). ``relation(None)``: compatible for every action asked."""
+        pairs: dict[tuple[str, str, str], bool] = {}
+        for k, members in enumerate(rooms_members):
+            question = asked(actions[k] if actions is not None else None)
             local = sorted({m for m in members if self._local(m)})
-            for k, a in enumerate(local):
-                for b in local[k + 1 :]:
-                    pairs[(a, b)] = True
+            for i, a in enumerate(local):
+                for b in local[i + 1 :]:
+                    pairs[(a, b, question)] = True
         order = list(pairs)
-        checks = [("chat", self.upn_of(a), self.upn_of(b)) for a, b in order]
+        checks = [(question, self.upn_of(a), self.upn_of(b)) for a, b, question in order]
         answered = await self._ask(checks)
         if isinstance(answered, Decision):
             return None
+        every: dict[tuple[str, str], bool] = {}
         for key, result in zip(order, answered, strict=True):
             error = result.get("error")
             if error is None:
                 pairs[key] = bool(result.get("allowed")) or result.get("code") in NOT_SEPARATING
+            every[key[:2]] = every.get(key[:2], True) and pairs[key]
         frozen = dict(pairs)
 
-        def compatible(a: str, b: str) -> bool:
-            return frozen.get((a, b) if a < b else (b, a), True)
+        def relation(action: Action | None) -> Compatible:
+            if action is None:
+                return lambda a, b: every.get((a, b) if a < b else (b, a), True)
+            question = asked(action)
 
-        return lambda _action: compatible
+            def compatible(a: str, b: str) -> bool:
+                return frozen.get((a, b, question) if a < b else (b, a, question), True)
+
+            return compatible
+
+        return relation
 
     def _record(self, kind: str, detail: dict[str, Any]) -> None:
         response = self.client.post("/audit/events", json={"kind": kind, "detail": detail})

@@ -34,6 +34,7 @@ from infobarrier_synapse.rooms import (
     joins_group_call,
     kind_action,
     plan_rooms,
+    room_action,
     room_kind,
     shares_screen,
 )
@@ -322,7 +323,9 @@ class InformationBarrierModule:
         """Make every room compatible again (semantics §8); returns how many left."""
         rooms = await self.api.run_db_interaction("infobarrier_rooms", _read_rooms)
         rooms = [r for r in rooms if any(self.api.is_mine(m.user_id) for m in r.members)]
-        relation = await self.decider.relation([r.member_ids() for r in rooms])
+        relation = await self.decider.relation(
+            [r.member_ids() for r in rooms], [room_action(r) for r in rooms]
+        )
         if relation is None:
             return 0
         removals = plan_rooms(rooms, relation(None), self.decider.upn_of, relation)
