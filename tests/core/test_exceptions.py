@@ -403,3 +403,33 @@ def test_the_decision_states_clock_part_counts_the_passed_starts_and_ends(
     now = T0 + timedelta(minutes=minutes)
     approved = [e for e in found if e.state is State.APPROVED]
     assert index.passed(now) == sum((e.start <= now) + (e.end <= now) for e in approved)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(t=tenants(), found=exceptions(), hours=st.integers(-3, 8) | st.integers(0, 3))
+def test_the_folded_keys_flag_every_pair_an_exception_opens(
+    t: Tenant, found: list[WallException], hours: int
+) -> None:
+    """``Folded`` (what the batch path reads first) hides no opening: its keys are the
+    epoch's (plus ``P`` for a user an exception of two users names), and a pair the
+    reference opens is one ``split`` says an exception may open, as the exact pair of
+    users (``named``) or a pair of profiles an exception of two segments touches."""
+    now = T0 + HOUR * hours
+    openings = ExceptionIndex(found).at(now)
+    if openings is None:
+        return
+    folded = openings.folded(t.epoch)
+    count = folded.count
+    for name in NAMES:
+        x, base = folded.keys[t.ix(name)], t.epoch.key(t.ix(name))
+        assert x == base or (base >= 0 and x == base + count)
+    for a, b in itertools.permutations(NAMES, 2):
+        if not ref_openable(t, a, b):
+            continue
+        if not any(ref_opening(t, found, a, b, action, now) for action in Action):
+            continue
+        u, v = t.ix(a), t.ix(b)
+        k, m, may, touched = folded.split(folded.keys[u] * folded.width + folded.keys[v])
+        assert (k, m) == (t.epoch.key(u), t.epoch.key(v))
+        assert may, (a, b)
+        assert touched or u * folded.people + v in folded.named, (a, b)
