@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from service_builders import ACTOR, MakeTenant
 
@@ -76,3 +78,23 @@ def test_users_csv_import_is_all_or_nothing(services: Services, tenant: str) -> 
     assert (again.users_created, again.users_updated) == (0, 1)
     user = services.directory.directory(tenant).by_upn("new1@abc.example")
     assert user.attributes["Department"] == "HR"
+
+
+def test_a_users_import_leaves_the_garbage_collector_as_it_found_it(
+    services: Services, tenant: str
+) -> None:
+    """The import pauses the cyclic collector while it builds its rows: after a success
+    and after a refusal it is on again, and one left off by the caller stays off."""
+    good = b"userPrincipalName\ngc1@abc.example\n"
+    assert gc.isenabled()
+    services.directory.import_users_csv(tenant, good, ACTOR)
+    assert gc.isenabled()
+    with pytest.raises(InvalidInput):
+        services.directory.import_users_csv(tenant, good + b"gc1@abc.example\n", ACTOR)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        services.directory.import_users_csv(tenant, b"userPrincipalName\ngc2@abc.example\n", ACTOR)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
