@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.generate import TenantSpec, generate
+from infobarrier.core.answers import answer_json
 from infobarrier.core.barriers import Mode, PolicyState
 from infobarrier.core.compiler import compile_epoch
 from infobarrier.core.contract import Check, make_check
@@ -35,7 +36,6 @@ from infobarrier.core.decisions import decide_check
 from infobarrier.core.directory import make_user
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.exceptions import ExceptionIndex, WallException, approve, new_request
-from infobarrier.http.batch import answer_json
 from infobarrier.service.wiring import build
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import reference_model
+from infobarrier.core.answers import answer_json
 from infobarrier.core.barriers import Mode
 from infobarrier.core.collaboration import Chat, ChatKind, Meeting
 from infobarrier.core.contract import Action, make_check
@@ -33,7 +34,6 @@ from infobarrier.core.exceptions import (
     revoke,
 )
 from infobarrier.core.reconcile import epoch_upn_of, policy_compatible, reconcile_all
-from infobarrier.http.batch import answer_json
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -55,9 +55,9 @@ def check(
 
 def _print_batch(read: list[Check | CheckError]) -> None:
     """One JSON line per check, in order: the answers of ``POST /decisions`` (the same
-    encoder, ``http.batch.answer_parts``, with its per-profile-pair fragment cache), and
+    encoder, ``core.answers.answer_parts``, with its per-profile-pair fragment cache), and
     each unreadable line's error in its place."""
-    from infobarrier.http.batch import answer_parts
+    from infobarrier.core.answers import answer_parts
 
     epoch, restricted, openings = STATE.services.decisions.in_force_open(STATE.tenant)
     checks = [c for c in read if not isinstance(c, CheckError)]

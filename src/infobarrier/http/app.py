@@ -13,7 +13,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
 
 from infobarrier import __version__, web
-from infobarrier.http import batch, errors, schemas
+from infobarrier.core import answers
+from infobarrier.http import errors, schemas
 from infobarrier.http.guard import RequestGuard
 from infobarrier.http.metrics import CONTENT_TYPE, Metrics
 from infobarrier.http.observe import Observe
@@ -60,7 +61,7 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        batch.FRAGMENTS.limit = services.settings.verdict_fragments_kept
+        answers.FRAGMENTS.limit = services.settings.verdict_fragments_kept
         if feed:
             services.feed.start()
             services.exceptions.start_sweeping()

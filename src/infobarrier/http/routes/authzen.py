@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
+from infobarrier.core.answers import answer_parts
 from infobarrier.core.codes import ErrorCode
 from infobarrier.core.contract import Action, Check, parse_action
 from infobarrier.core.decisions import Openings, decide, user_index
@@ -52,7 +53,6 @@ from infobarrier.http.authzen_protocol import (
     subject_id,
     wrap_verdict,
 )
-from infobarrier.http.batch import answer_parts
 from infobarrier.http.errors import status_for
 from infobarrier.http.metrics import Metrics
 from infobarrier.http.routes.decisions import VERSION_HEADER

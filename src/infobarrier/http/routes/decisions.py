@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from infobarrier.core.answers import answer_parts
 from infobarrier.core.contract import Check, read_body, read_body_pairs
 from infobarrier.http import schemas
 from infobarrier.http.auth import Area, require, services_of
-from infobarrier.http.batch import answer_parts
 from infobarrier.http.convert import verdict_out
 from infobarrier.http.errors import ERRORS
 from infobarrier.http.metrics import Metrics
@@ -34,7 +34,7 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
 
     A body that is not ``{"checks": [...]}`` of well-formed checks is refused as a whole
     (422, or 413 past the setting ``max_checks``; nothing answered). The hot path is
-    ``http.batch``.
+    ``core.answers``.
 
     Batches requiring up to the setting ``inline_pairs`` pairs of users are answered on the
     event loop (a few milliseconds: cheaper than a hand-off to a thread, and a busy worker then

@@ -1,4 +1,4 @@
-"""``http.batch``: the hot path of ``POST /decisions`` answers exactly as the general path."""
+"""``core.answers``: the batch encoder answers exactly as the general path."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
 from typing_extensions import TypedDict
 
+from infobarrier.core.answers import FRAGMENTS, answer_json, fragments
 from infobarrier.core.barriers import BarrierConfig, PolicyState
 from infobarrier.core.codes import ErrorCode, VerdictCode
 from infobarrier.core.compiler import compile_epoch
@@ -24,7 +25,6 @@ from infobarrier.core.directory import Directory, make_user
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InvalidInput
 from infobarrier.core.patch import patch_epoch
-from infobarrier.http.batch import FRAGMENTS, answer_json, fragments
 
 #: Short name -> (department, company, enabled, guest): blocked pairs, an allow list,
 #: someone in two segments (conflict), disabled, unsegmented, a hidden guest, and UPNs that

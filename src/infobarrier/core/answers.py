@@ -1,13 +1,16 @@
-"""``POST /decisions``' hot path: a batch of checks parsed, answered and written as JSON.
+"""The batch verdict encoder shared by ``POST /decisions``, the AuthZEN routes and
+``check --batch``: a batch of checks answered and written as JSON (semantics §10).
 
-A batch of 1,000 one-pair checks is the workload of a chat or calling platform asking
-about many conversations at once. Building a verdict and its JSON per check cost ~18 µs;
-here the body is read by :func:`~infobarrier.core.contract.read_body` (the one parser),
-and each one-pair answer is two cached JSON fragments of its *profile pair* around the two
-UPNs, the fragments cut from :meth:`~infobarrier.core.contract.Verdict.as_dict`. Anything
-else (several recipients, an unknown user, the same user twice, a disabled user, a
-malformed action) goes through :func:`~infobarrier.core.decisions.answer`, the general
-path, so the answers are the same objects either way (a property test compares them).
+It lives in the core (pure, no I/O) so that every adapter imports it without importing
+another adapter (the CLI never imports the HTTP package). A batch of 1,000 one-pair checks
+is the workload of a chat or calling platform asking about many conversations at once.
+Building a verdict and its JSON per check cost ~18 µs; here the body is read by
+:func:`~infobarrier.core.contract.read_body` (the one parser), and each one-pair answer is
+two cached JSON fragments of its *profile pair* around the two UPNs, the fragments cut from
+:meth:`~infobarrier.core.contract.Verdict.as_dict`. Anything else (several recipients, an
+unknown user, the same user twice, a disabled user, a malformed action) goes through
+:func:`~infobarrier.core.decisions.answer`, the general path, so the answers are the same
+objects either way (a property test compares them).
 """
 
 from __future__ import annotations
