@@ -6,20 +6,21 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from infobarrier.cli.output import console, errors, print_json, safe_cell, table
 from infobarrier.cli.state import STATE
-from infobarrier.core.barriers import Policy, parse_state
+from infobarrier.core.barriers import parse_state
 from infobarrier.core.codes import ApplicationState
-from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InvalidInput
-from infobarrier.core.whatif import user_changes
-from infobarrier.service.barriers import PolicyResult
-from infobarrier.store.records import Application
+
+if TYPE_CHECKING:  # the heavy modules are imported by the commands that use them
+    from infobarrier.core.barriers import Policy
+    from infobarrier.core.epoch import Epoch
+    from infobarrier.service.barriers import PolicyResult
+    from infobarrier.store.records import Application
 
 segments = typer.Typer(help="Segments: named attribute filters (semantics §3).")
 policies = typer.Typer(help="Policies: who a segment may reach (semantics §4).")
@@ -292,6 +293,8 @@ def _changes_format(path: Path, fmt: str | None) -> str:
 
 def write_changes(path: Path, fmt: str, before: Epoch, after: Epoch) -> int:
     """Every user whose segments changed, one row each; returns how many rows."""
+    from infobarrier.core.whatif import user_changes
+
     rows = 0
     try:
         with path.open("w", encoding="utf-8", newline="") as out:
@@ -367,6 +370,8 @@ def apply(
             written.append(write_changes(changes, chosen, before, after))
 
     if sys.stdout.isatty() and not as_json:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -13,7 +13,9 @@ from infobarrier.cli.output import Exit, console, print_csv, print_json
 from infobarrier.cli.state import STATE
 from infobarrier.core.contract import Check, CheckError, Verdict, make_check, read_lines
 from infobarrier.core.errors import InvalidInput
-from infobarrier.service.decisions import RecipientStatus
+
+if TYPE_CHECKING:
+    from infobarrier.service.decisions import RecipientStatus
 
 
 def print_check(verdict: Verdict, indent: str = "") -> None:

@@ -6,16 +6,17 @@ the person acting, which the audit log records.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from infobarrier.cli.output import console, print_json, table
 from infobarrier.cli.state import STATE
 from infobarrier.core.errors import InvalidInput
-from infobarrier.core.exceptions import State, WallException, parse_time
-from infobarrier.service.exceptions import describe
+
+if TYPE_CHECKING:  # imported by the commands that use them (start-up stays light)
+    from infobarrier.core.exceptions import WallException
 
 exceptions = typer.Typer(
     help="Wall-crossing exceptions: time-boxed, approved openings in the barrier."
@@ -41,6 +42,13 @@ def _remaining(seconds: int) -> str:
     if hours:
         return f"{hours}h {minutes}m"
     return f"{minutes}m {secs}s"
+
+
+def describe(exc: WallException, now: datetime) -> dict[str, Any]:
+    """``service.exceptions.describe``, imported by the commands that print one."""
+    from infobarrier.service.exceptions import describe as describe_exception
+
+    return describe_exception(exc, now)
 
 
 def _print(exc: WallException) -> None:
@@ -77,6 +85,8 @@ def request(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Request an exception; prints its id on its own line (last)."""
+    from infobarrier.core.exceptions import parse_time
+
     if (users is None) == (segments is None):
         raise InvalidInput("give either --users A,B or --segments S1,S2")
     exc = STATE.services.exceptions.request(
@@ -139,6 +149,8 @@ def list_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The tenant's exceptions, oldest request first."""
+    from infobarrier.core.exceptions import State
+
     states = None
     if state is not None:
         try:

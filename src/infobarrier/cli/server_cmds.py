@@ -10,7 +10,6 @@ import typer
 from infobarrier.cli.output import console, print_json, table
 from infobarrier.cli.state import STATE
 from infobarrier.core.errors import InvalidInput
-from infobarrier.service.tokens import Role, parse_role
 
 tokens = typer.Typer(help="Bearer tokens for the HTTP API: one tenant, one role each.")
 
@@ -33,6 +32,8 @@ def tokens_create(
     ),
 ) -> None:
     """Create a token and print it once (only its hash is stored)."""
+    from infobarrier.service.tokens import parse_role
+
     expires_at = token_expiry(expires, ttl)
     record, plain = STATE.services.tokens.create(
         tenant, parse_role(role), STATE.actor, label, person=person, expires_at=expires_at
@@ -158,6 +159,8 @@ def serve(
 
         abc.load(services, STATE.actor)
         show_demo()
+        from infobarrier.service.tokens import Role
+
         _record, plain = services.tokens.create(abc.TENANT, Role.ADMIN, STATE.actor, "demo admin")
         base = f"http://{host}:{port}"
         console.print(f"Company ABC demo tenant '{abc.TENANT}' loaded and applied.", markup=False)

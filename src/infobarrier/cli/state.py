@@ -5,10 +5,13 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from infobarrier.core.errors import InvalidInput
-from infobarrier.service.settings import Settings, load
-from infobarrier.service.wiring import Services, build
+
+if TYPE_CHECKING:  # imported when first used: ``--help`` and start-up stay light
+    from infobarrier.service.settings import Settings
+    from infobarrier.service.wiring import Services
 
 
 def cli_actor() -> str:
@@ -38,6 +41,8 @@ class CliState:
     def settings(self) -> Settings:
         """The settings (``INFOBARRIER_*``), ``--db`` over ``INFOBARRIER_DB``."""
         if self._settings is None:
+            from infobarrier.service.settings import load
+
             self._settings = load(db=self.db_option)
         return self._settings
 
@@ -50,6 +55,8 @@ class CliState:
     def services(self) -> Services:
         """Built on first use, so ``--help`` never touches the database."""
         if self._services is None:
+            from infobarrier.service.wiring import build
+
             self._services = build(settings=self.settings)
             # Exceptions whose window ended since anyone looked are recorded first (§11).
             self._services.exceptions.sweep()

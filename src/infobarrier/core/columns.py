@@ -10,7 +10,8 @@ combined with numpy boolean masks (docs/architecture.md, "Performance shape").
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy.typing as npt
 
 from infobarrier.core.attributes import is_multi_valued
 from infobarrier.core.directory import Directory, User
-from infobarrier.core.filters.ast import And, Comparison, Expr, Not, Op
+from infobarrier.core.filters.ast import And, Comparison, Expr, Not, Op, Or
 from infobarrier.core.filters.evaluate import folded_matcher
 
 Mask = npt.NDArray[np.bool_]
@@ -59,20 +60,89 @@ def as_mask(values: object) -> Mask:
     return np.asarray(values, dtype=np.bool_)
 
 
+def attributes_of(exprs: Iterable[Expr]) -> set[str]:
+    """The canonical attributes some filter among ``exprs`` compares."""
+    found: set[str] = set()
+    stack = list(exprs)
+    while stack:
+        expr = stack.pop()
+        if isinstance(expr, Comparison):
+            found.add(expr.attribute)
+        elif isinstance(expr, Not):
+            stack.append(expr.operand)
+        elif isinstance(expr, And | Or):
+            stack.extend(expr.operands)
+    return found
+
+
+class Encoder:
+    """Builds a :class:`SingleColumn` one user at a time (values folded here)."""
+
+    __slots__ = ("codes", "lookup")
+
+    def __init__(self) -> None:
+        self.codes: array[int] = array("i")
+        self.lookup: dict[str, int] = {"": 0}
+
+    def add(self, value: str) -> None:
+        """The next user's value (``""``: missing)."""
+        lookup = self.lookup
+        self.codes.append(lookup.setdefault(value.casefold(), len(lookup)))
+
+    def column(self) -> SingleColumn:
+        """The column of the values added so far."""
+        vocabulary = [""] * len(self.lookup)
+        for value, code in self.lookup.items():
+            vocabulary[code] = value
+        return SingleColumn(np.frombuffer(self.codes, dtype=np.int32), vocabulary, self.lookup)
+
+
+@dataclass(frozen=True, slots=True)
+class UserColumns:
+    """A directory read as columns, for compiling an epoch without a :class:`User` object
+    per user (``apply`` at a million users): per-user strings and flags in the order the
+    store lists users, and the columns of the attributes the filters compare."""
+
+    ids: tuple[str, ...]
+    upns: tuple[str, ...]
+    #: Each UPN folded (``directory.fold``), as the store keeps it.
+    upn_keys: tuple[str, ...]
+    enabled: Mask
+    hidden: Mask
+    single: dict[str, SingleColumn]
+    multi: dict[str, MultiColumn]
+
+    def columns(self) -> DirectoryColumns:
+        """Filters over these columns (only the attributes read can be compared)."""
+        return DirectoryColumns.prebuilt(len(self.ids), self.single, self.multi)
+
+
 class DirectoryColumns:
     """Columns of one directory snapshot, built lazily per attribute."""
 
     def __init__(self, directory: Directory, users: Sequence[User] | None = None) -> None:
-        self.directory = directory
+        self.directory: Directory | None = directory
         self.users: Sequence[User] = users if users is not None else list(directory.users())
         self.size = len(self.users)
         self._single: dict[str, SingleColumn] = {}
         self._multi: dict[str, MultiColumn] = {}
 
+    @classmethod
+    def prebuilt(
+        cls, size: int, single: dict[str, SingleColumn], multi: dict[str, MultiColumn]
+    ) -> DirectoryColumns:
+        """Columns read elsewhere (:class:`UserColumns`); no directory behind them."""
+        self = cls.__new__(cls)
+        self.directory, self.users, self.size = None, (), size
+        self._single, self._multi = dict(single), dict(multi)
+        return self
+
     def single(self, attribute: str) -> SingleColumn:
         """The column of a single-valued attribute."""
         column = self._single.get(attribute)
         if column is None:
+            if self.directory is None:
+                raise RuntimeError(f"the column {attribute} was not read")
             lookup: dict[str, int] = {"": 0}
             codes = np.fromiter(
                 (
@@ -92,6 +162,8 @@ class DirectoryColumns:
         """The column of ``ProxyAddresses`` or ``MemberOf``."""
         column = self._multi.get(attribute)
         if column is None:
+            if self.directory is None:
+                raise RuntimeError(f"the column {attribute} was not read")
             column = self._multi[attribute] = (
                 self._member_of() if attribute == "MemberOf" else self._proxy_addresses()
             )
@@ -111,6 +183,7 @@ class DirectoryColumns:
         return MultiColumn(np.array(owners, np.int32), np.array(items, np.int32), names)
 
     def _member_of(self) -> MultiColumn:
+        assert self.directory is not None
         position = {u.id: i for i, u in enumerate(self.users)}
         lookup = position.__getitem__
         owners: list[Indices] = []

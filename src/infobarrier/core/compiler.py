@@ -7,13 +7,13 @@ table is matrix algebra over the segment-to-segment ``permits`` relation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from infobarrier.core.barriers import LIMITS, BarrierConfig, ListKind, Mode
-from infobarrier.core.columns import DirectoryColumns
+from infobarrier.core.columns import DirectoryColumns, UserColumns
 from infobarrier.core.directory import Directory, fold
 from infobarrier.core.epoch import UNSEGMENTED, Epoch, fast_tables, is_open, permits, upn_tables
 
@@ -46,10 +46,50 @@ def compile_epoch(
     directory: Directory, config: BarrierConfig, progress: Progress = _no_progress
 ) -> Epoch:
     """Build the epoch for ``config`` (only its Active policies count) over ``directory``."""
-    config = config.active()
     users = list(directory.users())
-    n = len(users)
-    columns = DirectoryColumns(directory, users)
+    return compile_columns(
+        DirectoryColumns(directory, users),
+        config,
+        ids=tuple(u.id for u in users),
+        upns=tuple(u.upn for u in users),
+        enabled=np.fromiter((u.account_enabled for u in users), dtype=np.bool_, count=len(users)),
+        hidden=np.fromiter((u.is_hidden for u in users), dtype=np.bool_, count=len(users)),
+        progress=progress,
+    )
+
+
+def compile_read(
+    read: UserColumns, config: BarrierConfig, progress: Progress = _no_progress
+) -> Epoch:
+    """:func:`compile_epoch` over a directory read as columns (``apply``: no object per
+    user); the same epoch as over the :class:`Directory` of the same users in that order."""
+    return compile_columns(
+        read.columns(),
+        config,
+        ids=read.ids,
+        upns=read.upns,
+        enabled=read.enabled,
+        hidden=read.hidden,
+        folded=read.upn_keys,
+        progress=progress,
+    )
+
+
+def compile_columns(
+    columns: DirectoryColumns,
+    config: BarrierConfig,
+    *,
+    ids: tuple[str, ...],
+    upns: tuple[str, ...],
+    enabled: npt.NDArray[np.bool_],
+    hidden: npt.NDArray[np.bool_],
+    folded: Sequence[str] | None = None,
+    progress: Progress = _no_progress,
+) -> Epoch:
+    """The epoch of ``config`` over users given as columns (``folded``: their UPNs folded,
+    when known; folded here otherwise)."""
+    config = config.active()
+    n = len(ids)
     segments = config.segments
     s_count = len(segments)
 
@@ -67,17 +107,14 @@ def compile_epoch(
     compat = profile_compat(profiles, s_count, relation, opened, conflict)
     progress("compatibility", 1, 1)
 
-    enabled = np.fromiter((u.account_enabled for u in users), dtype=np.bool_, count=n)
-    hidden = np.fromiter((u.is_hidden for u in users), dtype=np.bool_, count=n)
     usable = enabled & ~conflict[profile_of]
     if config.mode is Mode.LEGACY:
         usable &= ~hidden
-    upns = tuple(u.upn for u in users)
     keys, table, compat = fast_tables(usable, profile_of, compat)
-    upn_index, upn_keys = upn_tables(upns, keys, len(profiles))
+    upn_index, upn_keys = upn_tables(upns, keys, len(profiles), folded)
     return Epoch(
         config=config,
-        user_ids=tuple(u.id for u in users),
+        user_ids=ids,
         upns=upns,
         upn_index=upn_index,
         upn_keys=upn_keys,
@@ -221,7 +258,9 @@ def grow_profile_compat(
 
 __all__ = [
     "Progress",
+    "compile_columns",
     "compile_epoch",
+    "compile_read",
     "grow_profile_compat",
     "permits",
     "profile_compat",

@@ -318,16 +318,20 @@ def is_open(policy: Policy | None, mode: Mode) -> bool:
 
 
 def upn_tables(
-    upns: Sequence[str], keys: array[int], profiles: int
+    upns: Sequence[str],
+    keys: array[int],
+    profiles: int,
+    folded_upns: Sequence[str] | None = None,
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """``upn_index`` and ``upn_keys`` of an epoch.
+    """``upn_index`` and ``upn_keys`` of an epoch (``folded_upns``: the UPNs folded
+    already, as the store keeps them; folded here otherwise).
 
     A UPN that is already folded is its own key (no second string per user); the key ints
     are shared, one object per profile, so that the index of keys costs only its table.
     """
     index: dict[str, int] = {}
-    for i, upn in enumerate(upns):
-        folded = fold(upn)
+    folded_all = map(fold, upns) if folded_upns is None else folded_upns
+    for i, (upn, folded) in enumerate(zip(upns, folded_all, strict=True)):
         index[upn if folded == upn else folded] = i
     return index, keys_by_upn(index, keys, profiles)
 

@@ -154,12 +154,18 @@ class LicenseBook:
 
 def findings(book: LicenseBook, segmented: Iterable[User]) -> list[str]:
     """Licensing findings (§2): segmented users lacking IB or Exchange plans."""
+    return findings_of(book, ((user.id, user.upn) for user in segmented))
+
+
+def findings_of(book: LicenseBook, segmented: Iterable[tuple[str, str]]) -> list[str]:
+    """:func:`findings` of segmented users given as ``(id, upn)`` (no user objects)."""
     found: list[str] = []
-    for user in segmented:
-        plans = book.plans_of(user.id)
+    plans_of = book.plans_of
+    for uid, upn in segmented:
+        plans = plans_of(uid)
         missing = [p for p in (INFORMATION_BARRIERS, EXCHANGE) if p not in plans]
         if missing:
-            found.append(f"{user.upn} is segmented but has no {' or '.join(missing)} service plan")
+            found.append(f"{upn} is segmented but has no {' or '.join(missing)} service plan")
     return found
 
 

@@ -44,6 +44,7 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
     window has ended (``service.exceptions``).
     """
 
+    services.build_all()
     warmed = threading.Event()
 
     stopping = threading.Event()

@@ -16,13 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from infobarrier.core.barriers import BarrierConfig
 from infobarrier.core.codes import ApplicationState, ErrorCode
-from infobarrier.core.compiler import compile_epoch
-from infobarrier.core.directory import Directory, new_id
+from infobarrier.core.columns import UserColumns, attributes_of
+from infobarrier.core.compiler import compile_epoch, compile_read
+from infobarrier.core.directory import new_id
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import Conflict
-from infobarrier.core.licenses import LicenseBook, findings
+from infobarrier.core.licenses import LicenseBook, findings_of
 from infobarrier.core.whatif import LIST_LIMIT, WhatIf, diff
 from infobarrier.service.collaboration import CollaborationHandler
 from infobarrier.service.context import Context, TenantTx
@@ -61,13 +64,22 @@ def _conflicts(epoch: Epoch) -> list[dict[str, Any]]:
     ]
 
 
-def _findings(epoch: Epoch, directory: Directory, licenses: LicenseBook) -> list[str]:
-    segmented = [
-        directory.user(epoch.user_ids[i])
-        for i in range(len(epoch))
-        if epoch.profiles[epoch.profile(i)]
-    ]
-    return findings(licenses, segmented)
+def _findings(epoch: Epoch, licenses: LicenseBook) -> list[str]:
+    """The licensing findings of the epoch's segmented users (§2), from the epoch alone."""
+    sizes = np.fromiter((len(p) for p in epoch.profiles), dtype=np.int64)
+    segmented = np.flatnonzero(sizes[epoch.profile_array()] > 0).tolist()
+    ids, upns = epoch.user_ids, epoch.upns
+    return findings_of(licenses, ((ids[i], upns[i]) for i in segmented))
+
+
+def _read(tx: TenantTx, config: BarrierConfig) -> UserColumns:
+    """The directory as columns: the attributes the new definitions and the ones in force
+    compare (the epoch in force may have to be compiled over the same read)."""
+    exprs = [s.expr for s in config.segments]
+    stored = tx.repos.applications.current_epoch()
+    if stored is not None:
+        exprs += [s.expr for s in stored[1].segments]
+    return tx.repos.directory.read_columns(attributes_of(exprs))
 
 
 def _alive(pid: int) -> bool:
@@ -130,15 +142,16 @@ class ApplicationHandler:
     def what_if(self, tenant: str) -> Preview:
         """What applying the current definitions would change; changes nothing."""
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            current = self.epochs.current(tx)
             config = tx.repos.barriers.load()
             licenses = tx.repos.licenses.load()
-            candidate = compile_epoch(current.directory, config)
+            read = _read(tx, config)
+            before = self.epochs.in_force_over(tx, read)
+            candidate = compile_read(read, config)
             _changed, reconciliation = CollaborationHandler.plan_all(tx, candidate)
         return Preview(
-            diff(current.epoch, candidate, limit=self.list_limit),
+            diff(before, candidate, limit=self.list_limit),
             _conflicts(candidate),
-            _findings(candidate, current.directory, licenses),
+            _findings(candidate, licenses),
             len(candidate),
             reconciliation,
         )
@@ -154,15 +167,16 @@ class ApplicationHandler:
         the current directory and compared with the epoch in force, as :meth:`what_if`.
         """
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
-            current = self.epochs.current(tx)
             config = draft(tx.repos.barriers.load())
             licenses = tx.repos.licenses.load()
-            candidate = compile_epoch(current.directory, config)
+            read = _read(tx, config)
+            before = self.epochs.in_force_over(tx, read)
+            candidate = compile_read(read, config)
             _changed, reconciliation = CollaborationHandler.plan_all(tx, candidate)
         return Preview(
-            diff(current.epoch, candidate, limit=self.list_limit),
+            diff(before, candidate, limit=self.list_limit),
             _conflicts(candidate),
-            _findings(candidate, current.directory, licenses),
+            _findings(candidate, licenses),
             len(candidate),
             reconciliation,
         )
@@ -205,25 +219,29 @@ class ApplicationHandler:
         """Compile and store the epoch of a begun application (in this thread)."""
         try:
             progress("reading", 5)
+            # One read of the directory, as columns: the new epoch is compiled over it, and
+            # the epoch in force is its stored form (compiled over it only when that cannot
+            # be used), so a directory is neither loaded as objects nor compiled twice.
             with self.ctx.tenant_tx(tenant, actor, write=False) as tx:
-                current = self.epochs.current(tx)
                 config = tx.repos.barriers.load()
                 licenses = tx.repos.licenses.load()
+                read = _read(tx, config)
+                before = self.epochs.in_force_over(tx, read)
+                version = tx.tenant.version
             self._percent(tenant, application_id, 10)
 
             def compile_progress(stage: str, done: int, total: int) -> None:
                 progress(stage, 10 + (80 * done // max(total, 1) if stage == "segments" else 80))
 
-            epoch = compile_epoch(current.directory, config, compile_progress)
+            epoch = compile_read(read, config, compile_progress)
+            del read
             progress("saving", 90)
-            report = self._report(current.epoch, epoch, current.directory, licenses)
+            report = self._report(before, epoch, licenses)
             with self.ctx.tenant_tx(tenant, actor) as tx:
                 app = tx.repos.applications.get(application_id)
                 if app.status is not ApplicationState.IN_PROGRESS:
                     return app  # stopped meanwhile: no epoch is produced
-                self._complete(
-                    tx, application_id, config, report, (epoch, current.directory_version)
-                )
+                self._complete(tx, application_id, config, report, (epoch, version))
                 done = tx.repos.applications.get(application_id)
         except BaseException as exc:
             with self.ctx.tenant_tx(tenant, actor) as tx:
@@ -237,7 +255,7 @@ class ApplicationHandler:
             raise
         progress("done", 100)
         if epochs is not None:
-            epochs(current.epoch, epoch)
+            epochs(before, epoch)
         return done
 
     def start_background(self, tenant: str, actor: str) -> str:
@@ -260,7 +278,7 @@ class ApplicationHandler:
         current = self.epochs.current(tx, fresh=True)
         config = tx.repos.barriers.load()
         epoch = compile_epoch(current.directory, config)
-        report = self._report(current.epoch, epoch, current.directory, tx.repos.licenses.load())
+        report = self._report(current.epoch, epoch, tx.repos.licenses.load())
         self._complete(tx, application_id, config, report, (epoch, None))
         return tx.repos.applications.get(application_id)
 
@@ -268,11 +286,9 @@ class ApplicationHandler:
         with self.ctx.tenant_tx(tenant, "") as tx:
             tx.repos.applications.update(application_id, percent=percent)
 
-    def _report(
-        self, before: Epoch, after: Epoch, directory: Directory, licenses: LicenseBook
-    ) -> dict[str, Any]:
+    def _report(self, before: Epoch, after: Epoch, licenses: LicenseBook) -> dict[str, Any]:
         changes = diff(before, after, limit=self.list_limit)
-        found = _findings(after, directory, licenses)
+        found = _findings(after, licenses)
         return {
             "total_recipients": len(after),
             "conflicts": _conflicts(after),

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from infobarrier.core.barriers import BarrierConfig
-from infobarrier.core.compiler import compile_epoch
+from infobarrier.core.columns import UserColumns
+from infobarrier.core.compiler import compile_epoch, compile_read
 from infobarrier.core.directory import Directory, fold
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InfobarrierError
@@ -205,6 +206,28 @@ class EpochProvider:
             if found is not None:
                 return found.epoch
         return self._compile(tx.repos, tx.tenant).epoch
+
+    def in_force_over(self, tx: TenantTx, read: UserColumns) -> Epoch:
+        """The epoch in force over the directory ``read`` in ``tx``, for comparing a new
+        epoch with it (``apply``, what-if) without loading the directory: the cached or
+        stored epoch (patched) when it lists the same users, else the applied definitions
+        (nobody segmented before the first apply) compiled over ``read``."""
+        tenant = tx.tenant
+        stored = tx.repos.applications.current_epoch()
+        if stored is None:
+            config = BarrierConfig(
+                mode=tenant.mode, people_search_restriction=tenant.people_search_restriction
+            )
+            return compile_read(read, config)
+        epoch_id, config = stored
+        hit = self.cached(tenant.id, tenant.version)
+        epoch = hit.epoch if hit is not None and hit.epoch_id == epoch_id else None
+        if epoch is None:
+            found = self._from_stored(tx.repos, tenant, epoch_id, config, persist=False)
+            epoch = found.epoch if found is not None else None
+        if epoch is not None and epoch.user_ids == read.ids:
+            return epoch
+        return compile_read(read, config)
 
     def _catch_up(
         self, repo: TenantRepositories, tenant: Tenant, since: int, held: Current

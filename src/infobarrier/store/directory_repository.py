@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from operator import attrgetter, itemgetter
 from typing import Any
 
+import numpy as np
 import orjson
 from sqlalchemy import Text, cast, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from infobarrier.core.attributes import STORED_ATTRIBUTES, is_multi_valued
+from infobarrier.core.columns import Encoder, MultiColumn, UserColumns
 from infobarrier.core.directory import Directory, Group, User, UserKind, UserType, fold
 from infobarrier.store import bulk
 from infobarrier.store.changes import ChangeLog
@@ -67,6 +71,10 @@ def _json_columns(users_t: Any) -> tuple[Any, Any]:
         cast(users_t.c.proxy_addresses, Text).label("proxy_addresses"),
     )
 
+
+#: Rows fetched at a time when a whole directory is streamed (a server-side cursor on
+#: PostgreSQL: the rows never all sit in memory at once).
+STREAM = 10_000
 
 _USER_TYPES = {t.value: t for t in UserType}
 _KINDS = {k.value: k for k in UserKind}
@@ -166,6 +174,124 @@ class DirectoryRepository(TenantScoped):
             )
         ]
         return Directory(users, groups)
+
+    def read_columns(self, attributes: Iterable[str]) -> UserColumns:
+        """Every user as columns (the order of :meth:`load`) with the columns of
+        ``attributes``: what ``apply`` compiles, read as streamed Core rows into arrays
+        and one string per user id and UPN, never a :class:`User` or :class:`Group`
+        object per user (docs/architecture.md, "Performance shape")."""
+        self._session.flush()  # Core selects do not autoflush
+        users_t, groups_t, members_t = (
+            UserRow.__table__,
+            GroupRow.__table__,
+            MembershipRow.__table__,
+        )
+        wanted = set(attributes)
+        stored = sorted(wanted & set(STORED_ATTRIBUTES))
+        encoders = {a: Encoder() for a in wanted if not is_multi_valued(a)}
+        upn_enc, mail_enc = encoders.get("UserPrincipalName"), encoders.get("Mail")
+        stored_enc = [(a, encoders[a].codes, encoders[a].lookup) for a in stored]
+        proxies = "ProxyAddresses" in wanted
+        proxy_lookup: dict[str, int] = {}
+        proxy_owners: array[int] = array("i")
+        proxy_items: array[int] = array("i")
+        ids: list[str] = []
+        upns: list[str] = []
+        keys: list[str] = []
+        enabled = bytearray()
+        hidden = bytearray()
+        guest = UserType.GUEST.value
+        columns = [
+            users_t.c.id,
+            users_t.c.upn,
+            users_t.c.upn_key,
+            users_t.c.mail,
+            users_t.c.account_enabled,
+            users_t.c.user_type,
+            users_t.c.hidden,
+        ]
+        if stored:
+            columns.append(cast(users_t.c.attributes, Text).label("attributes"))
+        if proxies:
+            columns.append(cast(users_t.c.proxy_addresses, Text).label("proxy_addresses"))
+        connection = self._session.connection().execution_options(yield_per=STREAM)
+        rows = connection.execute(
+            select(*columns).where(users_t.c.tenant_id == self._tid).order_by(users_t.c.upn_key)
+        )
+        loads = orjson.loads
+        for row in rows:
+            uid, upn, key, mail, on, user_type, hide = row[:7]
+            position = len(ids)
+            ids.append(uid)
+            upns.append(upn)
+            keys.append(key)
+            enabled.append(1 if on else 0)
+            hidden.append((user_type == guest) if hide is None else (1 if hide else 0))
+            if upn_enc is not None:
+                upn_enc.add(upn)
+            if mail_enc is not None:
+                mail_enc.add(mail or "")
+            if stored:
+                values = loads(row[7]) if row[7] else {}
+                for name, codes, lookup in stored_enc:
+                    codes.append(
+                        lookup.setdefault((values.get(name) or "").casefold(), len(lookup))
+                    )
+            if proxies:
+                for address in loads(row[-1]) if row[-1] else ():
+                    proxy_owners.append(position)
+                    proxy_items.append(
+                        proxy_lookup.setdefault(address.casefold(), len(proxy_lookup))
+                    )
+        multi: dict[str, MultiColumn] = {}
+        if proxies:
+            names: list[tuple[str, ...]] = [("",)] * len(proxy_lookup)
+            for value, code in proxy_lookup.items():
+                names[code] = (value,)
+            multi["ProxyAddresses"] = MultiColumn(
+                np.frombuffer(proxy_owners, dtype=np.int32),
+                np.frombuffer(proxy_items, dtype=np.int32),
+                names,
+            )
+        if "MemberOf" in wanted:
+            multi["MemberOf"] = self._member_of_column(ids, groups_t, members_t)
+        return UserColumns(
+            ids=tuple(ids),
+            upns=tuple(upns),
+            upn_keys=tuple(keys),
+            enabled=np.frombuffer(bytes(enabled), dtype=np.bool_),
+            hidden=np.frombuffer(bytes(hidden), dtype=np.bool_),
+            single={a: e.column() for a, e in encoders.items()},
+            multi=multi,
+        )
+
+    def _member_of_column(self, ids: list[str], groups_t: Any, members_t: Any) -> MultiColumn:
+        """``MemberOf`` as (user position, group) pairs and each group's folded names."""
+        connection = self._session.connection()
+        group_ix: dict[str, int] = {}
+        names: list[tuple[str, ...]] = []
+        for gid, name, mail in connection.execute(
+            select(groups_t.c.id, groups_t.c.display_name, groups_t.c.mail)
+            .where(groups_t.c.tenant_id == self._tid)
+            .order_by(groups_t.c.name_key)
+        ):
+            group_ix[gid] = len(names)
+            names.append(tuple(n.casefold() for n in (name, mail, gid) if n))
+        position = {uid: i for i, uid in enumerate(ids)}
+        owners: array[int] = array("i")
+        items: array[int] = array("i")
+        for gid, uid in connection.execution_options(yield_per=STREAM).execute(
+            select(members_t.c.group_id, members_t.c.user_id).where(
+                members_t.c.tenant_id == self._tid
+            )
+        ):
+            at = position.get(uid)
+            if at is not None:
+                owners.append(at)
+                items.append(group_ix[gid])
+        return MultiColumn(
+            np.frombuffer(owners, dtype=np.int32), np.frombuffer(items, dtype=np.int32), names
+        )
 
     def find_user(self, upn: str) -> User | None:
         """One user by UPN (case-insensitive), without loading the directory."""

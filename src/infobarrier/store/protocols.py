@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from infobarrier.core.audit import AuditEntry, StoredEntry
 from infobarrier.core.barriers import BarrierConfig
+from infobarrier.core.columns import UserColumns
 from infobarrier.core.directory import Directory, Group, User
 from infobarrier.core.exceptions import State, WallException
 from infobarrier.core.licenses import LicenseBook
@@ -34,6 +35,7 @@ class DirectoryStore(Protocol):
     """Users, groups and memberships."""
 
     def load(self) -> Directory: ...
+    def read_columns(self, attributes: Iterable[str]) -> UserColumns: ...
     def page_ids(self, groups: bool, offset: int, limit: int | None) -> tuple[int, list[str]]: ...
     def search_page(
         self, query: str, kind: str | None, offset: int, limit: int
