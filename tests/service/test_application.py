@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 
@@ -11,8 +12,9 @@ from service_builders import ACTOR, MakeTenant
 from infobarrier.core.barriers import PolicyState
 from infobarrier.core.contract import make_check
 from infobarrier.core.directory import new_id
-from infobarrier.core.errors import Conflict
-from infobarrier.service.wiring import Services
+from infobarrier.core.errors import Busy, Conflict
+from infobarrier.service.settings import load
+from infobarrier.service.wiring import Services, build
 
 USERS = {
     "hr@x.example": "HR",
@@ -151,3 +153,41 @@ def test_every_change_is_audited(services: Services, tenant: str) -> None:
     assert kinds[-2:] == ["apply.started", "apply.completed"]
     count, broken = services.audit.verify(tenant)
     assert (count, broken) == (len(kinds), None)
+
+
+def test_history_is_a_read_while_nothing_is_to_reap(tenant: str, db_url: str) -> None:
+    """``status`` (``history``) opens no write transaction unless an interrupted
+    application is to be reported: it answers while another process holds the write lock,
+    and only an application left by a dead process makes it wait for that lock."""
+    services = build(
+        db_url, settings=load(db=db_url).model_copy(update={"sqlite_timeout_seconds": 0.2})
+    )
+    try:
+        services.applications.apply(tenant, ACTOR)
+        holder = sqlite3.connect(db_url.removeprefix("sqlite:///"))
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            assert services.applications.history(tenant)[0].status == "Completed"
+        finally:
+            holder.rollback()
+        dead = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        with services.store.transaction() as repo:
+            scoped = repo.scope(repo.tenants.get(tenant))
+            app_id = new_id()
+            scoped.applications.start(app_id, "killed")
+            scoped.applications.update(app_id, pid=int(dead.stdout))
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(Busy):
+                services.applications.history(tenant)
+        finally:
+            holder.rollback()
+            holder.close()
+        assert services.applications.history(tenant)[0].status == "Failed"
+    finally:
+        services.store.dispose()

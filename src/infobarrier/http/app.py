@@ -44,7 +44,6 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
     window has ended (``service.exceptions``).
     """
 
-    services.build_all()
     warmed = threading.Event()
 
     stopping = threading.Event()
@@ -62,6 +61,7 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        services.build_all()  # before threads share them
         answers.FRAGMENTS.limit = services.settings.verdict_fragments_kept
         if feed:
             services.feed.start()

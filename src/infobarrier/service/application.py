@@ -103,21 +103,35 @@ class ApplicationHandler:
         self.list_limit = list_limit
 
     # -- status -----------------------------------------------------------------------
+    @staticmethod
+    def _stale(repos: TenantRepositories) -> list[Application]:
+        """InProgress records of processes on this host that are gone."""
+        host = socket.gethostname()
+        return [
+            app
+            for app in repos.applications.running()
+            if app.host == host and app.pid != os.getpid() and not _alive(app.pid)
+        ]
+
     def reap_stale(self, repos: TenantRepositories) -> None:
         """Mark InProgress records of dead processes on this host as Failed (interrupted)."""
         host = socket.gethostname()
-        for app in repos.applications.running():
-            if app.host == host and app.pid != os.getpid() and not _alive(app.pid):
-                repos.applications.update(
-                    app.id,
-                    status=ApplicationState.FAILED,
-                    ended_at=utcnow(),
-                    error=f"interrupted: process {app.pid} on {host} ended before completing; "
-                    "the previous epoch stays in force",
-                )
+        for app in self._stale(repos):
+            repos.applications.update(
+                app.id,
+                status=ApplicationState.FAILED,
+                ended_at=utcnow(),
+                error=f"interrupted: process {app.pid} on {host} ended before completing; "
+                "the previous epoch stays in force",
+            )
 
     def history(self, tenant: str) -> list[Application]:
-        """Every application, newest first."""
+        """Every application, newest first. A read, unless an interrupted application is
+        to be reported as Failed first: only then is a write transaction opened (``status``
+        neither waits for nor blocks a writer)."""
+        with self.ctx.tenant_tx(tenant, "", write=False) as tx:
+            if not self._stale(tx.repos):
+                return tx.repos.applications.all()
         with self.ctx.tenant_tx(tenant, "") as tx:
             self.reap_stale(tx.repos)
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
