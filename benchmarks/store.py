@@ -22,7 +22,12 @@ commands a second time with ``PYTHONPATH=DIR/src`` (another checkout), side by s
 the same run, so a loaded machine shows in both. Run from the repository root::
 
     python -m benchmarks.store --configs 10000:500,100000:500 [--stores sqlite,postgresql]
-        [--baseline-src /path/to/other/checkout] [--out benchmarks/results/store.json]
+        [--baseline-src /path/to/other/checkout] [--seeded DIR]
+        [--out benchmarks/results/store.json]
+
+``--seeded DIR`` keeps each configuration's SQLite database as it is after the users
+import and reuses it on the next run (both sides start from a copy), so that measuring
+``apply`` and the readers at 1M does not import a million users each time.
 """
 
 from __future__ import annotations
@@ -313,19 +318,45 @@ def serve_and_change(cli: Cli, files: Files, port: int) -> Json:
     return result
 
 
-def run_store(cli: Cli, files: Files, users: int) -> Json:
-    """Every command of one configuration on one database."""
+def _sqlite_files(db: str) -> list[Path]:
+    """A SQLite database's file and the files beside it (its audit key)."""
+    path = Path(db.removeprefix("sqlite:///"))
+    return [f for f in path.parent.glob(path.name + "*") if f.is_file()]
+
+
+def run_store(cli: Cli, files: Files, users: int, seeded: Path | None = None) -> Json:
+    """Every command of one configuration on one database.
+
+    ``seeded`` (SQLite only): a folder keeping the database as it is after the users
+    import, per configuration; when it holds one, the set-up and the import are not run
+    again (their figures are then missing from the row), when not it is filled."""
     r: Json = {}
-    r["setup_tenant"] = cli.run("tenants", "create", TENANT).seconds
+    copied = False
+    if seeded is not None and cli.db.startswith("sqlite:///"):
+        target = Path(cli.db.removeprefix("sqlite:///"))
+        kept = sorted(seeded.glob("seed.db*"))
+        if kept:
+            for f in kept:
+                shutil.copyfile(f, target.parent / f.name.replace("seed.db", target.name, 1))
+            copied = True
+    if not copied:
+        r["setup_tenant"] = cli.run("tenants", "create", TENANT).seconds
     # The floor of every command: starting the interpreter and the CLI, one small query.
-    r["process_start"] = cli.median("tenants", "list").seconds
-    r["setup_groups"] = cli.run("groups", "import", str(files.groups_csv)).seconds
-    r["setup_script"] = cli.run("powershell", "import", str(files.script)).seconds
-    imported = cli.run("users", "import", str(files.users_csv))
-    r["users_import"] = imported.seconds
-    r["users_import_rss_mb"] = imported.rss_mb
-    r["users_import_rate"] = users / imported.seconds
-    r["users_import_cpu"] = imported.cpu
+    start = cli.median("tenants", "list")
+    r["process_start"], r["process_start_cpu"] = start.seconds, start.cpu
+    if not copied:
+        r["setup_groups"] = cli.run("groups", "import", str(files.groups_csv)).seconds
+        r["setup_script"] = cli.run("powershell", "import", str(files.script)).seconds
+        imported = cli.run("users", "import", str(files.users_csv))
+        r["users_import"] = imported.seconds
+        r["users_import_rss_mb"] = imported.rss_mb
+        r["users_import_rate"] = users / imported.seconds
+        r["users_import_cpu"] = imported.cpu
+        if seeded is not None and cli.db.startswith("sqlite:///"):
+            seeded.mkdir(parents=True, exist_ok=True)
+            name = Path(cli.db.removeprefix("sqlite:///")).name
+            for f in _sqlite_files(cli.db):
+                shutil.copyfile(f, seeded / f.name.replace(name, "seed.db", 1))
     applied = cli.run("apply")
     r["apply"] = applied.seconds
     r["apply_rss_mb"] = applied.rss_mb
@@ -341,8 +372,10 @@ def run_store(cli: Cli, files: Files, users: int) -> Json:
     r["check_batch_cpu"] = batch.cpu
     r["check_batch_rss_mb"] = batch.rss_mb
     r["check_batch_lines"] = len(batch.stdout.splitlines())
-    r["status"] = cli.median("status").seconds
-    r["matrix"] = cli.median("matrix", "--format", "csv").seconds
+    status = cli.median("status")
+    r["status"], r["status_cpu"] = status.seconds, status.cpu
+    matrix = cli.median("matrix", "--format", "csv")
+    r["matrix"], r["matrix_cpu"] = matrix.seconds, matrix.cpu
     r.update(serve_and_change(cli, files, _free_port()))
     return r
 
@@ -383,6 +416,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--src", type=Path, default=None, help="Run this side from another checkout's src too"
     )
     parser.add_argument("--repeats", type=int, default=REPEATS, help="Runs of each small command")
+    parser.add_argument(
+        "--seeded",
+        type=Path,
+        default=None,
+        help="Keep (or reuse) each configuration's SQLite database after the users import "
+        "in DIR/USERS-SEGMENTS, so a rerun skips the set-up and the import",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/store.json"))
     args = parser.parse_args(argv)
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
@@ -415,7 +455,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         work.mkdir()
                         cli = Cli(dbs["fresh"](store), src, work, args.repeats)
                         load_before = load_average()
-                        figures = run_store(cli, files, users)
+                        seeded = (
+                            args.seeded / f"{users}-{segments}" if args.seeded is not None else None
+                        )
+                        figures = run_store(cli, files, users, seeded)
                         row = {
                             "users": users,
                             "segments": segments,
@@ -441,6 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 FIGURES = (
     ("process start (tenants list)", "process_start", "s"),
+    ("process start CPU", "process_start_cpu", "s"),
     ("users import", "users_import", "s"),
     ("users import CPU", "users_import_cpu", "s"),
     ("users import rate", "users_import_rate", "users/s"),
@@ -448,9 +492,14 @@ FIGURES = (
     ("apply CPU", "apply_cpu", "s"),
     ("apply max RSS", "apply_rss_mb", "MB"),
     ("check (one)", "check", "s"),
+    ("check (one) CPU", "check_cpu", "s"),
     ("check --batch 100k", "check_batch", "s"),
+    ("check --batch CPU", "check_batch_cpu", "s"),
+    ("check --batch max RSS", "check_batch_rss_mb", "MB"),
     ("status", "status", "s"),
+    ("status CPU", "status_cpu", "s"),
     ("matrix", "matrix", "s"),
+    ("matrix CPU", "matrix_cpu", "s"),
     ("serve ready", "serve_ready", "s"),
     ("change visible", "change_visible_ms", "ms"),
 )

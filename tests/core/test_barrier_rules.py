@@ -527,3 +527,15 @@ def test_successful_edits_return_new_configs_and_leave_the_old_ones() -> None:
     assert len(with_policy.policies) == 1
     with pytest.raises(AttributeError):
         with_policy.mode = Mode.LEGACY  # type: ignore[misc]
+
+
+def test_segment_policies_is_policy_of_every_segment() -> None:
+    """``segment_policies`` (one pass, used by the compiler and the stored form) agrees
+    with ``policy_of`` per segment, case-insensitively, with and without a policy."""
+    config = BarrierConfig(mode=Mode.SINGLE_SEGMENT)
+    for name in ("Sales", "Research", "Legal"):
+        config = config.new_segment(name, f"Department -eq '{name}'")
+    config = config.new_policy("p1", "sales", blocked=["Research"])
+    config = config.new_policy("p2", "LEGAL", allowed=["Legal"])
+    assert config.segment_policies() == tuple(config.policy_of(s.name) for s in config.segments)
+    assert [p.name if p else None for p in config.segment_policies()] == ["p1", None, "p2"]

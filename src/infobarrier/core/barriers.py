@@ -167,6 +167,14 @@ class BarrierConfig:
         key = fold(segment)
         return next((p for p in self.policies if fold(p.segment) == key), None)
 
+    def segment_policies(self) -> tuple[Policy | None, ...]:
+        """:meth:`policy_of` of every segment, in segment order, in one pass (a lookup
+        per segment is quadratic in the number of segments)."""
+        by_key: dict[str, Policy] = {}
+        for policy in self.policies:
+            by_key.setdefault(fold(policy.segment), policy)
+        return tuple(by_key.get(fold(s.name)) for s in self.segments)
+
     def active(self) -> BarrierConfig:
         """The part that an apply snapshots: every segment, only Active policies (§5)."""
         return replace(self, policies=tuple(p for p in self.policies if p.is_active))

@@ -31,8 +31,7 @@ def segment_relation(config: BarrierConfig) -> tuple[npt.NDArray[np.bool_], npt.
     index = {fold(s.name): i for i, s in enumerate(config.segments)}
     allowed = np.ones((count, count), dtype=np.bool_)
     opened = np.ones(count, dtype=np.bool_)
-    for s, segment in enumerate(config.segments):
-        policy = config.policy_of(segment.name)
+    for s, policy in enumerate(config.segment_policies()):
         if policy is None or not policy.is_active:
             continue
         listed = np.zeros(count, dtype=np.bool_)
@@ -130,7 +129,7 @@ def compile_columns(
         keys=keys,
         table=table,
         names=tuple(s.name for s in segments),
-        policies=tuple(config.policy_of(s.name) for s in segments),
+        policies=config.segment_policies(),
     )
 
 

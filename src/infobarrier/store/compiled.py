@@ -196,5 +196,5 @@ def _epoch(a: dict[str, npt.NDArray[Any]], config: BarrierConfig) -> Epoch:
         keys=keys,
         table=table,
         names=tuple(s.name for s in config.segments),
-        policies=tuple(config.policy_of(s.name) for s in config.segments),
+        policies=config.segment_policies(),
     )
