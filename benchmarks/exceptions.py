@@ -4,7 +4,7 @@ Two figures, each measured in one run:
 
 1. The decision fast path with and without 10,000 active exceptions, side by side on the
    same 100k-user tenant and the same questions: ``POST /decisions``' batch path
-   (``http.batch.answer_json``, 1,000 one-pair checks per batch) and the single check
+   (``core.answers.answer_json``, 1,000 one-pair checks per batch) and the single check
    (``core.decisions.decide_check``). Rounds alternate between the two so that both see the
    same machine load; the median round of each is reported.
 2. Expiry of 1,000 approved exceptions at once through the service (``sweep``: mark them
