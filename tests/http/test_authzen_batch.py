@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_batch import EPOCHS, UPNS
 
+from core.test_answers import EPOCHS, UPNS
 from infobarrier.core.contract import Check
 from infobarrier.core.epoch import Epoch
 from infobarrier.http.routes.authzen import _item, evaluate_all, plain_checks
