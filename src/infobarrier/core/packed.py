@@ -129,11 +129,15 @@ class UpnIndex(Mapping[str, int]):
         self._lookups = 0
 
     @classmethod
-    def build(cls, upns: Sequence[str]) -> UpnIndex:
-        """The index of these UPNs (folded, as ``core.epoch.upn_tables`` keys them)."""
-        folded = np.array([fold(u) for u in upns], dtype=np.str_)
-        order = np.argsort(folded, kind="stable").astype(np.int32)
-        return cls(order, upns)
+    def build(cls, upns: Sequence[str], folded: Sequence[str] | None = None) -> UpnIndex:
+        """The index of these UPNs (folded, as ``core.epoch.upn_tables`` keys them;
+        ``folded``: the UPNs folded already, in the same order). Users listed in folded
+        order already (as a store reads them) need no sort."""
+        keys = [fold(u) for u in upns] if folded is None else folded
+        if all(a <= b for a, b in itertools.pairwise(keys)):
+            return cls(np.arange(len(keys), dtype=np.int32), upns)
+        order = sorted(range(len(keys)), key=keys.__getitem__)  # stable, as argsort was
+        return cls(np.array(order, dtype=np.int32), upns)
 
     @property
     def order(self) -> npt.NDArray[np.int32]:

@@ -71,6 +71,16 @@ def _packed(strings: Any) -> PackedStrings:
     return strings if isinstance(strings, PackedStrings) else PackedStrings.pack(strings)
 
 
+def _folded_in_order(index: Any, n: int) -> list[str] | None:
+    """The folded UPNs by user, when ``index`` is a compiled epoch's dict (folded UPN ->
+    user, inserted in user order): no user's UPN is folded twice."""
+    if not isinstance(index, dict) or len(index) != n:
+        return None
+    if not np.array_equal(np.fromiter(index.values(), dtype=np.int64, count=n), np.arange(n)):
+        return None
+    return list(index)
+
+
 def encode(epoch: Epoch) -> bytes:
     """The blob of an epoch (its overlay folded in)."""
     profile_of = epoch.profile_array()
@@ -84,7 +94,7 @@ def encode(epoch: Epoch) -> bytes:
     ids, upns = _packed(epoch.user_ids), _packed(epoch.upns)
     index = epoch.upn_index
     if not isinstance(index, UpnIndex) or index.upns is not epoch.upns:
-        index = UpnIndex.build(upns)
+        index = UpnIndex.build(upns, _folded_in_order(index, len(epoch)))
     lengths = np.array([len(p) for p in epoch.profiles], dtype=np.int64)
     profile_offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=profile_offsets[1:])

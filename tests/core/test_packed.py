@@ -1,0 +1,35 @@
+"""``core.packed.UpnIndex``: folded UPN -> user, by binary search over the users' order by
+folded UPN, whether the users come sorted (as a store lists them) or not, and whether their
+folded UPNs are given or folded here (a property against a plain dict)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from infobarrier.core.directory import fold
+from infobarrier.core.packed import PackedStrings, UpnIndex
+
+locals_ = st.text(alphabet="abcAB.-éÉßẞ", min_size=1, max_size=6)
+upn_lists = st.lists(
+    st.builds(lambda local, host: f"{local}@{host}.example", locals_, st.sampled_from("xyZ")),
+    max_size=30,
+    unique_by=fold,
+)
+
+
+@given(upns=upn_lists, presorted=st.booleans(), give_folded=st.booleans())
+def test_upn_index_finds_every_user_and_nobody_else(
+    upns: list[str], presorted: bool, give_folded: bool
+) -> None:
+    if presorted:
+        upns = sorted(upns, key=fold)
+    packed = PackedStrings.pack(upns)
+    folded = [fold(u) for u in upns] if give_folded else None
+    index = UpnIndex.build(packed, folded)
+    expected = {fold(u): i for i, u in enumerate(upns)}
+    assert sorted(index.order.tolist()) == list(range(len(upns)))
+    assert [fold(upns[i]) for i in index.order.tolist()] == sorted(expected)
+    for key, i in expected.items():
+        assert index.get(key) == i
+    assert index.get("nobody@nowhere.example") is None
