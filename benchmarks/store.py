@@ -380,8 +380,11 @@ def _sqlite_files(db: str) -> list[Path]:
     return [f for f in path.parent.glob(path.name + "*") if f.is_file()]
 
 
-def run_store(cli: Cli, files: Files, users: int, seeded: Path | None = None) -> Json:
-    """Every command of one configuration on one database.
+def run_store(
+    cli: Cli, files: Files, users: int, seeded: Path | None = None, import_only: bool = False
+) -> Json:
+    """Every command of one configuration on one database (``import_only``: the set-up and
+    ``users import``, nothing after).
 
     ``seeded`` (SQLite only): a folder keeping the database as it is after the users
     import, per configuration; when it holds one, the set-up and the import are not run
@@ -413,6 +416,8 @@ def run_store(cli: Cli, files: Files, users: int, seeded: Path | None = None) ->
             name = Path(cli.db.removeprefix("sqlite:///")).name
             for f in _sqlite_files(cli.db):
                 shutil.copyfile(f, seeded / f.name.replace(name, "seed.db", 1))
+    if import_only:
+        return r
     applied = cli.run("apply")
     r["apply"] = applied.seconds
     r["apply_rss_mb"] = applied.rss_mb
@@ -479,6 +484,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="Keep (or reuse) each configuration's SQLite database after the users import "
         "in DIR/USERS-SEGMENTS, so a rerun skips the set-up and the import",
     )
+    parser.add_argument(
+        "--import-only", action="store_true", help="Stop after users import (its figures only)"
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/store.json"))
     args = parser.parse_args(argv)
     stores = [s.strip() for s in args.stores.split(",") if s.strip()]
@@ -516,7 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         seeded = (
                             args.seeded / f"{users}-{segments}" if args.seeded is not None else None
                         )
-                        figures = run_store(cli, files, users, seeded)
+                        figures = run_store(cli, files, users, seeded, args.import_only)
                         row = {
                             "users": users,
                             "segments": segments,
