@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 from service_builders import ACTOR, MakeTenant
@@ -13,6 +14,7 @@ from infobarrier.core.barriers import PolicyState
 from infobarrier.core.contract import make_check
 from infobarrier.core.directory import new_id
 from infobarrier.core.errors import Busy, Conflict
+from infobarrier.service.application import Cancelled
 from infobarrier.service.settings import load
 from infobarrier.service.wiring import Services, build
 
@@ -191,3 +193,29 @@ def test_history_is_a_read_while_nothing_is_to_reap(tenant: str, db_url: str) ->
         assert services.applications.history(tenant)[0].status == "Failed"
     finally:
         services.store.dispose()
+
+
+def test_a_preview_whose_requester_has_gone_stops_and_changes_nothing(
+    services: Services, tenant: str
+) -> None:
+    asked: list[int] = []
+
+    def gone_after(checks: int) -> Callable[[], bool]:
+        def cancelled() -> bool:
+            asked.append(1)
+            return len(asked) > checks
+
+        return cancelled
+
+    same = services.applications.what_if_draft(tenant, lambda c: c)
+    assert len(asked) == 0
+    everything = services.applications.what_if_draft(tenant, lambda c: c, gone_after(10**6))
+    assert everything == same
+    assert len(asked) > 3  # once per segment, and before reconciliation
+    for checks in (0, 2, len(asked) - 1):
+        asked.clear()
+        with pytest.raises(Cancelled):
+            services.applications.what_if_draft(tenant, lambda c: c, gone_after(checks))
+        assert len(asked) == checks + 1  # stopped at the first "gone"
+    assert services.applications.history(tenant) == []
+    assert chat(services, tenant, "sales@x.example", "research@x.example")

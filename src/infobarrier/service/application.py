@@ -57,6 +57,10 @@ class Preview:
     reconciliation: list[dict[str, Any]] = field(default_factory=list)
 
 
+class Cancelled(Exception):
+    """A preview stopped because whoever asked for it no longer waits for it."""
+
+
 def _conflicts(epoch: Epoch) -> list[dict[str, Any]]:
     return [
         {"upn": epoch.upns[i], "error": "IBPolicyConflict", "segments": list(epoch.segments_of(i))}
@@ -171,7 +175,10 @@ class ApplicationHandler:
         )
 
     def what_if_draft(
-        self, tenant: str, draft: Callable[[BarrierConfig], BarrierConfig]
+        self,
+        tenant: str,
+        draft: Callable[[BarrierConfig], BarrierConfig],
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> Preview:
         """What applying a *draft* of the definitions would change; saves nothing.
 
@@ -179,13 +186,23 @@ class ApplicationHandler:
         :class:`BarrierConfig`'s own edits, so a broken rule raises ``RuleViolation``
         naming it, exactly as saving the same edits would. The draft is compiled against
         the current directory and compared with the epoch in force, as :meth:`what_if`.
+
+        ``cancelled`` is asked between segments while compiling and before planning
+        reconciliation: once it answers true (the page that asked has gone) the preview
+        stops with :class:`Cancelled` instead of computing an answer nobody reads.
         """
+
+        def check(_stage: str, _done: int, _total: int) -> None:
+            if cancelled():
+                raise Cancelled("the preview's requester has gone")
+
         with self.ctx.tenant_tx(tenant, "", write=False) as tx:
             config = draft(tx.repos.barriers.load())
             licenses = tx.repos.licenses.load()
             read = _read(tx, config)
             before = self.epochs.in_force_over(tx, read)
-            candidate = compile_read(read, config)
+            candidate = compile_read(read, config, check)
+            check("reconciliation", 0, 1)
             _changed, reconciliation = CollaborationHandler.plan_all(tx, candidate)
         return Preview(
             diff(before, candidate, limit=self.list_limit),
