@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from service_builders import ACTOR, MakeTenant
 
 from infobarrier.core.directory import UserKind
 from infobarrier.core.errors import InvalidInput, LicensingError, NotFound
+from infobarrier.formats import entra_users_fast
+from infobarrier.service.context import Context
 from infobarrier.service.wiring import Services
 
 
@@ -98,3 +103,31 @@ def test_a_users_import_leaves_the_garbage_collector_as_it_found_it(
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_users_import_waits_for_the_write_lock_with_the_collector_on(
+    services: Services, tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pause is process-wide: the file is parsed with the collector off, but the
+    tenant's write transaction (which may wait for another writer) is asked for with it on,
+    so a server's other requests never wait on a lock without it."""
+    seen: dict[str, list[bool]] = {"parse": [], "transaction": []}
+    parse = entra_users_fast.read_users_csv
+    transaction = Context.tenant_tx
+
+    def parsing(data: bytes | str, *, source: str = "users.csv") -> entra_users_fast.UsersFile:
+        seen["parse"].append(gc.isenabled())
+        return parse(data, source=source)
+
+    @contextmanager
+    def opening(self: Context, tenant: str, actor: str, *, write: bool = True) -> Iterator[Any]:
+        if write:
+            seen["transaction"].append(gc.isenabled())
+        with transaction(self, tenant, actor, write=write) as tx:
+            yield tx
+
+    monkeypatch.setattr(entra_users_fast, "read_users_csv", parsing)
+    monkeypatch.setattr(Context, "tenant_tx", opening)
+    services.directory.import_users_csv(tenant, b"userPrincipalName\nlock1@abc.example\n", ACTOR)
+    assert seen == {"parse": [False], "transaction": [True]}
+    assert gc.isenabled()

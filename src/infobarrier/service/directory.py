@@ -87,13 +87,12 @@ class DirectoryHandler:
     ) -> ImportSummary:
         """Entra ID "Download users" CSV: all rows or nothing."""
         # Column-wise (formats.entra_users_fast), with the reference parser's and merge's
-        # results and errors; parsed before the write transaction begins.
+        # results and errors; parsed before the write transaction begins. The collector is
+        # paused while rows are built, not while waiting for the tenant's write lock (it is
+        # paused for the whole process: a server's other requests would go without it).
         with _gc_paused():
-            return self._import_users(tenant, data, actor, source)
-
-    def _import_users(self, tenant: str, data: bytes, actor: str, source: str) -> ImportSummary:
-        parsed = entra_users_fast.read_users_csv(data, source=source)
-        with self.ctx.tenant_tx(tenant, actor) as tx:
+            parsed = entra_users_fast.read_users_csv(data, source=source)
+        with self.ctx.tenant_tx(tenant, actor) as tx, _gc_paused():
             directory = tx.repos.directory.load()
             merged = entra_users_fast.merge_users_file(directory, parsed)
             tx.repos.directory.save_users(merged.changed_users)
