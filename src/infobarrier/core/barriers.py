@@ -129,6 +129,39 @@ def _check_name(kind: str, name: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class _Index:
+    """Positions in a :class:`BarrierConfig`'s tuples by folded name, id and (for policies)
+    folded segment name; the first position wins, as a scan in order would find it."""
+
+    segment_names: dict[str, int]
+    segment_ids: dict[str, int]
+    policy_names: dict[str, int]
+    policy_ids: dict[str, int]
+    policy_segments: dict[str, int]
+
+    @staticmethod
+    def of(config: BarrierConfig) -> _Index:
+        index = _Index({}, {}, {}, {}, {})
+        for i, segment in enumerate(config.segments):
+            index.segment_names.setdefault(fold(segment.name), i)
+            index.segment_ids.setdefault(segment.id, i)
+        for i, policy in enumerate(config.policies):
+            index.policy_names.setdefault(fold(policy.name), i)
+            index.policy_ids.setdefault(policy.id, i)
+            index.policy_segments.setdefault(fold(policy.segment), i)
+        return index
+
+
+def _first(a: int | None, b: int | None) -> int | None:
+    """The earlier of two positions, either possibly missing."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+@dataclass(frozen=True, slots=True)
 class BarrierConfig:
     """Everything an admin defines: mode, search restriction, segments and policies."""
 
@@ -136,12 +169,23 @@ class BarrierConfig:
     people_search_restriction: bool = True
     segments: tuple[Segment, ...] = ()
     policies: tuple[Policy, ...] = ()
+    #: Lookups by name and id, built on first use (a scan of 500 segments per lookup made
+    #: a vendor proposal's preview quadratic); ``replace`` starts a new config without it.
+    _index: _Index | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- lookups -------------------------------------------------------------
+    def _lookups(self) -> _Index:
+        index = self._index
+        if index is None:
+            index = _Index.of(self)
+            object.__setattr__(self, "_index", index)
+        return index
+
     def find_segment(self, name: str) -> Segment | None:
-        """A segment by name (case-insensitive) or id."""
-        key = fold(name.strip())
-        return next((s for s in self.segments if fold(s.name) == key or s.id == name), None)
+        """A segment by name (case-insensitive) or id: the first in order that matches."""
+        index = self._lookups()
+        found = _first(index.segment_names.get(fold(name.strip())), index.segment_ids.get(name))
+        return None if found is None else self.segments[found]
 
     def segment(self, name: str) -> Segment:
         """A segment by name, or :class:`NotFound` naming it."""
@@ -151,9 +195,10 @@ class BarrierConfig:
         return found
 
     def find_policy(self, name: str) -> Policy | None:
-        """A policy by name (case-insensitive) or id."""
-        key = fold(name.strip())
-        return next((p for p in self.policies if fold(p.name) == key or p.id == name), None)
+        """A policy by name (case-insensitive) or id: the first in order that matches."""
+        index = self._lookups()
+        found = _first(index.policy_names.get(fold(name.strip())), index.policy_ids.get(name))
+        return None if found is None else self.policies[found]
 
     def policy(self, name: str) -> Policy:
         """A policy by name, or :class:`NotFound` naming it."""
@@ -164,8 +209,8 @@ class BarrierConfig:
 
     def policy_of(self, segment: str) -> Policy | None:
         """The policy assigned to a segment, Active or Inactive (at most one, §4)."""
-        key = fold(segment)
-        return next((p for p in self.policies if fold(p.segment) == key), None)
+        found = self._lookups().policy_segments.get(fold(segment))
+        return None if found is None else self.policies[found]
 
     def segment_policies(self) -> tuple[Policy | None, ...]:
         """:meth:`policy_of` of every segment, in segment order, in one pass (a lookup
