@@ -313,3 +313,30 @@ def test_the_page_imports_have_their_own_cap(tmp_path: Any, path: str) -> None:
         assert list(services.directory.directory("abc").users()) == []
     finally:
         services.store.dispose()
+
+
+@pytest.mark.parametrize(
+    ("tenant", "role"), [("abc", "enforcer"), ("abc", "auditor"), ("other", "admin")]
+)
+def test_only_the_tenants_admin_gets_the_import_cap(
+    app_client: AppClient, tenant: str, role: str
+) -> None:
+    """Any other valid token is held to the default cap on an import route (413 naming
+    it), so it cannot make the server hold a file it may not import."""
+    assert body_limit("/v1/tenants/abc/directory/users.csv", role=None) == BODY_LIMITS["default"]
+    body = b"userPrincipalName\n" + b"x" * (BODY_LIMITS["default"] + 10)
+    token = app_client.tokens[(tenant, role)]
+    response = post(app_client, "/v1/tenants/abc/directory/users.csv", body, token, "text/csv")
+    assert response.status_code == 413, response.text
+    assert str(BODY_LIMITS["default"]) in response.text
+    admin = app_client.tokens[("abc", "admin")]
+    small = b"userPrincipalName\nsmall@abc.example\n"
+    answer = post(app_client, "/v1/tenants/abc/directory/users.csv", small, token, "text/csv")
+    # The route's own refusal, under the cap (another tenant's token is told nothing: 404).
+    assert answer.status_code == (404 if tenant == "other" else 403), answer.text
+    assert (
+        post(
+            app_client, "/v1/tenants/abc/directory/users.csv", small, admin, "text/csv"
+        ).status_code
+        == 200
+    )

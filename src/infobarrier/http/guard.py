@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 
 from infobarrier.core.codes import ErrorCode
 from infobarrier.http.errors import STATUS
-from infobarrier.service.tokens import Principal
+from infobarrier.service.tokens import Principal, Role
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -57,8 +57,10 @@ _IMPORTS = ("/directory/users.csv", "/directory/groups.csv", "/powershell")
 _SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
 
-def body_limit(path: str, limits: Mapping[str, int] = BODY_LIMITS) -> int:
-    """The largest body a request to ``path`` may send."""
+def body_limit(
+    path: str, limits: Mapping[str, int] = BODY_LIMITS, role: Role | None = Role.ADMIN
+) -> int:
+    """The largest body a request to ``path`` may send, by a token of ``role``."""
     if path.startswith(_SCIM_PREFIX):
         return limits["scim"]
     last = path.rstrip("/").rsplit("/", 1)[-1]
@@ -66,7 +68,11 @@ def body_limit(path: str, limits: Mapping[str, int] = BODY_LIMITS) -> int:
         return limits["decisions"]
     if path.startswith(_API_PREFIX) and path.rstrip("/").endswith(_IMPORTS):
         # A whole file uploaded from the admin page: what `users import` reads from disk.
-        return limits.get("imports", BODY_LIMITS["imports"])
+        # Only an admin may import, so only an admin's token may make the server hold
+        # that much; any other is refused by the route, after at most the default cap.
+        if role is Role.ADMIN:
+            return limits.get("imports", BODY_LIMITS["imports"])
+        return limits["default"]
     if path.startswith(_API_PREFIX) and path.rstrip("/").endswith("/audit/events"):
         # One enforcement event (detail at most 16 KiB): a fixed cap, not a setting.
         return limits.get("events", BODY_LIMITS["events"])
@@ -110,12 +116,20 @@ class RequestGuard:
             if not token:
                 await _refuse(send, scim, ErrorCode.UNAUTHENTICATED, "a bearer token is required")
                 return
-            if self.trusted(token) is None and await run_in_threadpool(self.verify, token) is None:
+            principal = self.trusted(token)
+            if principal is None:
+                principal = await run_in_threadpool(self.verify, token)
+            if principal is None:
                 await _refuse(
                     send, scim, ErrorCode.INVALID_TOKEN, "the bearer token is unknown or revoked"
                 )
                 return
-        limit = body_limit(path, self.limits())
+            # The role counts in its own tenant only (another tenant's admin is refused).
+            mine = path.startswith(f"{_API_PREFIX}tenants/{principal.tenant}/")
+            role: Role | None = principal.role if mine else None
+        else:
+            role = None
+        limit = body_limit(path, self.limits(), role)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _refuse(send, scim, ErrorCode.TOO_LARGE, _too_large(declared, limit))
