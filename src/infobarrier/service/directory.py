@@ -6,9 +6,7 @@ directory as it is now against the epoch in force.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from infobarrier.core.attributes import STORED_ATTRIBUTES, canonical_attribute
@@ -26,6 +24,7 @@ from infobarrier.core.errors import Conflict, InvalidInput, NotFound
 from infobarrier.core.licenses import LicenseBook
 from infobarrier.formats import entra_csv, entra_users_fast
 from infobarrier.service.context import Context, TenantTx
+from infobarrier.service.gc_pause import gc_paused
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +89,9 @@ class DirectoryHandler:
         # results and errors; parsed before the write transaction begins. The collector is
         # paused while rows are built, not while waiting for the tenant's write lock (it is
         # paused for the whole process: a server's other requests would go without it).
-        with _gc_paused():
+        with gc_paused():
             parsed = entra_users_fast.read_users_csv(data, source=source)
-        with self.ctx.tenant_tx(tenant, actor) as tx, _gc_paused():
+        with self.ctx.tenant_tx(tenant, actor) as tx, gc_paused():
             directory = tx.repos.directory.load()
             merged = entra_users_fast.merge_users_file(directory, parsed)
             tx.repos.directory.save_users(merged.changed_users)
@@ -328,21 +327,6 @@ class DirectoryHandler:
             tx.repos.licenses.save(book)
             tx.audit("licenses.unassigned", upn=user.upn, sku=book.sku(part_number).part_number)
             return book
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while an import builds its millions of rows, cells
-    and users (none of which form cycles): otherwise it scans them again and again as they
-    pile up, which doubled the parse of a million-row file. Turned back on after (if it
-    was on), whatever happens."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _stored_group(tx: TenantTx, name: str) -> Group:
