@@ -646,3 +646,36 @@ def test_gate_with_exceptions_answers_as_the_service_decides(
                 openings.opening(epoch, ix[sender], ix[other], action) is not None
             )
             assert widened(mx(sender), mx(other)) == (base(mx(sender), mx(other)) or opened)
+
+
+def test_remote_decider_does_not_take_an_error_for_compatible(
+    seeded: tuple[Services, str],
+) -> None:
+    """A pair the service answers with an error other than an unknown user is not taken
+    for compatible: a room holding it is refused new activity (``infobarrier_unavailable``,
+    naming the pair), while reconciliation removes nobody for it. An unknown user stays
+    compatible (§8). The service of today answers every single-pair check it accepts, or
+    ``unknown_user``; the decision API lets any check carry an error, so the real answers
+    are taken and one of them is turned into such an error."""
+    decider, http = _remote(seeded[0])
+    odd = "se1a@abc.example"
+
+    def post(checks: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+        answers = RemoteDecider._post(decider, checks)
+        return [
+            {"error": {"code": "internal", "message": "could not decide"}}
+            if odd in (f, t)
+            else answer
+            for (_a, f, t), answer in zip(checks, answers, strict=True)
+        ]
+
+    decider._post = post  # type: ignore[method-assign]
+    with http:
+        relation = asyncio.run(decider.relation([[mx("v1-ra1"), mx("se1a")]]))
+        assert relation is not None
+        assert relation(None)(mx("v1-ra1"), mx("se1a"))  # no removal on an error
+        refused = asyncio.run(decider.separated([mx("v1-ra1"), mx("se1a")]))
+        assert (refused.allowed, refused.code) == (False, "infobarrier_unavailable")
+        assert "could not decide v1-ra1@abc.example and se1a@abc.example" in refused.reason
+        fine = asyncio.run(decider.separated([mx("v1-ra1"), mx("nobody"), mx("se1b")]))
+        assert fine.allowed, fine.reason

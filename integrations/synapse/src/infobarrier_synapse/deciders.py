@@ -210,6 +210,9 @@ ROOM_ANSWER_SECONDS = 1.0
 #: Codes that keep a user from acting but remove them from nothing (semantics §8).
 NOT_SEPARATING = frozenset({"account_disabled", "policy_conflict", "hidden", "same_user"})
 
+#: Error codes of a user the tenant's directory does not hold (``unknown_users`` decides).
+UNKNOWN_USER = frozenset({"unknown_user", "not_found"})
+
 
 def asked(action: Action | None) -> str:
     """The action a pair is asked with over HTTP (one one-pair check per pair): the room's or
@@ -298,7 +301,7 @@ class RemoteDecider:
         for (_a, sender, other), result in zip(checks, results, strict=True):
             error = result.get("error")
             if error is not None:
-                if error.get("code") in ("unknown_user", "not_found"):
+                if error.get("code") in UNKNOWN_USER:
                     if unknown is None and self.config.unknown_users is UnknownUsers.DENY:
                         unknown = Decision(
                             False,
@@ -378,13 +381,17 @@ class RemoteDecider:
         return answer
 
     async def _separated(self, members: Sequence[str], action: Action | None) -> Decision:
-        found = await self.relation([members], [action])
+        found = await self._relation([members], [action])
         if found is None:
             return unavailable(self.problem or "service unreachable")
-        relation = found(action)
+        relations, undecided = found
+        relation = relations(action)
         local = [m for m in members if self._local(m)]
         for k, a in enumerate(local):
             for b in local[k + 1 :]:
+                if (a, b) in undecided or (b, a) in undecided:
+                    ua, ub = self.upn_of(a), self.upn_of(b)
+                    return unavailable(f"the service could not decide {ua} and {ub}")
                 if not relation(a, b):
                     ua, ub = self.upn_of(a), self.upn_of(b)
                     return Decision(
@@ -413,7 +420,19 @@ class RemoteDecider:
     ) -> Relation | None:
         """Each pair of a room asked once with the room's action (:func:`asked`), so that
         an exception keeps two people in a room when it names that action, as in-process
-        (§11). ``relation(None)``: compatible for every action asked."""
+        (§11). ``relation(None)``: compatible for every action asked. A pair the service
+        answers with an error other than an unknown user is kept compatible here:
+        reconciliation removes people only on a decided incompatibility, never on an error
+        (a room with such a pair is refused new activity instead: :meth:`separated`)."""
+        found = await self._relation(rooms_members, actions)
+        return None if found is None else found[0]
+
+    async def _relation(
+        self,
+        rooms_members: Sequence[Sequence[str]],
+        actions: Sequence[Action | None] | None = None,
+    ) -> tuple[Relation, set[tuple[str, str]]] | None:
+        """:meth:`relation`, and the pairs of users the service could not decide."""
         pairs: dict[tuple[str, str, str], bool] = {}
         for k, members in enumerate(rooms_members):
             question = asked(actions[k] if actions is not None else None)
@@ -427,10 +446,13 @@ class RemoteDecider:
         if isinstance(answered, Decision):
             return None
         every: dict[tuple[str, str], bool] = {}
+        undecided: set[tuple[str, str]] = set()
         for key, result in zip(order, answered, strict=True):
             error = result.get("error")
             if error is None:
                 pairs[key] = bool(result.get("allowed")) or result.get("code") in NOT_SEPARATING
+            elif error.get("code") not in UNKNOWN_USER:  # an unknown user: compatible (§8)
+                undecided.add(key[:2])
             every[key[:2]] = every.get(key[:2], True) and pairs[key]
         frozen = dict(pairs)
 
@@ -444,7 +466,7 @@ class RemoteDecider:
 
             return compatible
 
-        return relation
+        return relation, undecided
 
     def _record(self, kind: str, detail: dict[str, Any]) -> None:
         response = self.client.post("/audit/events", json={"kind": kind, "detail": detail})
