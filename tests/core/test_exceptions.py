@@ -318,7 +318,7 @@ def test_decisions_with_exceptions_agree_with_the_reference(
     assert verdict.allowed == expected_ok, verdict
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(t=tenants(), found=exceptions(), hours=st.integers(-3, 8) | st.integers(0, 3))
 def test_the_batch_fast_path_gives_the_same_answers_with_exceptions(
     t: Tenant, found: list[WallException], hours: int

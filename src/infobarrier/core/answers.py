@@ -108,12 +108,13 @@ def answer_parts(
     opens = folded = None
     named: dict[int, Any] = {}
     people = 0
+    count = 1 << 62  # no key reaches it without exceptions
     if openings is not None:
         # The exceptions folded into the profile numbering: a pair no exception can open
         # is one cache read, as without them (§11).
         folded = openings.folded(epoch)
         keys, width, cache = folded.keys, folded.width, folded.fragments
-        named, people = folded.named, folded.people
+        named, people, count = folded.named, folded.people, folded.count
     parts: list[str] = []
     append = parts.append
     for check in checks:
@@ -135,6 +136,11 @@ def answer_parts(
                 else:
                     k, m = key(u), key(v)
                 if k >= 0 and m >= 0:
+                    if k >= count or m >= count:  # named by an exception of two users
+                        if k < count:
+                            m -= count  # only one side named: no such exception opens it
+                        elif m < count:
+                            k -= count
                     pair = k * width + m
                     found: Any = cache.get(pair)
                     if found is None:

@@ -52,6 +52,12 @@ class FoldedOpenings(Protocol):
     def keys(self) -> array[int]: ...
 
     @property
+    def count(self) -> int:
+        """The number of base profiles ``P``: a key ``>= P`` is a user named by an
+        exception of two users."""
+        ...
+
+    @property
     def width(self) -> int: ...
 
     @property

@@ -464,6 +464,9 @@ class Folded:
     ``(ASK, answer, touched, k, m)``: then only an exact pair of users (:attr:`named`, one
     dictionary read) or a touched pair of profiles consults the index. Pairs that no
     exception can open thus cost what they cost without exceptions: one read of the cache.
+    A pair with only one side named is read as its base pair (the batch path takes ``P``
+    off the named side): no exception of two users names both, so it cannot be opened that
+    way, and the cache keeps one entry for it instead of one per named side.
     """
 
     __slots__ = ("count", "epoch", "fragments", "keys", "named", "people", "touched", "width")
@@ -494,7 +497,7 @@ class Folded:
         base = k * count + m
         blocked = self.epoch.table[base] != 1
         touched = blocked and bool(self.touched[base])
-        return k, m, blocked and (x >= count or y >= count or touched), touched
+        return k, m, blocked and ((x >= count and y >= count) or touched), touched
 
 
 #: Heads what :attr:`Folded.fragments` holds for a pair an exception may open.
