@@ -13,7 +13,6 @@ from pathlib import Path
 HEAVY = (
     "sqlalchemy",
     "numpy",
-    "pydantic_settings",
     "fastapi",
     "infobarrier.http",
     "infobarrier.store.database",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import subprocess
 import sys
@@ -162,7 +163,7 @@ def test_history_is_a_read_while_nothing_is_to_reap(tenant: str, db_url: str) ->
     application is to be reported: it answers while another process holds the write lock,
     and only an application left by a dead process makes it wait for that lock."""
     services = build(
-        db_url, settings=load(db=db_url).model_copy(update={"sqlite_timeout_seconds": 0.2})
+        db_url, settings=dataclasses.replace(load(db=db_url), sqlite_timeout_seconds=0.2)
     )
     try:
         services.applications.apply(tenant, ACTOR)

@@ -22,9 +22,11 @@ DOC = Path(__file__).parents[2] / "docs" / "settings.md"
 
 def test_the_table_lists_every_setting_with_its_default() -> None:
     rows = re.findall(r"^\| `INFOBARRIER_([A-Z_]+)` \| `([^`]*)` \|", DOC.read_text(), re.M)
-    assert [name.lower() for name, _ in rows] == list(Settings.model_fields)
+    described = Settings.described()
+    assert [name.lower() for name, _ in rows] == [name for name, _, _ in described]
+    defaults = {name: default for name, default, _ in described}
     for name, default in rows:
-        assert str(Settings.model_fields[name.lower()].default) == default, name
+        assert str(defaults[name.lower()]) == default, name
 
 
 def test_variables_set_the_settings_and_options_win(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -117,3 +119,41 @@ def test_a_server_takes_its_body_limit_from_the_environment(
         assert big.json()["code"] == "too_large"
     finally:
         stop_server(process)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("INFOBARRIER_PORT", "65536", "less than or equal to 65535"),
+        ("INFOBARRIER_WORKERS", "0", "greater than or equal to 1"),
+        ("INFOBARRIER_FEED_POLL_SECONDS", "0", "greater than 0"),
+        ("INFOBARRIER_TOKEN_TRUST_SECONDS", "soon", "expected float"),
+        ("INFOBARRIER_MAX_CHECKS", "1.5", "expected int"),
+    ],
+)
+def test_each_bound_and_type_is_checked(variable: str, value: str, words: str) -> None:
+    with pytest.raises(InvalidInput, match=f"{variable}: .*{words}"):
+        load({variable: value})
+
+
+def test_values_are_converted_to_their_types_and_unknown_variables_ignored() -> None:
+    settings = load(
+        {
+            "INFOBARRIER_PORT": " 8123 ",
+            "INFOBARRIER_TOKEN_TRUST_SECONDS": "3",
+            "INFOBARRIER_DB": "sqlite:///x.db",
+            "INFOBARRIER_NO_SUCH_THING": "1",
+        }
+    )
+    assert (settings.port, settings.token_trust_seconds, settings.db) == (
+        8123,
+        3.0,
+        "sqlite:///x.db",
+    )
+    assert isinstance(settings.token_trust_seconds, float)
+    assert load({}) == Settings()
+
+
+def test_settings_built_in_code_are_checked_too() -> None:
+    with pytest.raises(InvalidInput, match="INFOBARRIER_MAX_PAIRS"):
+        Settings(max_pairs=0)

@@ -8,6 +8,7 @@ command's time).
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -196,7 +197,7 @@ def build(
     if settings is None:
         settings = load(db=db_url)
     elif db_url is not None:
-        settings = settings.model_copy(update={"db": db_url})
+        settings = dataclasses.replace(settings, db=db_url)
     decisions.EXPLANATIONS.limit = settings.explanations_kept
     store = Store(
         settings.db,
