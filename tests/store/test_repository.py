@@ -382,3 +382,18 @@ def test_collaboration_objects_saved_many_at_once_insert_or_replace(store: Store
         assert collab.get("chat", "c1") == {"id": "c1", "read_only": True}
         assert collab.get("team", "t9") == {"id": "t9", "members": []}
         assert sorted(o["id"] for o in collab.objects()) == ["c1", "c2", "t9"]
+
+
+def test_ids_of_finds_users_by_any_spelling_of_their_upn_and_skips_unknown_ones(
+    store: Store,
+) -> None:
+    _tenant(store)
+    ann, bob = make_user("Ann@X.example"), make_user("bob@x.example")
+    with store.transaction() as repo:
+        repo.scope(repo.tenants.get("t1")).directory.save_users([ann, bob])
+    with store.transaction(write=False) as repo:
+        directory = repo.scope(repo.tenants.get("t1")).directory
+        found = directory.ids_of(["ANN@x.example", " bob@X.EXAMPLE ", "nobody@x.example"])
+        assert sorted(found) == sorted([ann.id, bob.id])
+        assert directory.ids_of([]) == []
+        assert directory.ids_of(["nobody@x.example"]) == []

@@ -14,13 +14,13 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from infobarrier.core.barriers import BarrierConfig
 from infobarrier.core.columns import UserColumns
 from infobarrier.core.compiler import compile_epoch, compile_read
-from infobarrier.core.directory import Directory, fold
+from infobarrier.core.directory import Directory, Group, fold
 from infobarrier.core.epoch import Epoch
 from infobarrier.core.errors import InfobarrierError
 from infobarrier.core.exceptions import ExceptionIndex
@@ -289,21 +289,49 @@ class EpochProvider:
             patched, directory, held.epoch_id, index, _exceptions(repo), None, tenant.version
         )
 
+    def of_people(self, tx: TenantTx, upns: Iterable[str]) -> Current:
+        """The epoch in force over only the users with these UPNs (unknown ones left out,
+        as the whole epoch lacks them too): the applied configuration compiled over those
+        users as the directory holds them now.
+
+        Every decision between them is the whole epoch's (§5, §6): a user's segments, flags
+        and usability depend on that user and the configuration alone, and a pair's verdict
+        on the two users' segments, so nobody else's row takes part. This is how a process
+        that asks one question and exits (the command line's ``check``) answers it without
+        reading the stored epoch of every user; nothing is cached. A property test holds it
+        equal to the epoch in force on random tenants, changes and exceptions.
+        """
+        repo = tx.repos
+        epoch_id, config = _config_in_force(repo, tx.tenant)
+        loaded = repo.directory.load_users(repo.directory.ids_of(upns))
+        members: dict[str, set[str]] = {}
+        groups: dict[str, Group] = {}
+        for user, direct in loaded:
+            for group in direct:
+                groups.setdefault(group.id, group)
+                members.setdefault(group.id, set()).add(user.id)
+        directory = Directory(
+            (user for user, _ in loaded),
+            (replace(g, members=frozenset(members[g.id])) for g in groups.values()),
+        )
+        return Current(
+            compile_epoch(directory, config),
+            directory,
+            epoch_id,
+            None,
+            _exceptions(repo),
+            None,
+            tx.tenant.version,
+        )
+
     @staticmethod
     def _compile(repo: TenantRepositories, tenant: Tenant) -> Current:
         """Compile from the whole directory (a writer's own view, or a rebuild).
 
         ``directory_version`` is ``tenant.version``: exact for a read; a writer that has
         changed the directory already knows better (``ApplicationHandler.apply_in``)."""
-        stored = repo.applications.current_epoch()
+        epoch_id, config = _config_in_force(repo, tenant)
         directory = repo.directory.load()
-        if stored is None:
-            config = BarrierConfig(
-                mode=tenant.mode, people_search_restriction=tenant.people_search_restriction
-            )
-            epoch_id = 0
-        else:
-            epoch_id, config = stored
         return Current(
             compile_epoch(directory, config),
             directory,
@@ -492,6 +520,17 @@ def _form(epoch_id: int, version: int, epoch: Epoch) -> compiled.StoredForm:
         compiled.digest(data),
         data,
     )
+
+
+def _config_in_force(repo: TenantRepositories, tenant: Tenant) -> tuple[int, BarrierConfig]:
+    """The applied epoch's id and configuration; before any apply, ``0`` and a
+    configuration with no segment (nobody is segmented, §5)."""
+    stored = repo.applications.current_epoch()
+    if stored is None:
+        return 0, BarrierConfig(
+            mode=tenant.mode, people_search_restriction=tenant.people_search_restriction
+        )
+    return stored
 
 
 def _exceptions(repo: TenantRepositories) -> ExceptionIndex:
