@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import typer
 
 from infobarrier.cli.output import console, print_json, table
 from infobarrier.cli.state import STATE
 from infobarrier.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from infobarrier.service.wiring import Services
 
 tokens = typer.Typer(help="Bearer tokens for the HTTP API: one tenant, one role each.")
 
@@ -142,12 +148,6 @@ def serve(
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs) with uvicorn. Logs: one line per request,
     JSON unless stderr is a terminal (``INFOBARRIER_LOG_FORMAT=json|text`` decides)."""
-    import uvicorn
-
-    from infobarrier.http.app import DB_VARIABLE, create_app
-    from infobarrier.http.logs import log_config
-    from infobarrier.http.metrics import multiprocess_dir
-
     settings = STATE.settings
     host = settings.host if host is None else host
     port = settings.port if port is None else port
@@ -176,9 +176,27 @@ def serve(
             f'"{base}/v1/tenants/{abc.TENANT}/relationship?a=v1-ra1@abc.example&b=se2a@abc.example"',
             markup=False,
         )
+    early = None
     if workers == 1:
+        # The epochs in force load while the HTTP stack imports (docs/decisions.md, "serve
+        # starts"); the app's own warm-up then finds them cached.
+        services.build_all()
+        services.epochs.freeze_heap = True  # as the feed sets it: a server's epochs
+        early = threading.Thread(
+            target=_warm_quietly, args=(services,), name="early-warm", daemon=True
+        )
+        early.start()
+    import uvicorn
+
+    from infobarrier.http.app import DB_VARIABLE, create_app
+    from infobarrier.http.logs import log_config
+    from infobarrier.http.metrics import multiprocess_dir
+
+    if early is not None:
+        app = create_app(services, feed=True)
+        early.join()
         uvicorn.run(
-            create_app(services, feed=True),
+            app,
             host=host,
             port=port,
             log_level="info",
@@ -211,3 +229,12 @@ def register(app: typer.Typer) -> None:
     """Attach these commands to the root app."""
     app.add_typer(tokens, name="tokens")
     app.command("serve")(serve)
+
+
+def _warm_quietly(services: Services) -> None:
+    """Load every tenant's epoch in force; a failure is left to the app's own warm-up,
+    which retries until the store answers (``/readyz`` says no meanwhile)."""
+    try:
+        services.operations.warm()
+    except Exception:
+        logging.getLogger(__name__).info("early loading of the epochs failed", exc_info=True)

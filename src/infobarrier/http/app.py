@@ -54,6 +54,7 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
             try:
                 services.operations.warm()
                 warmed.set()
+                scim_routes.preload()  # ready first: SCIM's libraries load after that
                 return
             except Exception:  # the store is away: not ready, try again
                 logging.getLogger(__name__).warning("loading the epochs in force failed")
