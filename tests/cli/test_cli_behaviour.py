@@ -5,6 +5,7 @@ changes, all-or-nothing imports, tenants and the audit log (semantics §1-§5, �
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 import shutil
@@ -804,3 +805,22 @@ def test_audit_lists_changes_and_verifies(base: Any, db_url: str) -> None:
     result = base("audit", "verify")
     assert result.code == 1
     assert "BROKEN at entry 7" in result.err
+
+
+def test_matrix_csv_guards_names_and_matches_the_json(base: Any) -> None:
+    """Segment names that a spreadsheet would run (``=...``) or that need quoting keep
+    their guard and quotes; every cell is the JSON's verdict."""
+    base.ok("segments", "new", "=cmd|x", "--filter", "Department -eq 'Legal'")
+    base.ok("segments", "new", 'Law, "Firm"', "--filter", "Company -eq 'Law'")
+    base.ok("apply")
+    rows = list(csv.reader(io.StringIO(base.ok("matrix", "--format", "csv"))))
+    data = json.loads(base.ok("matrix", "--format", "json"))
+    names = data["segments"]
+    assert "=cmd|x" in names
+    guarded = ["'" + n if n.startswith("=") else n for n in names]
+    assert rows[0] == ["segment", "users", *guarded]
+    assert [r[0] for r in rows[1:]] == guarded
+    cells = {(c["a"], c["b"]): c["allowed"] for c in data["cells"]}
+    for row, name, count in zip(rows[1:], names, data["users"], strict=True):
+        assert row[1] == str(count)
+        assert row[2:] == ["allowed" if cells[(name, b)] else "blocked" for b in names]
