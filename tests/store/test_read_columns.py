@@ -4,6 +4,8 @@ backend, for filters over every kind of attribute (semantics §3, §5)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -32,37 +34,52 @@ FILTERS = {
 }
 
 
-@pytest.fixture
-def url(store_url: str) -> str:
+#: User ids: generated (GUIDs), of one length (memberships matched as fixed-width byte
+#: strings) and of several lengths (matched row by row).
+ID_SCHEMES = {
+    "generated": lambda k: None,
+    "one-length": lambda k: f"user-{k:03d}",
+    "mixed-length": lambda k: "u" * (k + 1),
+}
+
+
+@pytest.fixture(params=list(ID_SCHEMES))
+def url(store_url: str, request: pytest.FixtureRequest) -> str:
     """A tenant whose users vary in every column ``read_columns`` reads."""
     services = build(store_url)
     services.tenants.create(TENANT, Mode.LEGACY, ACTOR)
+    scheme = ID_SCHEMES[request.param]
     services.directory.put_users(
         TENANT,
         [
-            make_user(
-                "Zed@A.example",
-                mail="a.mail@x.example",
-                Department="Sales",
-                Company="Contoso",
-                proxy_addresses=["SMTP:alias1@x.example", "smtp:other@x.example"],
-            ),
-            make_user("amy@b.example", Department="Research", ExtensionAttribute1="x1"),
-            make_user(
-                "guest@b.example",
-                user_type=UserType.GUEST,
-                Department="SALES",
-                Co="FR",
-            ),
-            make_user(
-                "shown-guest@a.example",
-                user_type=UserType.GUEST,
-                hidden_from_address_lists=False,
-                Company="Contoso",
-            ),
-            make_user("off@a.example", account_enabled=False, ExtensionAttribute1="X9"),
-            make_user("hidden@a.example", hidden_from_address_lists=True, Co="FR"),
-            make_user("plain@c.example"),
+            dataclasses.replace(user, id=scheme(k) or user.id)
+            for k, user in enumerate(
+                [
+                    make_user(
+                        "Zed@A.example",
+                        mail="a.mail@x.example",
+                        Department="Sales",
+                        Company="Contoso",
+                        proxy_addresses=["SMTP:alias1@x.example", "smtp:other@x.example"],
+                    ),
+                    make_user("amy@b.example", Department="Research", ExtensionAttribute1="x1"),
+                    make_user(
+                        "guest@b.example",
+                        user_type=UserType.GUEST,
+                        Department="SALES",
+                        Co="FR",
+                    ),
+                    make_user(
+                        "shown-guest@a.example",
+                        user_type=UserType.GUEST,
+                        hidden_from_address_lists=False,
+                        Company="Contoso",
+                    ),
+                    make_user("off@a.example", account_enabled=False, ExtensionAttribute1="X9"),
+                    make_user("hidden@a.example", hidden_from_address_lists=True, Co="FR"),
+                    make_user("plain@c.example"),
+                ]
+            )
         ],
         ACTOR,
     )

@@ -10,7 +10,6 @@ combined with numpy boolean masks (docs/architecture.md, "Performance shape").
 from __future__ import annotations
 
 import bisect
-from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -75,26 +74,26 @@ def attributes_of(exprs: Iterable[Expr]) -> set[str]:
     return found
 
 
-class Encoder:
-    """Builds a :class:`SingleColumn` one user at a time (values folded here)."""
+class _Codes(dict[str, int]):
+    """Value -> code, a new value taking the next code on first lookup (so that a column
+    is encoded by ``map`` in C, with Python code only once per distinct value)."""
 
-    __slots__ = ("codes", "lookup")
+    __slots__ = ()
 
-    def __init__(self) -> None:
-        self.codes: array[int] = array("i")
-        self.lookup: dict[str, int] = {"": 0}
+    def __missing__(self, value: str) -> int:
+        code = self[value] = len(self)
+        return code
 
-    def add(self, value: str) -> None:
-        """The next user's value (``""``: missing)."""
-        lookup = self.lookup
-        self.codes.append(lookup.setdefault(value.casefold(), len(lookup)))
 
-    def column(self) -> SingleColumn:
-        """The column of the values added so far."""
-        vocabulary = [""] * len(self.lookup)
-        for value, code in self.lookup.items():
-            vocabulary[code] = value
-        return SingleColumn(np.frombuffer(self.codes, dtype=np.int32), vocabulary, self.lookup)
+def encode(values: Iterable[str], count: int) -> SingleColumn:
+    """The column of ``count`` users' values (``""``: missing), folded here."""
+    codes = _Codes({"": 0})
+    encoded = np.fromiter(
+        map(codes.__getitem__, map(str.casefold, values)), dtype=np.int32, count=count
+    )
+    lookup = dict(codes)
+    vocabulary = list(lookup)  # codes are given in insertion order
+    return SingleColumn(encoded, vocabulary, lookup)
 
 
 @dataclass(frozen=True, slots=True)
