@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import overload
 
@@ -43,14 +44,20 @@ class PackedStrings(Sequence[str]):
         """Pack ``strings``."""
         text = "\n".join(strings) + "\n" if len(strings) else ""
         data = text.encode()
-        if len(data) == len(text):  # ASCII: byte lengths are string lengths
-            lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
-        else:
-            lengths = np.fromiter(
-                (len(s.encode()) for s in strings), dtype=np.int64, count=len(strings)
-            )
         offsets = np.zeros(len(strings) + 1, dtype=np.int64)
-        np.cumsum(lengths + 1, out=offsets[1:])
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+        if len(ends) == len(strings):
+            # No string holds a newline: each one ends at the next. Found in the bytes, not
+            # by reading each string's length (a cache miss per string at 1M users).
+            offsets[1:] = ends + 1
+        else:
+            if len(data) == len(text):  # ASCII: byte lengths are string lengths
+                lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+            else:
+                lengths = np.fromiter(
+                    (len(s.encode()) for s in strings), dtype=np.int64, count=len(strings)
+                )
+            np.cumsum(lengths + 1, out=offsets[1:])
         packed = cls(data, offsets)
         packed._list = list(strings)
         return packed
@@ -134,7 +141,9 @@ class UpnIndex(Mapping[str, int]):
         ``folded``: the UPNs folded already, in the same order). Users listed in folded
         order already (as a store reads them) need no sort."""
         keys = [fold(u) for u in upns] if folded is None else folded
-        if all(a <= b for a, b in itertools.pairwise(keys)):
+        # Compared pairwise in C (``map``): a generator cost 0.6 s at 1M users.
+        following = itertools.islice(keys, 1, None)
+        if all(map(operator.le, itertools.islice(keys, max(len(keys) - 1, 0)), following)):
             return cls(np.arange(len(keys), dtype=np.int32), upns)
         order = sorted(range(len(keys)), key=keys.__getitem__)  # stable, as argsort was
         return cls(np.array(order, dtype=np.int32), upns)
