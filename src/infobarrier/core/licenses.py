@@ -163,10 +163,54 @@ def findings_of(book: LicenseBook, segmented: Iterable[tuple[str, str]]) -> list
     plans_of = book.plans_of
     for uid, upn in segmented:
         plans = plans_of(uid)
-        missing = [p for p in (INFORMATION_BARRIERS, EXCHANGE) if p not in plans]
+        missing = _missing(plans)
         if missing:
-            found.append(f"{upn} is segmented but has no {' or '.join(missing)} service plan")
+            found.append(_finding(upn, missing))
     return found
+
+
+def _missing(plans: frozenset[str]) -> list[str]:
+    return [p for p in (INFORMATION_BARRIERS, EXCHANGE) if p not in plans]
+
+
+def _finding(upn: str, missing: list[str]) -> str:
+    return f"{upn} is segmented but has no {' or '.join(missing)} service plan"
+
+
+def first_findings(
+    book: LicenseBook,
+    ids: Sequence[str],
+    upns: Sequence[str],
+    segmented: Sequence[int],
+    limit: int,
+) -> tuple[list[str], int]:
+    """The first ``limit`` of :func:`findings_of` over the users at positions
+    ``segmented`` of ``ids``/``upns``, and how many findings there are in all.
+
+    What an apply reports: at a million users most segmented users may hold no license
+    (900k findings in the benchmark), so only the users that hold some SKU are checked
+    one by one (a user holding none misses both plans) and only ``limit`` lines are
+    written; ``findings_of`` formatted every line (1.5 s at 1M users).
+    """
+    assignments = book.assignments
+    listed = list(map(ids.__getitem__, segmented))
+    holds = [k for k, held in enumerate(map(assignments.__contains__, listed)) if held]
+    missing_of: dict[int, list[str]] = {}
+    for k in holds:
+        missing = _missing(book.plans_of(listed[k]))
+        if missing:
+            missing_of[k] = missing
+    total = len(listed) - len(holds) + len(missing_of)
+    none_held = _missing(frozenset())
+    found: list[str] = []
+    held = set(holds)
+    for k in range(len(listed)):
+        if len(found) >= limit:
+            break
+        missing = missing_of.get(k, []) if k in held else none_held
+        if missing:
+            found.append(_finding(upns[segmented[k]], missing))
+    return found, total
 
 
 def collaboration_refusal(
