@@ -4,10 +4,12 @@ into) names each user's folded value, with ``""`` as code 0 (docs/architecture.m
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infobarrier.core.columns import encode
+from infobarrier.core.columns import DirectoryColumns, MultiColumn, encode
+from infobarrier.core.filters.ast import Comparison, Op
 
 #: Values that fold to one another ("SALES", "sales", "ß"/"SS") and the empty value.
 values = st.lists(
@@ -29,3 +31,36 @@ def test_an_empty_column_has_only_the_missing_value() -> None:
     column = encode([], 0)
     assert len(column.codes) == 0
     assert column.vocabulary == [""]
+
+
+@st.composite
+def memberships(draw: st.DrawFn) -> tuple[int, MultiColumn]:
+    """Up to 30 users in up to 60 groups named ``g0``..: enough groups that a comparison
+    naming one reads only its members, and a ``-like`` naming many reads every pair."""
+    size = draw(st.integers(1, 30))
+    groups = draw(st.integers(1, 60))
+    pairs = draw(
+        st.lists(st.tuples(st.integers(0, size - 1), st.integers(0, groups - 1)), unique=True)
+    )
+    owners = np.array([u for u, _ in pairs], dtype=np.int32)
+    items = np.array([g for _, g in pairs], dtype=np.int32)
+    return size, MultiColumn(owners, items, [(f"g{k}",) for k in range(groups)])
+
+
+@given(memberships(), st.integers(0, 70), st.sampled_from([Op.EQ, Op.LIKE, Op.NE]))
+def test_multi_valued_comparisons_read_the_pairs_of_the_matching_items(
+    built: tuple[int, MultiColumn], named: int, op: Op
+) -> None:
+    size, column = built
+    value = f"g{named}" + ("*" if op is Op.LIKE else "")
+    columns = DirectoryColumns.prebuilt(size, {}, {"MemberOf": column})
+    got = columns.evaluate(Comparison("MemberOf", op, value)).tolist()
+    matching = {
+        k
+        for k, (name,) in enumerate(column.item_names)
+        if (name.startswith(value[:-1]) if op is Op.LIKE else name == value)
+    }
+    member = [False] * size
+    for u, g in zip(column.owners.tolist(), column.items.tolist(), strict=True):
+        member[u] = member[u] or g in matching
+    assert got == ([not m for m in member] if op is Op.NE else member)

@@ -99,8 +99,9 @@ def encode(values: Iterable[str], count: int) -> SingleColumn:
 @dataclass(frozen=True, slots=True)
 class UserColumns:
     """A directory read as columns, for compiling an epoch without a :class:`User` object
-    per user (``apply`` at a million users): per-user strings and flags in the order the
-    store lists users, and the columns of the attributes the filters compare."""
+    per user (``apply`` at a million users): per-user strings and flags, the users listed
+    by folded UPN (``upn_keys`` ascending, the order of a loaded directory), and the
+    columns of the attributes the filters compare."""
 
     ids: tuple[str, ...]
     upns: tuple[str, ...]
@@ -125,6 +126,7 @@ class DirectoryColumns:
         self.size = len(self.users)
         self._single: dict[str, SingleColumn] = {}
         self._multi: dict[str, MultiColumn] = {}
+        self._grouped: dict[str, tuple[Indices, npt.NDArray[np.int64]]] = {}
 
     @classmethod
     def prebuilt(
@@ -134,6 +136,7 @@ class DirectoryColumns:
         self = cls.__new__(cls)
         self.directory, self.users, self.size = None, (), size
         self._single, self._multi = dict(single), dict(multi)
+        self._grouped = {}
         return self
 
     def single(self, attribute: str) -> SingleColumn:
@@ -224,7 +227,7 @@ class DirectoryColumns:
         if op in (Op.EQ, Op.NE) and target == "":
             hit = ~self._has_value(comparison.attribute)
         elif is_multi_valued(comparison.attribute):
-            hit = self._multi_hit(self.multi(comparison.attribute), predicate)
+            hit = self._multi_hit(comparison.attribute, predicate)
         else:
             hit = self._single_hit(self.single(comparison.attribute), op, target, predicate)
         return ~hit if negate else hit
@@ -265,13 +268,35 @@ class DirectoryColumns:
         table[0] = False  # a missing value never matches -like
         return as_mask(table[column.codes])
 
-    def _multi_hit(self, column: MultiColumn, predicate: Callable[[str], bool]) -> Mask:
+    def _multi_hit(self, attribute: str, predicate: Callable[[str], bool]) -> Mask:
+        column = self.multi(attribute)
         table = np.fromiter(
             (any(n and predicate(n) for n in names) for names in column.item_names),
             dtype=np.bool_,
             count=len(column.item_names),
         )
         hit = np.zeros(self.size, dtype=np.bool_)
-        if len(column.items):
+        chosen = np.flatnonzero(table)
+        if not len(chosen) or not len(column.items):
+            return hit
+        if len(chosen) * 16 > len(table):  # many items match: one pass over every pair
             hit[column.owners[table[column.items]]] = True
+            return hit
+        # A few items (a group, an address): only their pairs are read, not every pair
+        # (a MemberOf segment read all 2.2M memberships at 1M users).
+        owners, starts = self._by_item(attribute, column)
+        hit[np.concatenate([owners[starts[k] : starts[k + 1]] for k in chosen.tolist()])] = True
         return hit
+
+    def _by_item(
+        self, attribute: str, column: MultiColumn
+    ) -> tuple[Indices, npt.NDArray[np.int64]]:
+        """The owners of a multi-valued column grouped by item (item ``k``'s owners are
+        ``owners[starts[k]:starts[k + 1]]``), built on first use."""
+        found = self._grouped.get(attribute)
+        if found is None:
+            order = np.argsort(column.items, kind="stable")
+            starts = np.zeros(len(column.item_names) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(column.items, minlength=len(column.item_names)), out=starts[1:])
+            found = self._grouped[attribute] = (column.owners[order], starts)
+        return found

@@ -73,8 +73,8 @@ def compile_read(
     user); the same epoch as over the :class:`Directory` of the same users in that order.
 
     Its UPN index is the users' order by folded UPN (:class:`UpnIndex`, as a stored epoch
-    has): a read lists them in that order already, so no dict of a million UPNs is built
-    unless something looks many of them up (2.5 s at 1M users for two such dicts).
+    has): a read lists them in that order (:class:`UserColumns`), so no dict of a million
+    UPNs is built unless something looks many of them up (2.5 s at 1M users for two).
     """
     return compile_columns(
         read.columns(),
@@ -102,8 +102,8 @@ def compile_columns(
     searched: bool = False,
 ) -> Epoch:
     """The epoch of ``config`` over users given as columns (``folded``: their UPNs folded,
-    when known; folded here otherwise; ``searched``: UPNs looked up by binary search over
-    their folded order, not by dict)."""
+    when known; folded here otherwise; ``searched``: the users are listed in folded-UPN
+    order, and UPNs are looked up by binary search over it, not by dict)."""
     config = config.active()
     n = len(ids)
     segments = config.segments
@@ -130,7 +130,7 @@ def compile_columns(
     upn_index: Mapping[str, int]
     upn_keys: Mapping[str, int]
     if searched:
-        index = UpnIndex.build(upns, folded)
+        index = UpnIndex(np.arange(n, dtype=np.int32), upns)
         upn_index, upn_keys = (
             index,
             KeysByUpn(

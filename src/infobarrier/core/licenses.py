@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from infobarrier.core.codes import Code, ErrorCode, VerdictCode
 from infobarrier.core.directory import User, UserType
 from infobarrier.core.errors import LicensingError, NotFound
@@ -193,18 +195,24 @@ def first_findings(
     written; ``findings_of`` formatted every line (1.5 s at 1M users).
     """
     assignments = book.assignments
-    listed = list(map(ids.__getitem__, segmented))
-    holds = [k for k, held in enumerate(map(assignments.__contains__, listed)) if held]
+    listed = list(map(ids.__getitem__, segmented)) if assignments else []
+    holds: list[int] = (
+        np.flatnonzero(
+            np.fromiter(map(assignments.__contains__, listed), dtype=np.bool_, count=len(listed))
+        ).tolist()
+        if assignments
+        else []
+    )
     missing_of: dict[int, list[str]] = {}
     for k in holds:
         missing = _missing(book.plans_of(listed[k]))
         if missing:
             missing_of[k] = missing
-    total = len(listed) - len(holds) + len(missing_of)
+    total = len(segmented) - len(holds) + len(missing_of)
     none_held = _missing(frozenset())
     found: list[str] = []
     held = set(holds)
-    for k in range(len(listed)):
+    for k in range(len(segmented)):
         if len(found) >= limit:
             break
         missing = missing_of.get(k, []) if k in held else none_held

@@ -335,7 +335,7 @@ class DirectoryRepository(TenantScoped):
         kind = f"S{width}"
         table = np.frombuffer(joined.encode(), dtype=kind)
         hashes = _hashes(table, width)
-        by_hash = np.argsort(hashes, kind="stable")
+        by_hash = np.argsort(hashes)
         ordered = hashes[by_hash]
         if len(ordered) > 1 and not np.all(ordered[1:] != ordered[:-1]):
             return None  # two ids of one hash: a hit would not name one user
