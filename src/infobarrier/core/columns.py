@@ -39,9 +39,10 @@ class SingleColumn:
     def sorted_vocabulary(self) -> tuple[list[str], list[int]]:
         """The vocabulary in sorted order, built on first use."""
         if self.ordered is None or self.ordered_codes is None:
-            pairs = sorted(zip(self.vocabulary, range(len(self.vocabulary)), strict=True))
-            self.ordered = [v for v, _ in pairs]
-            self.ordered_codes = [c for _, c in pairs]
+            # Codes sorted by their value (no tuple per value: 1M values at 1M users).
+            codes = sorted(range(len(self.vocabulary)), key=self.vocabulary.__getitem__)
+            self.ordered = list(map(self.vocabulary.__getitem__, codes))
+            self.ordered_codes = codes
         return self.ordered, self.ordered_codes
 
 

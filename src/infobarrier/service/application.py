@@ -254,35 +254,11 @@ class ApplicationHandler:
     ) -> Application:
         """Compile and store the epoch of a begun application (in this thread)."""
         try:
-            progress("reading", 5)
-            # One read of the directory, as columns: the new epoch is compiled over it, and
-            # the epoch in force is its stored form (compiled over it only when that cannot
-            # be used), so a directory is neither loaded as objects nor compiled twice.
-            # The cyclic collector is paused meanwhile: the read builds millions of
-            # strings, tuples and parsed attribute maps, none in a cycle, which it would
-            # otherwise scan again and again (a third of the read at 1M users).
-            with gc_paused(), self.ctx.tenant_tx(tenant, actor, write=False) as tx:
-                config = tx.repos.barriers.load()
-                licenses = tx.repos.licenses.load()
-                read = _read(tx, config)
-                before = self.epochs.in_force_over(tx, read)
-                version = tx.tenant.version
-            self._percent(tenant, application_id, 10)
-
-            def compile_progress(stage: str, done: int, total: int) -> None:
-                progress(stage, 10 + (80 * done // max(total, 1) if stage == "segments" else 80))
-
+            # The cyclic collector is paused until the epoch is stored: the read builds
+            # millions of strings, tuples and parsed attribute maps, none in a cycle, which
+            # it would otherwise scan again and again (a third of the read at 1M users).
             with gc_paused():
-                epoch = compile_read(read, config, compile_progress)
-            del read
-            progress("saving", 90)
-            report = self._report(before, epoch, licenses)
-            with self.ctx.tenant_tx(tenant, actor) as tx:
-                app = tx.repos.applications.get(application_id)
-                if app.status is not ApplicationState.IN_PROGRESS:
-                    return app  # stopped meanwhile: no epoch is produced
-                self._complete(tx, application_id, config, report, (epoch, version))
-                done = tx.repos.applications.get(application_id)
+                done = self._run(tenant, application_id, actor, progress)
         except BaseException as exc:
             with self.ctx.tenant_tx(tenant, actor) as tx:
                 tx.repos.applications.update(
@@ -293,10 +269,43 @@ class ApplicationHandler:
                 )
                 tx.audit("apply.failed", application=application_id, error=str(exc))
             raise
+        if isinstance(done, Application):
+            return done  # stopped meanwhile: no epoch is produced
         progress("done", 100)
         if epochs is not None:
-            epochs(before, epoch)
-        return done
+            epochs(*done[1:])
+        return done[0]
+
+    def _run(
+        self, tenant: str, application_id: str, actor: str, progress: ApplyProgress
+    ) -> Application | tuple[Application, Epoch, Epoch]:
+        """:meth:`run`'s work: the completed application with the epoch that was in force
+        and the new one, or the application alone when it was stopped meanwhile."""
+        progress("reading", 5)
+        # One read of the directory, as columns: the new epoch is compiled over it, and
+        # the epoch in force is its stored form (compiled over it only when that cannot
+        # be used), so a directory is neither loaded as objects nor compiled twice.
+        with self.ctx.tenant_tx(tenant, actor, write=False) as tx:
+            config = tx.repos.barriers.load()
+            licenses = tx.repos.licenses.load()
+            read = _read(tx, config)
+            before = self.epochs.in_force_over(tx, read)
+            version = tx.tenant.version
+        self._percent(tenant, application_id, 10)
+
+        def compile_progress(stage: str, done: int, total: int) -> None:
+            progress(stage, 10 + (80 * done // max(total, 1) if stage == "segments" else 80))
+
+        epoch = compile_read(read, config, compile_progress)
+        del read
+        progress("saving", 90)
+        report = self._report(before, epoch, licenses)
+        with self.ctx.tenant_tx(tenant, actor) as tx:
+            app = tx.repos.applications.get(application_id)
+            if app.status is not ApplicationState.IN_PROGRESS:
+                return app
+            self._complete(tx, application_id, config, report, (epoch, version))
+            return tx.repos.applications.get(application_id), before, epoch
 
     def start_background(self, tenant: str, actor: str) -> str:
         """Begin an application and run it on a thread (the HTTP API's 202)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -11,7 +11,9 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 from sqlalchemy import Text, cast, delete, func, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from infobarrier.core.attributes import STORED_ATTRIBUTES
 from infobarrier.core.columns import Indices, MultiColumn, SingleColumn, UserColumns, encode
@@ -168,6 +170,29 @@ def _hashes(strings: npt.NDArray[Any], width: int) -> npt.NDArray[np.uint64]:
     return found
 
 
+def _driver_rows(connection: Connection, query: Select[Any]) -> Iterator[list[Any]]:
+    """The rows of ``query`` a partition at a time, as the driver's own tuples: no Row
+    object per row, nor result processing (booleans come as the driver gives them, 0/1
+    on SQLite). On PostgreSQL a server-side cursor, so the rows never all sit in memory.
+    """
+    compiled = query.compile(dialect=connection.dialect)
+    params = compiled.construct_params()
+    raw = connection.connection
+    if connection.dialect.name == "postgresql":
+        cursor = raw.driver_connection.cursor(name="ib_read_columns")  # type: ignore[union-attr]
+    else:
+        cursor = raw.cursor()
+    try:
+        if compiled.positional:
+            cursor.execute(str(compiled), tuple(params[k] for k in compiled.positiontup or ()))
+        else:
+            cursor.execute(str(compiled), params)
+        while part := cursor.fetchmany(STREAM):
+            yield part
+    finally:
+        cursor.close()
+
+
 class DirectoryRepository(TenantScoped):
     """The directory of one tenant; every write records a change (:class:`ChangeLog`)."""
 
@@ -248,10 +273,9 @@ class DirectoryRepository(TenantScoped):
             columns.append(cast(users_t.c.proxy_addresses, Text).label("proxy_addresses"))
         read: list[list[Any]] = [[] for _ in columns]
         values: dict[str, list[str]] = {a: [] for a in stored}
-        connection = self._session.connection().execution_options(yield_per=STREAM)
-        result = connection.execute(select(*columns).where(users_t.c.tenant_id == self._tid))
         loads = orjson.loads
-        for part in result.partitions():
+        query = select(*columns).where(users_t.c.tenant_id == self._tid)
+        for part in _driver_rows(self._session.connection(), query):
             cells = tuple(zip(*part, strict=True))
             for k, column in enumerate(cells):
                 if k < 6 + mails:
