@@ -101,13 +101,11 @@ def encode(values: Iterable[str], count: int) -> SingleColumn:
 class UserColumns:
     """A directory read as columns, for compiling an epoch without a :class:`User` object
     per user (``apply`` at a million users): per-user strings and flags, the users listed
-    by folded UPN (``upn_keys`` ascending, the order of a loaded directory), and the
+    by folded UPN (as the store keeps it, the order of a loaded directory), and the
     columns of the attributes the filters compare."""
 
     ids: tuple[str, ...]
     upns: tuple[str, ...]
-    #: Each UPN folded (``directory.fold``), as the store keeps it.
-    upn_keys: tuple[str, ...]
     enabled: Mask
     hidden: Mask
     single: dict[str, SingleColumn]

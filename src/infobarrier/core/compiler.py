@@ -83,7 +83,6 @@ def compile_read(
         upns=read.upns,
         enabled=read.enabled,
         hidden=read.hidden,
-        folded=read.upn_keys,
         progress=progress,
         searched=True,
     )

@@ -293,8 +293,7 @@ class DirectoryRepository(TenantScoped):
         order = np.array(order_list, dtype=np.intp)
         ids = tuple(map(scan_ids.__getitem__, order_list))
         upns = tuple(map(scan_upns.__getitem__, order_list))
-        keys = tuple(map(scan_keys.__getitem__, order_list))
-        del scan_ids, scan_keys
+        del scan_keys, order_list
         hidden_cells = np.array(hide, dtype=object)
         unset = hidden_cells == None  # noqa: E711 (element-wise: which users have no flag)
         guests = np.array(kinds, dtype=object) == UserType.GUEST.value
@@ -313,19 +312,21 @@ class DirectoryRepository(TenantScoped):
         if proxies:
             multi["ProxyAddresses"] = _proxy_column(read[-1], rank)
         if "MemberOf" in wanted:
-            multi["MemberOf"] = self._member_of_column(ids, groups_t, members_t)
+            multi["MemberOf"] = self._member_of_column(scan_ids, rank, groups_t, members_t)
         return UserColumns(
             ids=ids,
             upns=upns,
-            upn_keys=keys,
             enabled=enabled,
             hidden=hidden,
             single=single,
             multi=multi,
         )
 
-    def _member_of_column(self, ids: tuple[str, ...], groups_t: Any, members_t: Any) -> MultiColumn:
-        """``MemberOf`` as (user position, group) pairs and each group's folded names."""
+    def _member_of_column(
+        self, ids: list[str], rank: Indices, groups_t: Any, members_t: Any
+    ) -> MultiColumn:
+        """``MemberOf`` as (user position, group) pairs and each group's folded names
+        (``ids``: the users in scan order, ``rank``: each one's position)."""
         connection = self._session.connection()
         group_ix: dict[str, int] = {}
         names: list[tuple[str, ...]] = []
@@ -339,10 +340,10 @@ class DirectoryRepository(TenantScoped):
         found = self._members_by_width(ids, group_ix, members_t)
         if found is None:
             found = self._members_by_row(ids, group_ix, members_t)
-        return MultiColumn(found[0], found[1], names)
+        return MultiColumn(rank[found[0]], found[1], names)
 
     def _members_by_width(
-        self, ids: tuple[str, ...], group_ix: dict[str, int], members_t: Any
+        self, ids: list[str], group_ix: dict[str, int], members_t: Any
     ) -> tuple[Indices, Indices] | None:
         """The memberships matched to users without a Python object per membership, when
         every user id is ASCII of one length (object ids are GUIDs): each group's members
@@ -377,8 +378,11 @@ class DirectoryRepository(TenantScoped):
         for gid, count, joined_ids in rows:
             if len(joined_ids) != count * width or not joined_ids.isascii():
                 return None  # a member id of another length: matched row by row
-            wanted = np.frombuffer(joined_ids.encode(), dtype=kind)
-            at = by_hash[np.minimum(np.searchsorted(ordered, _hashes(wanted, width)), len(ids) - 1)]
+            members = np.frombuffer(joined_ids.encode(), dtype=kind)
+            needles = _hashes(members, width)
+            by_needle = np.argsort(needles)  # searched in order: neighbouring probes
+            wanted = members[by_needle]
+            at = by_hash[np.minimum(np.searchsorted(ordered, needles[by_needle]), len(ids) - 1)]
             hit = table[at] == wanted  # the id itself: a hash can be shared by a non-user
             owners.append(at[hit].astype(np.int32))
             items.append(np.full(int(np.count_nonzero(hit)), group_ix[gid], dtype=np.int32))
@@ -387,7 +391,7 @@ class DirectoryRepository(TenantScoped):
         return np.concatenate(owners), np.concatenate(items)
 
     def _members_by_row(
-        self, ids: tuple[str, ...], group_ix: dict[str, int], members_t: Any
+        self, ids: list[str], group_ix: dict[str, int], members_t: Any
     ) -> tuple[Indices, Indices]:
         """The memberships matched to users one row at a time (any ids)."""
         position = {uid: i for i, uid in enumerate(ids)}
