@@ -4,10 +4,13 @@ folded UPNs are given or folded here (a property against a plain dict)."""
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+import infobarrier.core.packed as packed_module
 from infobarrier.core.directory import fold
 from infobarrier.core.packed import PackedStrings, UpnIndex
 
@@ -58,3 +61,24 @@ def test_the_whole_index_as_a_dict_is_every_folded_upn(upns: list[str], pack: bo
         expected[fold(upn)] = i
     assert index.as_dict() == expected
     assert list(index.as_dict()) == list(expected)
+
+
+@given(
+    st.lists(st.text(alphabet="ab\u00e9\n\u4e2d", max_size=5), max_size=40),
+    st.randoms(use_true_random=False),
+    st.integers(1, 8),
+)
+def test_pack_ordered_is_the_pack_of_the_strings_in_that_order(
+    strings: list[str], rng: random.Random, block: int
+) -> None:
+    order = list(range(len(strings)))
+    rng.shuffle(order)
+    packed_module._BLOCK, saved = block, packed_module._BLOCK  # several blocks, small ones
+    try:
+        got = PackedStrings.pack_ordered(strings, np.array(order, dtype=np.intp))
+    finally:
+        packed_module._BLOCK = saved
+    expected = PackedStrings.pack([strings[i] for i in order])
+    assert got.data == expected.data
+    assert np.array_equal(got.offsets, expected.offsets)
+    assert list(got) == [strings[i] for i in order]

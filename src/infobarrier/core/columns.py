@@ -104,8 +104,8 @@ class UserColumns:
     by folded UPN (as the store keeps it, the order of a loaded directory), and the
     columns of the attributes the filters compare."""
 
-    ids: tuple[str, ...]
-    upns: tuple[str, ...]
+    ids: Sequence[str]
+    upns: Sequence[str]
     enabled: Mask
     hidden: Mask
     single: dict[str, SingleColumn]

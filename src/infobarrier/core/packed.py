@@ -26,6 +26,11 @@ from infobarrier.core.directory import fold
 LOOKUPS_BEFORE_DICT = 4096
 
 
+#: Strings put in order at a time by :meth:`PackedStrings.pack_ordered` (bounds the index
+#: arrays numpy builds to a few MB).
+_BLOCK = 65_536
+
+
 class PackedStrings(Sequence[str]):
     """String ``i`` is ``data[offsets[i]:offsets[i + 1] - 1]`` decoded: each string's UTF-8
     followed by a newline, so that all of them decode with one ``split`` (a string that
@@ -61,6 +66,28 @@ class PackedStrings(Sequence[str]):
         packed = cls(data, offsets)
         packed._list = list(strings)
         return packed
+
+    @classmethod
+    def pack_ordered(cls, strings: Sequence[str], order: npt.NDArray[np.intp]) -> PackedStrings:
+        """Pack ``strings[order[0]], strings[order[1]], ...``: joined in their own order
+        (each string read once, in the order they sit in memory) and the bytes then put
+        in ``order`` by numpy, a block of strings at a time. Joining them in ``order``
+        read a million scattered strings (a cache miss each) twice at 1M users."""
+        source = cls.pack(strings)
+        source._list = None
+        bounds = source.offsets
+        starts = bounds[:-1][order]
+        lengths = (bounds[1:] - bounds[:-1])[order]  # each with its newline
+        offsets = np.zeros(len(order) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        data = np.frombuffer(source.data, dtype=np.uint8)
+        out = np.empty(int(offsets[-1]), dtype=np.uint8)
+        for lo in range(0, len(order), _BLOCK):
+            hi = min(lo + _BLOCK, len(order))
+            first, last = int(offsets[lo]), int(offsets[hi])
+            shift = np.repeat(starts[lo:hi] - offsets[lo:hi], lengths[lo:hi])
+            out[first:last] = data[shift + np.arange(first, last)]
+        return cls(out.tobytes(), offsets)
 
     @property
     def data(self) -> bytes:

@@ -18,6 +18,7 @@ from sqlalchemy.sql import Select
 from infobarrier.core.attributes import STORED_ATTRIBUTES
 from infobarrier.core.columns import Indices, MultiColumn, SingleColumn, UserColumns, encode
 from infobarrier.core.directory import Directory, Group, User, UserKind, UserType, fold
+from infobarrier.core.packed import PackedStrings
 from infobarrier.store import bulk
 from infobarrier.store.changes import ChangeLog
 from infobarrier.store.records import CHUNK, Tenant, chunks
@@ -291,9 +292,11 @@ class DirectoryRepository(TenantScoped):
         # The order of :meth:`load` (by folded UPN), sorted here rather than by the store.
         order_list = sorted(range(n), key=scan_keys.__getitem__)
         order = np.array(order_list, dtype=np.intp)
-        ids = tuple(map(scan_ids.__getitem__, order_list))
-        upns = tuple(map(scan_upns.__getitem__, order_list))
         del scan_keys, order_list
+        # Packed (UTF-8 and offsets), as the stored epoch keeps them: never a tuple of a
+        # million strings in UPN order, each a cache miss to gather.
+        ids = PackedStrings.pack_ordered(scan_ids, order)
+        upns = PackedStrings.pack_ordered(scan_upns, order)
         hidden_cells = np.array(hide, dtype=object)
         unset = hidden_cells == None  # noqa: E711 (element-wise: which users have no flag)
         guests = np.array(kinds, dtype=object) == UserType.GUEST.value
@@ -303,7 +306,7 @@ class DirectoryRepository(TenantScoped):
         for name, found in values.items():
             single[name] = _reordered(encode(found, n), order)
         if "UserPrincipalName" in wanted:
-            single["UserPrincipalName"] = encode(upns, n)
+            single["UserPrincipalName"] = _reordered(encode(scan_upns, n), order)
         if mails:
             single["Mail"] = _reordered(encode((m or "" for m in read[6]), n), order)
         rank = np.empty(n, dtype=np.int32)
