@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infobarrier.core.columns import DirectoryColumns, MultiColumn, encode
+from infobarrier.core.columns import DirectoryColumns, MultiColumn, encode, groups_compared
 from infobarrier.core.filters.ast import Comparison, Op
 
 #: Values that fold to one another ("SALES", "sales", "ß"/"SS") and the empty value.
@@ -64,3 +64,37 @@ def test_multi_valued_comparisons_read_the_pairs_of_the_matching_items(
     for u, g in zip(column.owners.tolist(), column.items.tolist(), strict=True):
         member[u] = member[u] or g in matching
     assert got == ([not m for m in member] if op is Op.NE else member)
+
+
+@given(
+    memberships(),
+    st.lists(
+        st.tuples(st.integers(0, 70), st.sampled_from([Op.EQ, Op.NE, Op.LIKE, Op.NOTLIKE])),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_the_groups_no_comparison_names_change_no_answer(
+    built: tuple[int, MultiColumn], compared: list[tuple[int, Op]]
+) -> None:
+    """``MemberOf`` over only the memberships of the groups ``groups_compared`` keeps
+    gives every comparison's answer over all memberships (what ``apply`` reads)."""
+    size, column = built
+    comparisons = [
+        Comparison("MemberOf", op, f"g{k}" + ("*" if op in (Op.LIKE, Op.NOTLIKE) else ""))
+        for k, op in compared
+    ]
+    wanted = groups_compared(comparisons)
+    assert wanted is not None
+    kept = np.array([wanted(names) for names in column.item_names], dtype=np.bool_)
+    keep = kept[column.items] if len(column.items) else np.zeros(0, dtype=np.bool_)
+    fewer = MultiColumn(column.owners[keep], column.items[keep], column.item_names)
+    every = DirectoryColumns.prebuilt(size, {}, {"MemberOf": column})
+    some = DirectoryColumns.prebuilt(size, {}, {"MemberOf": fewer})
+    for comparison in comparisons:
+        assert every.evaluate(comparison).tolist() == some.evaluate(comparison).tolist()
+
+
+def test_a_comparison_with_no_group_needs_every_group() -> None:
+    assert groups_compared([Comparison("MemberOf", Op.EQ, "")]) is None
+    assert groups_compared([Comparison("Department", Op.EQ, "")]) is not None

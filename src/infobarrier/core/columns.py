@@ -75,6 +75,44 @@ def attributes_of(exprs: Iterable[Expr]) -> set[str]:
     return found
 
 
+def _predicate(comparison: Comparison) -> Callable[[str], bool]:
+    """Whether a value already folded (as the columns keep them) is the compared one, or
+    matches the compared pattern; a negated comparison is this match, negated after."""
+    folded = comparison.value.casefold()
+    return folded.__eq__ if comparison.op in (Op.EQ, Op.NE) else folded_matcher(folded)
+
+
+def _names_match(predicate: Callable[[str], bool], names: tuple[str, ...]) -> bool:
+    """An item of a multi-valued column (a group: its name, mail and id) matches when one
+    of its names does."""
+    return any(n and predicate(n) for n in names)
+
+
+def groups_compared(exprs: Iterable[Expr]) -> Callable[[tuple[str, ...]], bool] | None:
+    """Whether a group (its folded names) is one some ``MemberOf`` comparison among
+    ``exprs`` can match, so that only its memberships need reading; ``None``: every
+    group's are needed (``MemberOf -eq ''`` asks whether a user has any group).
+
+    A user matches ``MemberOf -eq 'X'`` when one of its groups does (§3): groups no
+    comparison matches change no answer. At 1M users, 2.0M of the benchmark's 2.2M
+    memberships are in distribution lists no segment names.
+    """
+    found: list[Callable[[str], bool]] = []
+    stack = list(exprs)
+    while stack:
+        expr = stack.pop()
+        if isinstance(expr, Comparison):
+            if expr.attribute == "MemberOf":
+                if expr.op in (Op.EQ, Op.NE) and expr.value == "":
+                    return None
+                found.append(_predicate(expr))
+        elif isinstance(expr, Not):
+            stack.append(expr.operand)
+        elif isinstance(expr, And | Or):
+            stack.extend(expr.operands)
+    return lambda names: any(_names_match(p, names) for p in found)
+
+
 class _Codes(dict[str, int]):
     """Value -> code, a new value taking the next code on first lookup (so that a column
     is encoded by ``map`` in C, with Python code only once per distinct value)."""
@@ -218,11 +256,7 @@ class DirectoryColumns:
     def _compare(self, comparison: Comparison) -> Mask:
         op, target = comparison.op, comparison.value
         negate = op in (Op.NE, Op.NOTLIKE)
-        folded = target.casefold()
-        # Values in the columns are folded already: match them without folding again.
-        predicate: Callable[[str], bool] = (
-            folded.__eq__ if op in (Op.EQ, Op.NE) else folded_matcher(folded)
-        )
+        predicate = _predicate(comparison)
         if op in (Op.EQ, Op.NE) and target == "":
             hit = ~self._has_value(comparison.attribute)
         elif is_multi_valued(comparison.attribute):
@@ -270,7 +304,7 @@ class DirectoryColumns:
     def _multi_hit(self, attribute: str, predicate: Callable[[str], bool]) -> Mask:
         column = self.multi(attribute)
         table = np.fromiter(
-            (any(n and predicate(n) for n in names) for names in column.item_names),
+            (_names_match(predicate, names) for names in column.item_names),
             dtype=np.bool_,
             count=len(column.item_names),
         )

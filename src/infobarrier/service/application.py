@@ -20,7 +20,7 @@ import numpy as np
 
 from infobarrier.core.barriers import BarrierConfig
 from infobarrier.core.codes import ApplicationState, ErrorCode
-from infobarrier.core.columns import UserColumns, attributes_of
+from infobarrier.core.columns import UserColumns, attributes_of, groups_compared
 from infobarrier.core.compiler import compile_epoch, compile_read
 from infobarrier.core.directory import new_id
 from infobarrier.core.epoch import Epoch
@@ -88,7 +88,7 @@ def _read(tx: TenantTx, config: BarrierConfig) -> UserColumns:
     stored = tx.repos.applications.current_epoch()
     if stored is not None:
         exprs += [s.expr for s in stored[1].segments]
-    return tx.repos.directory.read_columns(attributes_of(exprs))
+    return tx.repos.directory.read_columns(attributes_of(exprs), groups_compared(exprs))
 
 
 def _alive(pid: int) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -237,10 +237,16 @@ class DirectoryRepository(TenantScoped):
         ]
         return Directory(users, groups)
 
-    def read_columns(self, attributes: Iterable[str]) -> UserColumns:
+    def read_columns(
+        self,
+        attributes: Iterable[str],
+        groups: Callable[[tuple[str, ...]], bool] | None = None,
+    ) -> UserColumns:
         """Every user as columns (the order of :meth:`load`) with the columns of
         ``attributes``: what ``apply`` compiles, never a :class:`User` or :class:`Group`
-        object per user (docs/architecture.md, "Performance shape").
+        object per user (docs/architecture.md, "Performance shape"). ``groups``: which
+        groups (by their folded names) ``MemberOf`` needs the members of (``None``: all;
+        ``core.columns.groups_compared``); the others are listed without members.
 
         The users are read in the store's own order (no ``ORDER BY``: on SQLite, ordering
         by the UPN index costs a random table lookup per user, 2.5 s at 1M users) a
@@ -315,7 +321,7 @@ class DirectoryRepository(TenantScoped):
         if proxies:
             multi["ProxyAddresses"] = _proxy_column(read[-1], rank)
         if "MemberOf" in wanted:
-            multi["MemberOf"] = self._member_of_column(scan_ids, rank, groups_t, members_t)
+            multi["MemberOf"] = self._member_of_column(scan_ids, rank, groups, groups_t, members_t)
         return UserColumns(
             ids=ids,
             upns=upns,
@@ -326,7 +332,12 @@ class DirectoryRepository(TenantScoped):
         )
 
     def _member_of_column(
-        self, ids: list[str], rank: Indices, groups_t: Any, members_t: Any
+        self,
+        ids: list[str],
+        rank: Indices,
+        groups: Callable[[tuple[str, ...]], bool] | None,
+        groups_t: Any,
+        members_t: Any,
     ) -> MultiColumn:
         """``MemberOf`` as (user position, group) pairs and each group's folded names
         (``ids``: the users in scan order, ``rank``: each one's position)."""
@@ -340,7 +351,9 @@ class DirectoryRepository(TenantScoped):
         ):
             group_ix[gid] = len(names)
             names.append(tuple(n.casefold() for n in (name, mail, gid) if n))
-        found = self._members_by_width(ids, group_ix, members_t)
+        if groups is not None:
+            group_ix = {g: k for g, k in group_ix.items() if groups(names[k])}
+        found = self._members_by_width(ids, group_ix, members_t) if group_ix else None
         if found is None:
             found = self._members_by_row(ids, group_ix, members_t)
         return MultiColumn(rank[found[0]], found[1], names)
@@ -369,14 +382,18 @@ class DirectoryRepository(TenantScoped):
             return None  # two ids of one hash: a hit would not name one user
         owners: list[Indices] = []
         items: list[Indices] = []
-        rows = self._session.connection().execute(
-            select(
-                members_t.c.group_id,
-                func.count(),
-                func.aggregate_strings(members_t.c.user_id, ""),
+        rows = (
+            row
+            for chunk in chunks(group_ix)
+            for row in self._session.connection().execute(
+                select(
+                    members_t.c.group_id,
+                    func.count(),
+                    func.aggregate_strings(members_t.c.user_id, ""),
+                )
+                .where(members_t.c.tenant_id == self._tid, members_t.c.group_id.in_(chunk))
+                .group_by(members_t.c.group_id)
             )
-            .where(members_t.c.tenant_id == self._tid)
-            .group_by(members_t.c.group_id)
         )
         for gid, count, joined_ids in rows:
             if len(joined_ids) != count * width or not joined_ids.isascii():
@@ -396,23 +413,25 @@ class DirectoryRepository(TenantScoped):
     def _members_by_row(
         self, ids: list[str], group_ix: dict[str, int], members_t: Any
     ) -> tuple[Indices, Indices]:
-        """The memberships matched to users one row at a time (any ids)."""
-        position = {uid: i for i, uid in enumerate(ids)}
+        """The memberships of the groups of ``group_ix`` matched to users one row at a
+        time (any ids)."""
+        position = {uid: i for i, uid in enumerate(ids)} if group_ix else {}
         owners: array[int] = array("i")
         items: array[int] = array("i")
-        for gid, uid in (
-            self._session.connection()
-            .execution_options(yield_per=STREAM)
-            .execute(
-                select(members_t.c.group_id, members_t.c.user_id).where(
-                    members_t.c.tenant_id == self._tid
+        for chunk in chunks(group_ix):
+            for gid, uid in (
+                self._session.connection()
+                .execution_options(yield_per=STREAM)
+                .execute(
+                    select(members_t.c.group_id, members_t.c.user_id).where(
+                        members_t.c.tenant_id == self._tid, members_t.c.group_id.in_(chunk)
+                    )
                 )
-            )
-        ):
-            at = position.get(uid)
-            if at is not None:
-                owners.append(at)
-                items.append(group_ix[gid])
+            ):
+                at = position.get(uid)
+                if at is not None:
+                    owners.append(at)
+                    items.append(group_ix[gid])
         return np.frombuffer(owners, dtype=np.int32), np.frombuffer(items, dtype=np.int32)
 
     def find_user(self, upn: str) -> User | None:

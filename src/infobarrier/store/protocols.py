@@ -7,7 +7,7 @@ tenant's rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -35,7 +35,11 @@ class DirectoryStore(Protocol):
     """Users, groups and memberships."""
 
     def load(self) -> Directory: ...
-    def read_columns(self, attributes: Iterable[str]) -> UserColumns: ...
+    def read_columns(
+        self,
+        attributes: Iterable[str],
+        groups: Callable[[tuple[str, ...]], bool] | None = None,
+    ) -> UserColumns: ...
     def page_ids(self, groups: bool, offset: int, limit: int | None) -> tuple[int, list[str]]: ...
     def search_page(
         self, query: str, kind: str | None, offset: int, limit: int
