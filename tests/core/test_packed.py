@@ -82,3 +82,12 @@ def test_pack_ordered_is_the_pack_of_the_strings_in_that_order(
     assert got.data == expected.data
     assert np.array_equal(got.offsets, expected.offsets)
     assert list(got) == [strings[i] for i in order]
+
+
+@given(st.integers(0, 6).flatmap(lambda w: st.lists(st.text("ab", min_size=w, max_size=w))))
+def test_pack_ordered_of_strings_of_one_length(strings: list[str]) -> None:
+    order = list(reversed(range(len(strings))))
+    got = PackedStrings.pack_ordered(strings, np.array(order, dtype=np.intp))
+    expected = PackedStrings.pack([strings[i] for i in order])
+    assert got.data == expected.data
+    assert np.array_equal(got.offsets, expected.offsets)

@@ -76,8 +76,13 @@ class PackedStrings(Sequence[str]):
         source = cls.pack(strings)
         source._list = None
         bounds = source.offsets
+        widths = bounds[1:] - bounds[:-1]  # each with its newline
+        if len(widths) and np.all(widths == widths[0]):  # one length (GUIDs): rows of a table
+            width = int(widths[0])
+            table = np.frombuffer(source.data, dtype=np.uint8).reshape(len(widths), width)
+            return cls(table[order].tobytes(), np.arange(len(widths) + 1, dtype=np.int64) * width)
         starts = bounds[:-1][order]
-        lengths = (bounds[1:] - bounds[:-1])[order]  # each with its newline
+        lengths = widths[order]
         offsets = np.zeros(len(order) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         data = np.frombuffer(source.data, dtype=np.uint8)
