@@ -23,7 +23,7 @@ from infobarrier.core.errors import Busy
 from infobarrier.store.audit_anchor import AuditAnchor
 from infobarrier.store.changes import CHANGES_KEPT
 from infobarrier.store.migrate import upgrade
-from infobarrier.store.schema import TenantRow
+from infobarrier.store.schema import TenantRow, use_dialect
 from infobarrier.store.transaction import Transaction
 
 #: The PostgreSQL channel on which committed changes are announced as ``tenant_id:version``.
@@ -64,6 +64,7 @@ class Store:
             _sqlite_serialisable(self.engine)
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
+        use_dialect(self.engine.dialect.name)
         try:
             upgrade(self.engine)
         except OperationalError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from infobarrier.store.schema import Base
+from infobarrier.store.schema import Base, use_dialect
 
 config = context.config
 target_metadata = Base.metadata
@@ -16,6 +16,7 @@ def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
         engine = create_engine(config.get_main_option("sqlalchemy.url") or "sqlite://")
+        use_dialect(engine.dialect.name)
         with engine.begin() as conn:
             context.configure(
                 connection=conn, target_metadata=target_metadata, render_as_batch=True
@@ -23,6 +24,7 @@ def run_migrations() -> None:
             with context.begin_transaction():
                 context.run_migrations()
         return
+    use_dialect(connection.dialect.name)
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
