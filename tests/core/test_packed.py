@@ -91,3 +91,36 @@ def test_pack_ordered_of_strings_of_one_length(strings: list[str]) -> None:
     expected = PackedStrings.pack([strings[i] for i in order])
     assert got.data == expected.data
     assert np.array_equal(got.offsets, expected.offsets)
+
+
+@given(
+    st.lists(st.integers(min_value=-1, max_value=600), max_size=60),
+    st.randoms(use_true_random=False),
+    st.booleans(),
+)
+def test_keys_by_upn_is_each_users_entry_with_one_int_per_profile(
+    entries: list[int], rng: random.Random, packed_index: bool
+) -> None:
+    """``keys_by_upn`` against the plain comprehension it replaced, for a dict index in any
+    order and for an :class:`UpnIndex`."""
+    from array import array
+
+    from infobarrier.core.epoch import keys_by_upn
+
+    upns = [f"u{i}@x.example" for i in range(len(entries))]
+    keys = array("i", entries)
+    if packed_index:
+        index: dict[str, int] | UpnIndex = UpnIndex.build(PackedStrings.pack(upns))
+        plain = dict(UpnIndex.build(upns).as_dict())
+    else:
+        order = list(range(len(upns)))
+        rng.shuffle(order)
+        index = plain = {upns[i]: i for i in order}
+    got = keys_by_upn(index, keys, 601)
+    assert got == {u: keys[i] for u, i in plain.items()}
+    assert list(got) == list(plain)
+    shared: dict[int, int] = {}
+    for value in got.values():
+        assert shared.setdefault(value, id(value)) == id(
+            value
+        )  # one int object per profile

