@@ -213,3 +213,33 @@ def test_the_matrix_without_reasons_matches_the_explained_one(applied: str) -> N
     assert "0" in "".join(rows)  # the block policy shows
     assert not reader.decisions.current(TENANT).held_directory
     reader.store.dispose()
+
+
+def test_stored_arrays_are_read_in_place_exactly_as_numpy_loads_them(applied: str) -> None:
+    """``compiled._arrays`` (views of the blob) against ``np.load`` of the same blob; a
+    compressed archive, or one with a bad CRC, is refused."""
+    import io
+
+    import numpy as np
+
+    reader = _reader(applied)
+    form = _form(reader)
+    assert form is not None
+    views = compiled._arrays(form.data)
+    with np.load(io.BytesIO(form.data), allow_pickle=False) as archive:
+        assert sorted(views) == sorted(archive.files)
+        for name in archive.files:
+            loaded = archive[name]
+            assert views[name].dtype == loaded.dtype
+            assert views[name].shape == loaded.shape
+            assert np.array_equal(views[name], loaded)
+            assert not views[name].flags.writeable  # a view of the stored bytes
+    squeezed = io.BytesIO()
+    np.savez_compressed(squeezed, **views)
+    with pytest.raises(compiled.StaleForm, match=r"not a stored \.npy"):
+        compiled._arrays(squeezed.getvalue())
+    flipped = bytearray(form.data)
+    flipped[len(flipped) // 3] ^= 0xFF
+    with pytest.raises(compiled.StaleForm):
+        compiled._arrays(bytes(flipped))
+    reader.store.dispose()
