@@ -824,3 +824,21 @@ def test_matrix_csv_guards_names_and_matches_the_json(base: Any) -> None:
     for row, name, count in zip(rows[1:], names, data["users"], strict=True):
         assert row[1] == str(count)
         assert row[2:] == ["allowed" if cells[(name, b)] else "blocked" for b in names]
+
+
+def test_what_if_text_is_a_summary_at_any_size(base: Any, tmp_path: Path) -> None:
+    """Forty new users in a segment, none licensed: the text names the first entries of
+    each list and counts the rest; ``--json`` keeps every one."""
+    more = tmp_path / "more.csv"
+    rows = [f"extra{i}@contoso.example,Extra {i},HR,T,True\n" for i in range(40)]
+    more.write_text(USERS_CSV.splitlines(keepends=True)[0] + "".join(rows), encoding="utf-8")
+    base.ok("users", "import", str(more))
+    preview = json.loads(base.ok("apply", "--what-if", "--json"))
+    assert len(preview["users_changed"]) == 45  # the 40 new ones and the five segmented
+    assert len(preview["findings"]) > 40
+    out = base.ok("apply", "--what-if")
+    assert sum(line.startswith("  user ") for line in out.splitlines()) == 20
+    assert sum(line.startswith("  licensing: ") for line in out.splitlines()) == 5
+    assert "... 45 users changed segments in all" in out
+    assert f"... {len(preview['findings']):,} licensing findings in all" in out
+    assert "every entry: apply --what-if --json" in out

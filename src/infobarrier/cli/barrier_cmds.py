@@ -398,24 +398,32 @@ def apply(
         console.print("  per-user changes: not written (apply --changes FILE)", markup=False)
 
 
+#: Entries of each list a text what-if names before it only counts (``--json`` has up to
+#: ``core.whatif.LIST_LIMIT`` of each and every licensing finding).
+PREVIEW_SHOWN = 20
+
+
 def _print_preview(preview: Any) -> None:
+    """The what-if as a summary a person can read at any size: the first
+    ``PREVIEW_SHOWN`` entries of each list and the first ``SHOWN`` licensing findings,
+    then their totals (at 100,000 users the findings alone were 90,000 lines)."""
     w = preview.whatif
     console.print(
-        f"what-if ({preview.total_recipients} recipients): nothing has changed", markup=False
+        f"what-if ({preview.total_recipients:,} recipients): nothing has changed", markup=False
     )
     if w.is_empty and not preview.conflicts:
         console.print("  applying now would change nothing", markup=False)
-    for change in w.users_changed:
+    for change in w.users_changed[:PREVIEW_SHOWN]:
         before = ", ".join(change.before) or "(none)"
         after = ", ".join(change.after) or "(none)"
         console.print(f"  user {change.upn}: {before} -> {after}", markup=False)
-    for pair in w.pairs_blocked:
+    for pair in w.pairs_blocked[:PREVIEW_SHOWN]:
         console.print(f"  newly BLOCKED: {pair.a} <-> {pair.b}: {pair.reason}", markup=False)
-    for pair in w.pairs_allowed:
+    for pair in w.pairs_allowed[:PREVIEW_SHOWN]:
         console.print(f"  newly allowed: {pair.a} <-> {pair.b}: {pair.reason}", markup=False)
-    for upn, segs in w.new_conflicts:
+    for upn, segs in w.new_conflicts[:PREVIEW_SHOWN]:
         console.print(f"  new IBPolicyConflict: {upn} in {', '.join(segs)}", markup=False)
-    for upn in w.resolved_conflicts:
+    for upn in w.resolved_conflicts[:PREVIEW_SHOWN]:
         console.print(f"  conflict resolved: {upn}", markup=False)
     t = w.totals
     for name, listed, total in (
@@ -425,10 +433,14 @@ def _print_preview(preview: Any) -> None:
         ("new conflicts", len(w.new_conflicts), t.new_conflicts),
         ("conflicts resolved", len(w.resolved_conflicts), t.resolved_conflicts),
     ):
-        if total > listed:  # core.whatif lists the first LIST_LIMIT of each
-            console.print(f"  ... {total:,} {name} in all ({listed:,} listed)", markup=False)
-    for finding in preview.findings:
+        if total > min(listed, PREVIEW_SHOWN):
+            console.print(f"  ... {total:,} {name} in all", markup=False)
+    for finding in preview.findings[:SHOWN]:
         console.print(f"  licensing: {finding}", markup=False)
+    if len(preview.findings) > SHOWN:
+        console.print(f"  ... {len(preview.findings):,} licensing findings in all", markup=False)
+    if t.users_changed > PREVIEW_SHOWN or len(preview.findings) > SHOWN:
+        console.print("  every entry: apply --what-if --json", markup=False)
 
 
 def status(
