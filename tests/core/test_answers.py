@@ -294,3 +294,15 @@ def test_the_epoch_holds_no_adapter_state_and_caches_go_with_it() -> None:
     del epoch
     gc.collect()
     assert lineage() is None  # nothing the caches hold keeps the lineage (or the epoch) alive
+
+
+@given(st.lists(st.text(max_size=6), max_size=12))
+def test_packed_upns_are_plain_exactly_when_the_joined_text_is(strings: list[str]) -> None:
+    """``_plain_bytes`` on the packed bytes against the check on the joined strings."""
+    from infobarrier.core.answers import _plain_bytes
+    from infobarrier.core.packed import PackedStrings
+
+    text = "".join(strings)
+    expected = text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+    packed = PackedStrings.pack(strings)
+    assert _plain_bytes(packed.data, len(strings)) == expected

@@ -121,6 +121,27 @@ def test_keys_by_upn_is_each_users_entry_with_one_int_per_profile(
     assert list(got) == list(plain)
     shared: dict[int, int] = {}
     for value in got.values():
-        assert shared.setdefault(value, id(value)) == id(
-            value
-        )  # one int object per profile
+        assert shared.setdefault(value, id(value)) == id(value)  # one int object per profile
+
+
+@given(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=30, unique=True))
+def test_getter_and_for_reads_answer_as_get_and_getitem(names: list[str]) -> None:
+    """The plain dict ``get`` and decoded list handed to a big batch answer as the packed
+    forms do, and a small batch keeps the packed forms (nothing decoded)."""
+    upns = [f"{n}@x.example" for n in names]
+    packed = PackedStrings.pack(upns)
+    packed._list = None
+    index = UpnIndex.build(packed)
+    small, big = index.getter(10), index.getter(packed_module.LOOKUPS_BEFORE_DICT + 1)
+    assert small == index.get  # the bound method: no dict built
+    assert index._dict is not None or len(upns) == 0
+    for upn in upns:
+        assert small(fold(upn)) == big(fold(upn)) == index.get(fold(upn))
+    assert big("nobody@x.example") is None
+    fresh = PackedStrings.pack(upns)
+    fresh._list = None
+    assert fresh.for_reads(10) is fresh
+    assert fresh._list is None
+    decoded = fresh.for_reads(packed_module.LOOKUPS_BEFORE_DICT + 1)
+    assert isinstance(decoded, list)
+    assert list(decoded) == [fresh[i] for i in range(len(upns))] == upns

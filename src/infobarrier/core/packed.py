@@ -124,6 +124,13 @@ class PackedStrings(Sequence[str]):
         start, end = int(self._offsets[index]), int(self._offsets[index + 1]) - 1
         return self._data[start:end].decode()
 
+    def for_reads(self, reads: int) -> Sequence[str]:
+        """What to index for about ``reads`` reads: the decoded list once that many make
+        it worth decoding (a plain list then, no method call per read), else ``self``."""
+        if self._list is not None or reads > LOOKUPS_BEFORE_DICT:
+            return self.materialized()
+        return self
+
     def materialized(self) -> list[str]:
         """Every string, decoded once."""
         if self._list is None:
@@ -210,6 +217,13 @@ class UpnIndex(Mapping[str, int]):
                     found[upn if folded == upn else folded] = i
                 self._dict = found
         return self._dict
+
+    def getter(self, lookups: int) -> Callable[[str], int | None]:
+        """The lookup to call about ``lookups`` times: the dict's own ``get`` once that
+        many make the dict worth building (no Python frame per lookup), else :meth:`get`."""
+        if self._dict is not None or lookups > LOOKUPS_BEFORE_DICT:
+            return self.as_dict().get
+        return self.get
 
     def _search(self, key: str) -> int | None:
         order, upns = self._order, self._upns
