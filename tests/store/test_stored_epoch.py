@@ -243,3 +243,23 @@ def test_stored_arrays_are_read_in_place_exactly_as_numpy_loads_them(applied: st
     with pytest.raises(compiled.StaleForm):
         compiled._arrays(bytes(flipped))
     reader.store.dispose()
+
+
+def test_a_realized_stored_epoch_answers_as_the_packed_one(applied: str) -> None:
+    """What ``serve`` does once (``Epoch.realized``): plain dicts for the UPN maps, the
+    object ids left packed, every answer and explanation unchanged."""
+    from infobarrier.core.packed import PackedStrings
+
+    reader = _reader(applied)
+    epoch = reader.decisions.current(TENANT).epoch
+    assert isinstance(epoch.user_ids, PackedStrings)
+    plain = epoch.realized()
+    assert isinstance(plain.upn_index, dict)
+    assert isinstance(plain.upn_keys, dict)
+    assert plain.user_ids is epoch.user_ids
+    assert list(plain.upns) == list(epoch.upns)
+    for a, b in itertools.product(PEOPLE, PEOPLE):
+        assert plain.allowed_upn(a, b) == epoch.allowed_upn(a, b)
+        assert plain.index_of(a) == epoch.index_of(a)
+    assert plain.realized() is plain
+    reader.store.dispose()
