@@ -336,6 +336,7 @@ def use_dialect(name: str) -> None:
     """
     if name in _DIALECTS_USED or name not in ("sqlite", "postgresql"):
         return
-    index = next(i for i in ApplicationRow.__table__.indexes if i.name == "uq_applications_running")
+    table = Base.metadata.tables[ApplicationRow.__tablename__]
+    index = next(i for i in table.indexes if i.name == "uq_applications_running")
     index.dialect_options[name]["where"] = text(RUNNING_ONLY)
     _DIALECTS_USED.add(name)
