@@ -23,6 +23,7 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import repeat
 from types import MappingProxyType
 from typing import Final
 
@@ -31,22 +32,15 @@ from infobarrier.core.directory import (
     Directory,
     Group,
     User,
-    UserKind,
-    UserType,
     fold,
     new_id,
 )
 from infobarrier.core.errors import InvalidInput
 from infobarrier.core.limits import (
-    MAX_ATTRIBUTE_VALUE,
-    MAX_DISPLAY_NAME,
-    MAX_PROXY_ADDRESSES,
-    check_mail,
     check_upn,
-    plain_address,
     plain_addresses,
-    texts_fit,
 )
+from infobarrier.core.new_users import NewUsers, new_users
 from infobarrier.formats import entra_csv
 from infobarrier.formats.entra_csv import (
     ACCOUNT_ENABLED,
@@ -145,6 +139,16 @@ def read_users_csv(data: bytes | str, *, source: str = "users.csv") -> UsersFile
 
 def _read_table(data: bytes | str, source: str) -> UsersTable:
     text = entra_csv._decode(data, source)
+    split = _plain_split(text)
+    if split is not None:
+        first, header, body = split
+        width, columns = _table_header(first, header, source)
+        upn_index = columns.pop(entra_csv._UPN)[0]
+        cells = _plain_columns(body, width)
+        if cells is None:
+            raise _Refused
+        lines = list(range(first + 2, first + 2 + len(cells[0]))) if cells else []
+        return _table(lines, cells, upn_index, columns)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         records = list(reader)
@@ -155,24 +159,42 @@ def _read_table(data: bytes | str, source: str) -> UsersTable:
     start = next((i for i, cells in enumerate(records) if not entra_csv._blank(cells)), None)
     if start is None:
         raise _Refused
-    width, columns = entra_csv._header(
-        iter([(start + 1, records[start])]),
-        source,
-        entra_csv._user_header,
-        entra_csv._UPN,
-        "userPrincipalName",
-    )
-    upn_index, _ = columns.pop(entra_csv._UPN)
+    width, columns = _table_header(start, records[start], source)
+    upn_index = columns.pop(entra_csv._UPN)[0]
     data_rows = records[start + 1 :]
     lines = list(range(start + 2, start + 2 + len(data_rows)))
     while data_rows and entra_csv._blank(data_rows[-1]):  # trailing blank lines
         data_rows.pop()
         lines.pop()
     if not data_rows:
-        return UsersTable([], [], {key: [] for key in columns}, entra_csv._one_based(columns))
+        return _table([], [], upn_index, columns)
     if min(map(len, data_rows)) != width or max(map(len, data_rows)) != width:
         raise _Refused
-    cells = list(zip(*data_rows, strict=True))
+    return _table(lines, list(zip(*data_rows, strict=True)), upn_index, columns)
+
+
+def _table_header(
+    start: int, header: list[str], source: str
+) -> tuple[int, dict[str, tuple[int, str]]]:
+    """The reference's reading of the header (line ``start + 1``): its width and columns."""
+    return entra_csv._header(
+        iter([(start + 1, header)]),
+        source,
+        entra_csv._user_header,
+        entra_csv._UPN,
+        "userPrincipalName",
+    )
+
+
+def _table(
+    lines: list[int],
+    cells: Sequence[Sequence[str]],
+    upn_index: int,
+    columns: dict[str, tuple[int, str]],
+) -> UsersTable:
+    """The table of the data rows' ``cells`` (one sequence per column of the file)."""
+    if not lines:
+        return UsersTable([], [], {key: [] for key in columns}, entra_csv._one_based(columns))
     upns = list(map(str.strip, cells[upn_index]))
     if "" in upns:
         raise _Refused  # a blank line, or a row without a UPN
@@ -185,6 +207,51 @@ def _read_table(data: bytes | str, source: str) -> UsersTable:
         raise _Refused  # a UPN repeated
     values = {key: _convert(key, list(map(str.strip, cells[i]))) for key, (i, _) in columns.items()}
     return UsersTable(lines, upns, values, entra_csv._one_based(columns))
+
+
+def _plain_split(text: str) -> tuple[int, list[str], str] | None:
+    """``(index of the header line, its cells, the text after it)`` when no line of
+    ``text`` can be read differently by ``csv.reader`` than by splitting it at commas:
+    no quote (so no quoted cell, no cell over several lines), no NUL, and line breaks
+    that are ``\n`` or ``\r\n`` only (a lone ``\r`` ends a record for ``csv``). ``None``
+    otherwise (the caller then reads it with ``csv.reader``)."""
+    if '"' in text or "\x00" in text:
+        return None
+    if "\r" in text:
+        if text.count("\r") != text.count("\r\n"):
+            return None
+        text = text.replace("\r\n", "\n")
+    start = at = 0
+    while True:  # the reference skips blank lines before the header
+        end = text.find("\n", at)
+        line = text[at:] if end < 0 else text[at:end]
+        if not entra_csv._blank(line.split(",")):
+            break
+        if end < 0:
+            return None  # no header: the reference says so
+        start += 1
+        at = end + 1
+    if len(line) > csv.field_size_limit():
+        return None  # csv.reader refuses a longer cell
+    return start, line.split(","), "" if end < 0 else text[end + 1 :]
+
+
+def _plain_columns(body: str, width: int) -> list[list[str]] | None:
+    """The cells of ``body`` (lines without quotes) as columns, from one split of the
+    whole text at commas; ``None`` when some line has another number of cells than
+    ``width`` (a blank line among the rows, a short or long line: the reference reads
+    those), or is longer than ``csv.reader`` takes a cell."""
+    lines = body.split("\n")
+    while lines and entra_csv._blank(lines[-1].split(",")):  # trailing blank lines
+        lines.pop()
+    if not lines:
+        return []
+    if set(map(str.count, lines, repeat(",", len(lines)))) != {width - 1}:
+        return None
+    if max(map(len, lines)) > csv.field_size_limit():
+        return None
+    flat = ",".join(lines).split(",")
+    return [flat[k::width] for k in range(width)]
 
 
 def _checked(check: object, value: str) -> str:
@@ -251,49 +318,109 @@ def merge_users_file(directory: Directory, parsed: UsersFile) -> UserChanges:
 
 def _merge_new(directory: Directory, table: UsersTable) -> UserChanges:
     """Every row a new user (the reference's create branch, column-wise)."""
-    n = len(table)
-    values = table.values
     upns = table.upns
     if len(directory) and not {fold(u.upn) for u in directory.users()}.isdisjoint(
         fold(upn) for upn in upns
     ):
         raise _Refused  # updates of existing users: the reference merges them
-    ids = _ids(values.get(ID), n)
-    if len(set(ids)) != n or (
-        len(directory) and not {u.id for u in directory.users()}.isdisjoint(ids)
+    found = _new_import(table, [(g.id, g.display_name, g.mail) for g in directory.groups()])
+    if found is None or (
+        len(directory) and not {u.id for u in directory.users()}.isdisjoint(found.users.ids)
     ):
         raise _Refused
-    names = _texts(values, DISPLAY_NAME, n)
-    if "" in names:
-        names = [name or upn.split("@")[0] for name, upn in zip(names, upns, strict=True)]
-    if not texts_fit(names, MAX_DISPLAY_NAME):
-        raise _Refused
-    mails = _texts(values, MAIL, n)
-    if not plain_addresses([m for m in mails if m]):
-        for mail in mails:
-            if mail and not plain_address(mail) and _checked(check_mail, mail) != mail:
-                raise _Refused
-    enabled = values.get(ACCOUNT_ENABLED) or [True] * n
-    hidden = values.get(HIDDEN_FROM_ADDRESS_LISTS) or [None] * n
-    kinds = values.get(USER_TYPE) or [UserType.MEMBER] * n
-    proxies = _proxies(values.get(PROXY_ADDRESSES), n)
-    attributes = _attributes(values, n)
-    person = UserKind.PERSON
-    users = [
-        User(uid, upn, name, mail, on, kind, hide, person, None, attrs, proxy)
-        for uid, upn, name, mail, on, kind, hide, attrs, proxy in zip(
-            ids, upns, names, mails, enabled, kinds, hidden, attributes, proxies, strict=True
-        )
+    added: dict[str, set[str]] = {}
+    for uid, gids in zip(found.users.ids, found.member_of or (), strict=False):
+        for gid in gids:
+            added.setdefault(gid, set()).add(uid)
+    groups = [
+        replace(g, members=g.members | added[g.id]) for g in directory.groups() if g.id in added
     ]
-    groups = _groups_with(directory, values.get(MEMBER_OF), ids)
-    return UserChanges(users, groups, n)
+    return UserChanges(found.users.users(), groups, len(found.users))
 
 
-def _texts(values: Mapping[str, list[object]], key: str, n: int) -> list[str]:
-    found = values.get(key)
-    if found is None:
-        return [""] * n
-    return found  # type: ignore[return-value]  # text columns hold str
+@dataclass(frozen=True, slots=True)
+class NewUsersImport:
+    """A users file whose every row creates a user, as columns (``core.new_users``).
+
+    ``member_of``: per user, the ids of the groups its ``MemberOf`` cell names (distinct,
+    in the order of the groups given), or ``None`` when the file has no such column;
+    ``groups_changed``: how many groups gain members.
+    """
+
+    users: NewUsers
+    member_of: list[tuple[str, ...]] | None
+    groups_changed: int
+
+
+def new_users_import(
+    parsed: UsersFile, groups: Sequence[tuple[str, str, str]]
+) -> NewUsersImport | None:
+    """The file's rows as new users, column-wise, when every fast test passes, else
+    ``None`` (the caller then takes the reference merge, which accepts the file or names
+    its first error). ``groups``: the tenant's groups as ``(id, display name, mail)``, in
+    the directory's order.
+
+    Whether a UPN or id already exists is the caller's to check (with the store: a file
+    that updates users takes the reference merge). An empty file gives ``None``.
+    """
+    if parsed.table is None or not len(parsed.table):
+        return None
+    try:
+        return _new_import(parsed.table, groups)
+    except _Refused:
+        return None
+
+
+def _new_import(table: UsersTable, groups: Sequence[tuple[str, str, str]]) -> NewUsersImport | None:
+    n = len(table)
+    values = table.values
+    ids = _ids(values.get(ID), n)
+    if len(set(ids)) != n:
+        return None  # the reference names the repeated id
+    users = new_users(
+        ids,
+        table.upns,
+        display_names=values.get(DISPLAY_NAME),  # type: ignore[arg-type]  # text
+        mails=values.get(MAIL),  # type: ignore[arg-type]  # text
+        enabled=values.get(ACCOUNT_ENABLED),  # type: ignore[arg-type]  # converted
+        user_types=values.get(USER_TYPE),  # type: ignore[arg-type]  # converted
+        hidden=values.get(HIDDEN_FROM_ADDRESS_LISTS),  # type: ignore[arg-type]  # converted
+        proxy_addresses=values.get(PROXY_ADDRESSES),  # type: ignore[arg-type]  # split
+        attributes={k: v for k, v in values.items() if k in STORED_ATTRIBUTES},  # type: ignore[misc]
+    )
+    if users is None:
+        return None
+    cells = values.get(MEMBER_OF)
+    if cells is None:
+        return NewUsersImport(users, None, 0)
+    member_of = _group_ids(cells, groups)  # type: ignore[arg-type]  # split lists
+    if member_of is None:
+        return None
+    changed = len(set().union(*set(member_of))) if member_of else 0
+    return NewUsersImport(users, member_of, changed)
+
+
+def _group_ids(
+    cells: list[tuple[str, ...]], groups: Sequence[tuple[str, str, str]]
+) -> list[tuple[str, ...]] | None:
+    """Per cell, the ids of the groups it names as ``Directory.find_group`` finds them (by
+    id, else by folded display name or mail), distinct and in the order of ``groups``;
+    each distinct cell resolved once. ``None``: a name that is no group."""
+    rank = {gid: k for k, (gid, _, _) in enumerate(groups)}
+    by_name: dict[str, str] = {}
+    for gid, name, mail in groups:
+        for key in {fold(name), fold(mail)} - {""}:
+            by_name[key] = gid
+    resolved: dict[tuple[str, ...], tuple[str, ...]] = {}
+    for names in set(cells):
+        gids: set[str] = set()
+        for name in names:
+            found = name if name in rank else by_name.get(fold(name.strip()))
+            if found is None:
+                return None  # the reference names the unknown group
+            gids.add(found)
+        resolved[names] = tuple(sorted(gids, key=rank.__getitem__))
+    return list(map(resolved.__getitem__, cells))
 
 
 def _ids(cells: list[object] | None, n: int) -> list[str]:
@@ -308,53 +435,3 @@ def _ids(cells: list[object] | None, n: int) -> list[str]:
 
 
 _CANONICAL_UUIDS: Final = re.compile(f"(?:{entra_csv._CANONICAL_UUID.pattern}\n)*")
-
-
-def _proxies(cells: list[object] | None, n: int) -> list[tuple[str, ...]]:
-    if cells is None:
-        return [()] * n
-    out: list[tuple[str, ...]] = cells  # type: ignore[assignment]  # split lists
-    for addresses in set(out):
-        if len(addresses) > MAX_PROXY_ADDRESSES or not texts_fit(addresses, MAX_ATTRIBUTE_VALUE):
-            raise _Refused
-    return out
-
-
-def _attributes(values: Mapping[str, list[object]], n: int) -> list[dict[str, str]]:
-    """Per row, the non-empty stored attributes in column order (the reference's
-    ``attributes`` of a new user)."""
-    keys = [k for k in values if k in STORED_ATTRIBUTES]
-    cells: list[list[str]] = [values[k] for k in keys]  # type: ignore[misc]
-    for column in cells:
-        if not texts_fit(column, MAX_ATTRIBUTE_VALUE):
-            raise _Refused
-    if not keys:
-        return [{} for _ in range(n)]
-    if all("" not in column for column in cells):
-        return [dict(zip(keys, row, strict=True)) for row in zip(*cells, strict=True)]
-    return [{k: v for k, v in zip(keys, row, strict=True) if v} for row in zip(*cells, strict=True)]
-
-
-def _groups_with(
-    directory: Directory, cells: list[object] | None, ids: Sequence[str]
-) -> list[Group]:
-    """The groups that gain the new users their ``MemberOf`` cells name, in the
-    directory's order (the reference's ``changed_groups``)."""
-    if cells is None:
-        return []
-    by_name: dict[str, str] = {}
-    added: dict[str, set[str]] = {}
-    for names, uid in zip(cells, ids, strict=True):
-        assert isinstance(names, tuple)
-        for name in names:
-            gid = by_name.get(name)
-            if gid is None:
-                group = directory.find_group(str(name))
-                if group is None:
-                    raise _Refused  # the reference names the unknown group
-                gid = by_name[name] = group.id
-                added.setdefault(gid, set())
-            added[gid].add(uid)
-    return [
-        replace(g, members=g.members | added[g.id]) for g in directory.groups() if g.id in added
-    ]
