@@ -7,6 +7,7 @@ directory as it is now against the epoch in force.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 
 from infobarrier.core.attributes import STORED_ATTRIBUTES, canonical_attribute
@@ -88,24 +89,49 @@ class DirectoryHandler:
         # Column-wise (formats.entra_users_fast), with the reference parser's and merge's
         # results and errors; parsed before the write transaction begins. The collector is
         # paused while rows are built, not while waiting for the tenant's write lock (it is
-        # paused for the whole process: a server's other requests would go without it).
+        # paused for the whole process: a server's other requests would go without it),
+        # and until the transaction has committed (the commit and the session's clean-up
+        # run among the millions of rows and cells still alive; docs/decisions.md, "The
+        # users CSV import path").
         with gc_paused():
             parsed = entra_users_fast.read_users_csv(data, source=source)
-        with self.ctx.tenant_tx(tenant, actor) as tx, gc_paused():
-            directory = tx.repos.directory.load()
-            merged = entra_users_fast.merge_users_file(directory, parsed)
-            tx.repos.directory.save_users(merged.changed_users)
-            tx.repos.directory.save_groups(merged.changed_groups)
-            created = merged.created
-            summary = ImportSummary(
-                len(parsed),
-                created,
-                len(merged.changed_users) - created,
-                len(merged.changed_groups),
-            )
-            tx.audit("directory.users_imported", source=source, **_as_dict(summary))
-            self.after_change(tx)
+        with ExitStack() as after_commit:
+            with self.ctx.tenant_tx(tenant, actor) as tx:
+                after_commit.enter_context(gc_paused())
+                summary = self._new_users(tx, parsed) or self._merged_users(tx, parsed)
+                tx.audit("directory.users_imported", source=source, **_as_dict(summary))
+                self.after_change(tx)
             return summary
+
+    @staticmethod
+    def _new_users(tx: TenantTx, parsed: entra_users_fast.UsersFile) -> ImportSummary | None:
+        """A file of new users only (a first import), inserted straight from its columns
+        (``DirectoryRepository.insert_new_users``); ``None`` when the file is not that, or
+        a column-wise test cannot vouch for it (the reference merge then decides)."""
+        if parsed.table is None:
+            return None
+        repo = tx.repos.directory
+        fresh = entra_users_fast.new_users_import(parsed, repo.group_names())
+        if fresh is None or repo.any_user_of(fresh.users.ids, fresh.users.upn_keys):
+            return None
+        repo.insert_new_users(fresh.users, fresh.member_of)
+        return ImportSummary(len(parsed), len(fresh.users), 0, fresh.groups_changed)
+
+    @staticmethod
+    def _merged_users(tx: TenantTx, parsed: entra_users_fast.UsersFile) -> ImportSummary:
+        """Any file: merged into the loaded directory (updates row by row, as the
+        reference merges them)."""
+        directory = tx.repos.directory.load()
+        merged = entra_users_fast.merge_users_file(directory, parsed)
+        tx.repos.directory.save_users(merged.changed_users)
+        tx.repos.directory.save_groups(merged.changed_groups)
+        created = merged.created
+        return ImportSummary(
+            len(parsed),
+            created,
+            len(merged.changed_users) - created,
+            len(merged.changed_groups),
+        )
 
     def import_groups_csv(
         self, tenant: str, data: bytes, actor: str, source: str = "groups.csv"

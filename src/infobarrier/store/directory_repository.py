@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Iterable, Iterator
-from operator import attrgetter, itemgetter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain, islice, repeat
+from operator import attrgetter, itemgetter, le
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from sqlalchemy.sql import Select
 from infobarrier.core.attributes import STORED_ATTRIBUTES
 from infobarrier.core.columns import Indices, MultiColumn, SingleColumn, UserColumns, encode
 from infobarrier.core.directory import Directory, Group, User, UserKind, UserType, fold
+from infobarrier.core.new_users import NewUsers
 from infobarrier.core.packed import PackedStrings
 from infobarrier.store import bulk
 from infobarrier.store.changes import ChangeLog
@@ -751,6 +753,103 @@ class DirectoryRepository(TenantScoped):
             json_text=True,
         )
         self._changes.record(u.id for u in given)
+
+    def group_names(self) -> list[tuple[str, str, str]]:
+        """Every group as ``(id, display name, mail)``, in the order of :meth:`load`."""
+        self._session.flush()
+        groups_t = bulk.table_of(GroupRow)
+        return [
+            (gid, name, mail)
+            for gid, name, mail in self._session.connection().execute(
+                select(groups_t.c.id, groups_t.c.display_name, groups_t.c.mail)
+                .where(groups_t.c.tenant_id == self._tid)
+                .order_by(groups_t.c.name_key)
+            )
+        ]
+
+    def any_user_of(self, ids: Sequence[str], upn_keys: Sequence[str]) -> bool:
+        """Whether a user of this tenant has one of these ids, or one of these folded
+        UPNs: one indexed probe when the tenant has no user (a first import), else the
+        keys looked up a chunk at a time."""
+        self._session.flush()
+        users_t = bulk.table_of(UserRow)
+        connection = self._session.connection()
+        mine = users_t.c.tenant_id == self._tid
+        if connection.execute(select(users_t.c.id).where(mine).limit(1)).first() is None:
+            return False
+        for column, values in ((users_t.c.id, ids), (users_t.c.upn_key, upn_keys)):
+            for chunk in chunks(values):
+                found = select(column).where(mine, column.in_(chunk)).limit(1)
+                if connection.execute(found).first() is not None:
+                    return True
+        return False
+
+    def insert_new_users(
+        self, users: NewUsers, member_of: Sequence[tuple[str, ...]] | None = None
+    ) -> None:
+        """Insert users none of which exists (by id or folded UPN; the caller checked,
+        :meth:`any_user_of`), and their memberships (``member_of``: per user, the ids of
+        its groups), straight from columns (docs/decisions.md, "The users CSV import
+        path").
+
+        What :meth:`save_users` and :meth:`save_groups` would write for them, without a
+        :class:`User` or a membership diff: the rows are zipped from the columns (C loops)
+        and written with ``store.bulk`` (``executemany`` on SQLite, ``COPY`` on
+        PostgreSQL) in this transaction, so all of them or none commit. Users go in id
+        order and memberships in user order, as :meth:`save_users` and
+        :meth:`save_groups` insert them (B-tree pages filled in sequence). A user or
+        membership that exists breaks a key and fails the transaction.
+        """
+        n = len(users)
+        ids = users.ids
+        columns: list[Sequence[Any]] = [
+            ids,
+            users.upns,
+            users.upn_keys,
+            users.display_names,
+            users.mails,
+            users.enabled,
+            users.user_types,
+            users.hidden,
+        ]
+        tail: list[Sequence[Any]] = [users.attributes, users.proxy_addresses]
+        groups: Sequence[tuple[str, ...]] | None = member_of
+        if n > 1 and not all(map(le, ids, islice(ids, 1, None))):
+            order = sorted(range(n), key=ids.__getitem__)
+            at = order.__iter__
+            columns = [list(map(c.__getitem__, at())) for c in columns]
+            tail = [list(map(c.__getitem__, at())) for c in tail]
+            if groups is not None:
+                groups = list(map(groups.__getitem__, at()))
+        tid = self._tid
+        bulk.insert_rows(
+            self._session,
+            bulk.table_of(UserRow),
+            ("tenant_id", "id", *_USER_COLUMNS[1:]),
+            zip(
+                repeat(tid, n),
+                *columns,
+                repeat(UserKind.PERSON.value, n),
+                repeat(None, n),
+                *tail,
+                strict=True,
+            ),
+            json_text=True,
+        )
+        if groups is not None:
+            sorted_ids = columns[0]
+            bulk.insert_rows(
+                self._session,
+                bulk.table_of(MembershipRow),
+                ("tenant_id", "user_id", "group_id"),
+                zip(
+                    repeat(tid),
+                    chain.from_iterable(map(repeat, sorted_ids, map(len, groups))),
+                    chain.from_iterable(groups),
+                ),
+            )
+        # One change for the users and their groups: a group's change only concerns them.
+        self._changes.record(ids)
 
     def _existing_users(self, ids: list[str]) -> set[str]:
         """Which of ``ids`` exist: by key for a few, else one read of the tenant's ids."""
