@@ -11,9 +11,11 @@ ids, unknown groups, existing users, blank and short lines, multi-line cells).
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from collections.abc import Sequence
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -303,3 +305,90 @@ def test_tidy_lists_is_the_regex_on_ascii_and_any_text(cells: list[str]) -> None
     joined = "\n".join(c.replace("\n", "") for c in cells)
     expected = entra_users_fast._UNTIDY_LISTS.search(joined) is None
     assert entra_users_fast._tidy_lists(joined) == expected
+
+
+# -- lines split at commas, and the columns the store inserts ------------------------------------
+
+_LINE_CELLS = st.sampled_from(
+    ["u1@t.example", "U1@t.example", "u2@t.example", "", " ", "True", "Sales", "\u00e9", "a\tb"]
+)
+
+
+@st.composite
+def unquoted_csvs(draw: st.DrawFn) -> str:
+    """Files the comma split may read (no quotes), with every line break ``csv.reader``
+    knows, blank, short and long lines, blank lines before the header, and now and then
+    a quote or a NUL (which send the file to ``csv.reader``)."""
+    width = draw(st.integers(1, 4))
+    header = ["userPrincipalName", "department", "accountEnabled", "Notes"][:width]
+    lines = [""] * draw(st.integers(0, 2)) + [",".join(header)]
+    for _ in range(draw(st.integers(0, 6))):
+        cells = draw(st.lists(_LINE_CELLS, min_size=width - 1, max_size=width + 1))
+        lines.append(",".join(cells))
+    text = ""
+    for line in lines:
+        text += line + draw(st.sampled_from(["\n", "\n", "\r\n", "\r"]))
+    if draw(st.booleans()):
+        text = text.rstrip("\r\n")
+    odd = draw(st.integers(0, 9))
+    if odd == 0:
+        text = text.replace("Sales", 'S"ales', 1)
+    elif odd == 1:
+        text = text.replace("Sales", "S\x00ales", 1)
+    return text
+
+
+@settings(max_examples=800, deadline=None)
+@given(unquoted_csvs(), st.booleans())
+def test_lines_split_at_commas_give_the_reference_result_or_error(text: str, empty: bool) -> None:
+    directory = Directory() if empty else _directory()
+    assert _bulk(directory, text) == _reference(directory, text)
+    try:
+        expected = entra_csv.parse_users_csv(text)
+    except InfobarrierError:
+        return
+    assert entra_users_fast.read_users_csv(text).rows() == expected
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(users_csvs(), unquoted_csvs()))
+def test_new_users_import_is_the_reference_merge_of_a_first_import(text: str) -> None:
+    """What the store inserts for a first import (``new_users_import``: users as
+    columns, each user's groups) is what the reference merge creates; and it never
+    accepts a file the reference refuses."""
+    groups = _directory().groups()
+    directory = Directory([], [dataclasses.replace(g, members=frozenset()) for g in groups])
+    try:
+        parsed = entra_users_fast.read_users_csv(text)
+    except InfobarrierError:
+        return
+    fresh = entra_users_fast.new_users_import(
+        parsed, [(g.id, g.display_name, g.mail) for g in directory.groups()]
+    )
+    if fresh is None:
+        return
+    merged = entra_csv.merge_users(directory, parsed.rows())  # must not raise
+    users = fresh.users.users()
+    added: dict[str, set[str]] = {}
+    for uid, gids in zip(
+        fresh.users.ids,
+        fresh.member_of
+        or [
+            (),
+        ]
+        * len(users),
+        strict=True,
+    ):
+        for gid in gids:
+            added.setdefault(gid, set()).add(uid)
+    changed = [
+        dataclasses.replace(g, members=frozenset(added[g.id]))
+        for g in directory.groups()
+        if g.id in added
+    ]
+    assert fresh.groups_changed == len(changed)
+    assert _shape(users, changed, len(users)) == _shape(
+        merged.changed_users, merged.changed_groups, len(merged.changed_users)
+    )
+    assert fresh.users.upn_keys == [fold(u.upn) for u in users]
+    assert fresh.users.attributes == [orjson.dumps(dict(u.attributes)).decode() for u in users]

@@ -821,7 +821,21 @@ class DirectoryRepository(TenantScoped):
             tail = [list(map(c.__getitem__, at())) for c in tail]
             if groups is not None:
                 groups = list(map(groups.__getitem__, at()))
-        tid = self._tid
+        if bulk.dialect(self._session) == "postgresql":
+            self._copy_new_users(columns, tail, groups)
+        else:
+            self._insert_new_users(columns, tail, groups)
+        # One change for the users and their groups: a group's change only concerns them.
+        self._changes.record(ids)
+
+    def _insert_new_users(
+        self,
+        columns: list[Sequence[Any]],
+        tail: list[Sequence[Any]],
+        groups: Sequence[tuple[str, ...]] | None,
+    ) -> None:
+        """:meth:`insert_new_users` as ``executemany`` of rows zipped from the columns."""
+        tid, n = self._tid, len(columns[0])
         bulk.insert_rows(
             self._session,
             bulk.table_of(UserRow),
@@ -837,19 +851,59 @@ class DirectoryRepository(TenantScoped):
             json_text=True,
         )
         if groups is not None:
-            sorted_ids = columns[0]
             bulk.insert_rows(
                 self._session,
                 bulk.table_of(MembershipRow),
                 ("tenant_id", "user_id", "group_id"),
                 zip(
                     repeat(tid),
-                    chain.from_iterable(map(repeat, sorted_ids, map(len, groups))),
+                    chain.from_iterable(map(repeat, columns[0], map(len, groups))),
                     chain.from_iterable(groups),
                 ),
             )
-        # One change for the users and their groups: a group's change only concerns them.
-        self._changes.record(ids)
+
+    def _copy_new_users(
+        self,
+        columns: list[Sequence[Any]],
+        tail: list[Sequence[Any]],
+        groups: Sequence[tuple[str, ...]] | None,
+    ) -> None:
+        """:meth:`insert_new_users` as ``COPY`` of text built column by column."""
+        n = len(columns[0])
+        tid = str(self._tid)
+        ids, upns, keys, names, mails, enabled, types, hidden = columns
+        flag = bulk.COPY_FLAGS.__getitem__
+        texts = bulk.copy_texts
+        bulk.copy_columns(
+            self._session,
+            bulk.table_of(UserRow),
+            ("tenant_id", "id", *_USER_COLUMNS[1:]),
+            [
+                repeat(tid, n),
+                texts(list(ids)),
+                texts(list(upns)),
+                texts(list(keys)),
+                texts(list(names)),
+                texts(list(mails)),
+                map(flag, enabled),
+                texts(list(types)),
+                map(flag, hidden),
+                repeat(UserKind.PERSON.value, n),
+                repeat(bulk.COPY_FLAGS[None], n),
+                *(texts(list(c)) for c in tail),
+            ],
+        )
+        if groups is not None:
+            bulk.copy_columns(
+                self._session,
+                bulk.table_of(MembershipRow),
+                ("tenant_id", "user_id", "group_id"),
+                [
+                    repeat(tid, sum(map(len, groups))),
+                    chain.from_iterable(map(repeat, texts(list(ids)), map(len, groups))),
+                    texts(list(chain.from_iterable(groups))),
+                ],
+            )
 
     def _existing_users(self, ids: list[str]) -> set[str]:
         """Which of ``ids`` exist: by key for a few, else one read of the tenant's ids."""
