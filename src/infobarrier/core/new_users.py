@@ -184,38 +184,56 @@ def _proxies_json(cells: Sequence[tuple[str, ...]] | None, n: int) -> list[str] 
     for addresses in set(cells):
         if len(addresses) > MAX_PROXY_ADDRESSES or not texts_fit(addresses, MAX_ATTRIBUTE_VALUE):
             return None
-        encoded[addresses] = orjson.dumps(addresses).decode()
+        try:
+            encoded[addresses] = orjson.dumps(addresses).decode()
+        except orjson.JSONEncodeError:
+            return None
     return list(map(encoded.__getitem__, cells))
 
 
 def _attributes_json(columns: Mapping[str, list[str]], n: int) -> list[str] | None:
     """Each user's non-empty attributes as a JSON object in column order, the text
-    ``orjson.dumps`` gives for that dict: each distinct value encoded once, and the
-    objects joined column-wise (no dict per user) when no cell is empty."""
+    ``orjson.dumps`` gives for that dict, built column-wise (no dict per user): each
+    column is encoded as one JSON array (:func:`_encoded`); with no empty cell a user's
+    object is one ``str.format`` of its cells; else each cell becomes its member
+    ``,"Name":"value"`` (nothing when empty), a user's members are joined and the first
+    comma replaced by the brace."""
     for column in columns.values():
         if len(column) != n or not texts_fit(column, MAX_ATTRIBUTE_VALUE):
             return None
-    if not columns:
+    if not columns or not n:
         return ["{}"] * n
-    names = list(columns)
-    if any("" in column for column in columns.values()):
-        dumps = orjson.dumps
-        return [
-            dumps({k: v for k, v in zip(names, row, strict=True) if v}).decode()
-            for row in zip(*columns.values(), strict=True)
-        ]
-    parts: list[list[str]] = []
-    for name in names:
-        column = columns[name]
-        memo = {value: orjson.dumps(value).decode() for value in set(column)}
-        parts.append(list(map(memo.__getitem__, column)))
-    # '{"A":' + a + ',"B":' + b + '}', one format call per user.
-    template = (
-        "{{"
-        + ",".join(
-            orjson.dumps(name).decode().replace("{", "{{").replace("}", "}}") + ":{}"
-            for name in names
-        )
-        + "}}"
-    )
-    return list(map(template.format, *parts))
+    try:
+        keys = [orjson.dumps(name).decode() for name in columns]
+        cells = [_encoded(column) for column in columns.values()]
+    except orjson.JSONEncodeError:
+        return None  # a lone surrogate: no JSON text (the reference fails on it too)
+    if all("" not in column for column in columns.values()):
+        template = ",".join(f'{_braces(key)}:"{{}}"' for key in keys)
+        return list(map(("{{" + template + "}}").format, *cells))
+    members: list[list[str]] = []
+    for key, column, encoded in zip(keys, columns.values(), cells, strict=True):
+        member = f',{_braces(key)}:"{{}}"'.format
+        if "" in column:
+            members.append([member(e) if e else "" for e in encoded])
+        else:
+            members.append(list(map(member, encoded)))
+    joined = map("".join, zip(*members, strict=True)) if len(members) > 1 else members[0]
+    return list(map(_braced, joined))
+
+
+def _encoded(column: list[str]) -> list[str]:
+    """Each value's JSON string without its quotes, from one ``orjson.dumps`` of the
+    column: inside an encoded string every quote follows a backslash, so ``","``
+    only ever separates two values."""
+    return orjson.dumps(column).decode()[2:-2].split('","')
+
+
+def _braces(text: str) -> str:
+    """``text`` inside a ``str.format`` template."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _braced(members: str) -> str:
+    """``,"A":1,"B":2`` as ``{"A":1,"B":2}`` (``""`` as ``{}``)."""
+    return "{" + members[1:] + "}"
