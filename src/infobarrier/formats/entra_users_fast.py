@@ -23,9 +23,11 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import repeat
+from itertools import chain, repeat
 from types import MappingProxyType
 from typing import Final
+
+import numpy as np
 
 from infobarrier.core.attributes import STORED_ATTRIBUTES
 from infobarrier.core.directory import (
@@ -405,22 +407,45 @@ def _group_ids(
 ) -> list[tuple[str, ...]] | None:
     """Per cell, the ids of the groups it names as ``Directory.find_group`` finds them (by
     id, else by folded display name or mail), distinct and in the order of ``groups``;
-    each distinct cell resolved once. ``None``: a name that is no group."""
+    each distinct name resolved once. ``None``: a name that is no group.
+
+    When every cell names its groups once each and in that order (a file written in
+    name order), each cell is mapped name by name with no Python per cell
+    (:func:`_in_order` checks it over all cells at once); else each distinct cell is
+    sorted once."""
     rank = {gid: k for k, (gid, _, _) in enumerate(groups)}
     by_name: dict[str, str] = {}
     for gid, name, mail in groups:
         for key in {fold(name), fold(mail)} - {""}:
             by_name[key] = gid
-    resolved: dict[tuple[str, ...], tuple[str, ...]] = {}
-    for names in set(cells):
-        gids: set[str] = set()
-        for name in names:
-            found = name if name in rank else by_name.get(fold(name.strip()))
-            if found is None:
-                return None  # the reference names the unknown group
-            gids.add(found)
-        resolved[names] = tuple(sorted(gids, key=rank.__getitem__))
+    flat = list(chain.from_iterable(cells))
+    gid_of: dict[str, str] = {}
+    for name in set(flat):
+        found = name if name in rank else by_name.get(fold(name.strip()))
+        if found is None:
+            return None  # the reference names the unknown group
+        gid_of[name] = found
+    rank_of = {name: rank[gid] for name, gid in gid_of.items()}
+    if _in_order(cells, list(map(rank_of.__getitem__, flat))):
+        return list(map(tuple, map(map, repeat(gid_of.__getitem__), cells)))
+    resolved = {
+        names: tuple(sorted({gid_of[name] for name in names}, key=rank.__getitem__))
+        for names in set(cells)
+    }
     return list(map(resolved.__getitem__, cells))
+
+
+def _in_order(cells: list[tuple[str, ...]], ranks: list[int]) -> bool:
+    """Whether, in every cell, the ranks of its names (``ranks``: of all cells' names,
+    in order) strictly increase: numpy over the flat ranks, the pairs that straddle two
+    cells left out."""
+    if len(ranks) < 2:
+        return True
+    counts = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
+    cell_of = np.repeat(np.arange(len(cells)), counts)
+    flat = np.array(ranks, dtype=np.int64)
+    same = cell_of[1:] == cell_of[:-1]
+    return bool(np.all(flat[1:][same] > flat[:-1][same]))
 
 
 def _ids(cells: list[object] | None, n: int) -> list[str]:
