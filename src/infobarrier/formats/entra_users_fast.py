@@ -3,10 +3,12 @@
 
 A million-row file spends most of its time in per-row Python: building a row object,
 checking each cell, building a user and checking it again. Here the file is read into
-columns, and each column is checked at once with the column-wise tests of
-``core.limits`` (one compiled regex over the joined column, ``max(map(len, ...))``), each
-distinct cell of a converted column (``accountEnabled``, ``userType``, ``MemberOf`` ...)
-is converted once, and new users are built straight from the columns.
+columns (split at commas when no line holds a quote, else by ``csv.reader``), and each
+column is checked at once with the column-wise tests of ``core.limits`` (one compiled
+regex over the joined column, ``max(map(len, ...))``), each distinct cell of a converted
+column (``accountEnabled``, ``userType``, ``MemberOf`` ...) is converted once, and new
+users are built straight from the columns (:func:`new_users_import`, ``core.new_users``;
+docs/decisions.md, "The users CSV import path").
 
 The reference functions in :mod:`entra_csv` stay the one definition of what is accepted
 and of every error message: whenever a fast test does not pass (a value it cannot vouch
