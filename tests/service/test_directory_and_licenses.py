@@ -131,3 +131,24 @@ def test_a_users_import_waits_for_the_write_lock_with_the_collector_on(
     services.directory.import_users_csv(tenant, b"userPrincipalName\nlock1@abc.example\n", ACTOR)
     assert seen == {"parse": [False], "transaction": [True]}
     assert gc.isenabled()
+
+
+def test_a_users_import_keeps_the_collector_paused_until_it_has_committed(
+    services: Services, tenant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit runs among every row and cell of the file, none in a cycle: the
+    collector comes back after it (docs/decisions.md, "The users CSV import path")."""
+    after_commit: list[bool] = []
+    transaction = Context.tenant_tx
+
+    @contextmanager
+    def opening(self: Context, tenant: str, actor: str, *, write: bool = True) -> Iterator[Any]:
+        with transaction(self, tenant, actor, write=write) as tx:
+            yield tx
+        if write:
+            after_commit.append(gc.isenabled())
+
+    monkeypatch.setattr(Context, "tenant_tx", opening)
+    services.directory.import_users_csv(tenant, b"userPrincipalName\ncommit1@abc.example\n", ACTOR)
+    assert after_commit == [False]
+    assert gc.isenabled()
