@@ -56,6 +56,7 @@ from infobarrier.http.authzen_protocol import (
 from infobarrier.http.errors import status_for
 from infobarrier.http.metrics import Metrics
 from infobarrier.http.routes.decisions import VERSION_HEADER
+from infobarrier.service.gc_pause import gc_paused
 from infobarrier.service.tokens import Principal, Role
 
 router = APIRouter(tags=["authzen"])
@@ -353,18 +354,23 @@ def _evaluate_all(
     semantic: str,
     plain: tuple[list[Check], str | None] | None = None,
 ) -> tuple[bytes, str]:
-    epoch, restricted, openings, state = services_of(request).decisions.in_force_at(tenant)
-    checks = None if plain is None else plain[0]
-    content, answered, done = evaluate_all(epoch, restricted, openings, items, semantic, checks)
-    if checks is not None and answered is checks:
-        # The plain path: verdicts (a permit's and an error's opening survive wrapping).
-        assert plain is not None
-        action = plain[1]
-        actions = [action] * len(checks) if action is not None else [c["action"] for c in checks]
-        metrics: Metrics = request.app.state.metrics
-        metrics.count_batch(actions, done, content, '{"allowed":true', '{"error":')
-    else:
-        _count(request, answered, done, content)
+    """The answer and decision state of the items, the collector paused (as ``POST
+    /decisions`` does; also when called on its own in the thread pool)."""
+    with gc_paused():
+        epoch, restricted, openings, state = services_of(request).decisions.in_force_at(tenant)
+        checks = None if plain is None else plain[0]
+        content, answered, done = evaluate_all(epoch, restricted, openings, items, semantic, checks)
+        if checks is not None and answered is checks:
+            # The plain path: verdicts (a permit's and an error's opening survive wrapping).
+            assert plain is not None
+            action = plain[1]
+            actions = (
+                [action] * len(checks) if action is not None else [c["action"] for c in checks]
+            )
+            metrics: Metrics = request.app.state.metrics
+            metrics.count_batch(actions, done, content, '{"allowed":true', '{"error":')
+        else:
+            _count(request, answered, done, content)
     return content, state
 
 
@@ -459,26 +465,35 @@ async def evaluations(request: Request, who: Principal = Depends(principal)) -> 
     and ``context`` are each item's defaults. ``options.evaluations_semantic``:
     ``execute_all`` (default), ``deny_on_first_deny``, ``permit_on_first_permit``. An
     item that cannot be answered is ``decision: false`` with the error in its context.
-    Without ``evaluations`` (or with none) the request is a single evaluation."""
-    data = load_object(await request.body())
-    semantic = semantic_of(data)
-    listed = data.get("evaluations")
-    if listed is None or listed == []:
-        return _evaluate_one(request, who.tenant, data)
-    if type(listed) is not list:
-        raise BadRequest("'evaluations' must be an array")
-    if len(listed) > MAX_EVALUATIONS:
-        raise BadRequest(f"at most {MAX_EVALUATIONS} evaluations per request")
-    s, a, r = data.get("subject"), data.get("action"), data.get("resource")
-    plain = plain_checks(listed, s, a, r) if semantic == "execute_all" else None
-    items: list[Check | str] = [_item(item, s, a, r) for item in listed] if plain is None else []
-    limit = _max_pairs(request)
-    bound(items, limit)
-    if plain is not None and len(plain[0]) > limit:  # one pair an item: counted only when over
-        bound(plain[0], limit)
-    if len(listed) <= INLINE_EVALUATIONS:
-        content, stamp = _evaluate_all(request, who.tenant, items, semantic, plain)
-    else:
+    Without ``evaluations`` (or with none) the request is a single evaluation.
+
+    The cyclic garbage collector is paused while the body is read and the batch answered,
+    as for ``POST /decisions`` (an evaluations body is three objects an item, and the
+    collections they triggered were a fifth of the request's CPU; docs/decisions.md)."""
+    body = await request.body()
+    with gc_paused():
+        data = load_object(body)
+        semantic = semantic_of(data)
+        listed = data.get("evaluations")
+        if listed is None or listed == []:
+            return _evaluate_one(request, who.tenant, data)
+        if type(listed) is not list:
+            raise BadRequest("'evaluations' must be an array")
+        if len(listed) > MAX_EVALUATIONS:
+            raise BadRequest(f"at most {MAX_EVALUATIONS} evaluations per request")
+        s, a, r = data.get("subject"), data.get("action"), data.get("resource")
+        plain = plain_checks(listed, s, a, r) if semantic == "execute_all" else None
+        items: list[Check | str] = (
+            [_item(item, s, a, r) for item in listed] if plain is None else []
+        )
+        limit = _max_pairs(request)
+        bound(items, limit)
+        if plain is not None and len(plain[0]) > limit:  # one pair an item: counted when over
+            bound(plain[0], limit)
+        inline = len(listed) <= INLINE_EVALUATIONS
+        if inline:
+            content, stamp = _evaluate_all(request, who.tenant, items, semantic, plain)
+    if not inline:
         content, stamp = await run_in_threadpool(
             _evaluate_all, request, who.tenant, items, semantic, plain
         )

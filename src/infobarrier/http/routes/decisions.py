@@ -12,6 +12,7 @@ from infobarrier.http.auth import Area, require, services_of
 from infobarrier.http.convert import verdict_out
 from infobarrier.http.errors import ERRORS
 from infobarrier.http.metrics import Metrics
+from infobarrier.service.gc_pause import gc_paused
 from infobarrier.service.tokens import Principal
 from infobarrier.service.wiring import Services
 
@@ -42,6 +43,12 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
     pool, so the worker keeps serving others (``/healthz`` included). A group check of
     ``n`` recipients counts ``n + n(n-1)/2`` pairs (``core.contract.pairs_required``); a
     body over the setting ``inline_body_bytes`` is parsed in the thread pool too.
+
+    The cyclic garbage collector is paused while a batch is read and answered
+    (``service.gc_pause``, counted and thread-safe): a batch builds thousands of short-lived
+    dicts and strings and no cycle, and the collections they would trigger cost several
+    percent of the request (docs/decisions.md, "The collector paused while a decision
+    batch is answered").
     """
     body = await request.body()
     services = services_of(request)
@@ -50,12 +57,14 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
     if len(body) > settings.inline_body_bytes:  # parsing alone would hold the event loop
         content, stamp = await run_in_threadpool(_read_and_answer, services, metrics, tenant, body)
         return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
-    checks, pairs = read_body_pairs(
-        body, max_checks=settings.max_checks, max_pairs=settings.max_pairs
-    )
-    if pairs <= settings.inline_pairs and len(checks) <= settings.inline_pairs:
-        content, stamp = _answer(services, metrics, tenant, checks)
-    else:
+    with gc_paused():
+        checks, pairs = read_body_pairs(
+            body, max_checks=settings.max_checks, max_pairs=settings.max_pairs
+        )
+        inline = pairs <= settings.inline_pairs and len(checks) <= settings.inline_pairs
+        if inline:
+            content, stamp = _answer(services, metrics, tenant, checks)
+    if not inline:
         content, stamp = await run_in_threadpool(_answer, services, metrics, tenant, checks)
     return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
 
@@ -64,18 +73,22 @@ def _read_and_answer(
     services: Services, metrics: Metrics, tenant: str, body: bytes
 ) -> tuple[bytes, str]:
     settings = services.settings
-    checks = read_body(body, max_checks=settings.max_checks, max_pairs=settings.max_pairs)
-    return _answer(services, metrics, tenant, checks)
+    with gc_paused():
+        checks = read_body(body, max_checks=settings.max_checks, max_pairs=settings.max_pairs)
+        return _answer(services, metrics, tenant, checks)
 
 
 def _answer(
     services: Services, metrics: Metrics, tenant: str, checks: list[Check]
 ) -> tuple[bytes, str]:
-    epoch, restricted, openings, state = services.decisions.in_force_at(tenant)
-    parts = answer_parts(epoch, checks, people_search_restriction=restricted, openings=openings)
-    content = ('{"results":[' + ",".join(parts) + "]}").encode()
-    actions = [c["action"] for c in checks]
-    metrics.count_batch(actions, parts, content, '{"allowed":true', '{"error":')
+    """The batch's answer and decision state, with the collector paused (also when called
+    on its own in the thread pool; the pause is counted, so nesting is free)."""
+    with gc_paused():
+        epoch, restricted, openings, state = services.decisions.in_force_at(tenant)
+        parts = answer_parts(epoch, checks, people_search_restriction=restricted, openings=openings)
+        content = ('{"results":[' + ",".join(parts) + "]}").encode()
+        actions = [c["action"] for c in checks]
+        metrics.count_batch(actions, parts, content, '{"allowed":true', '{"error":')
     return content, state
 
 
