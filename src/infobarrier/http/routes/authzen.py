@@ -472,31 +472,40 @@ async def evaluations(request: Request, who: Principal = Depends(principal)) -> 
     collections they triggered were a fifth of the request's CPU; docs/decisions.md)."""
     body = await request.body()
     with gc_paused():
-        data = load_object(body)
-        semantic = semantic_of(data)
-        listed = data.get("evaluations")
-        if listed is None or listed == []:
-            return _evaluate_one(request, who.tenant, data)
-        if type(listed) is not list:
-            raise BadRequest("'evaluations' must be an array")
-        if len(listed) > MAX_EVALUATIONS:
-            raise BadRequest(f"at most {MAX_EVALUATIONS} evaluations per request")
-        s, a, r = data.get("subject"), data.get("action"), data.get("resource")
-        plain = plain_checks(listed, s, a, r) if semantic == "execute_all" else None
-        items: list[Check | str] = (
-            [_item(item, s, a, r) for item in listed] if plain is None else []
-        )
-        limit = _max_pairs(request)
-        bound(items, limit)
-        if plain is not None and len(plain[0]) > limit:  # one pair an item: counted when over
-            bound(plain[0], limit)
-        inline = len(listed) <= INLINE_EVALUATIONS
-        if inline:
-            content, stamp = _evaluate_all(request, who.tenant, items, semantic, plain)
-    if not inline:
-        content, stamp = await run_in_threadpool(
-            _evaluate_all, request, who.tenant, items, semantic, plain
-        )
+        found = _evaluations_inline(request, who.tenant, body)
+    if isinstance(found, Response):
+        return found
+    content, stamp = await run_in_threadpool(_evaluate_all, request, who.tenant, *found)
+    return _json(content, stamp)
+
+
+_Threaded = tuple[list[Check | str], str, tuple[list[Check], str | None] | None]
+
+
+def _evaluations_inline(request: Request, tenant: str, body: bytes) -> Response | _Threaded:
+    """The answer of an ``evaluations`` request small enough for the event loop, or what
+    the thread pool needs to answer it (:func:`_evaluate_all`'s arguments). A function
+    of its own so that the objects of the body are gone when it returns to the caller's
+    pause of the collector (what is still alive when a pause ends is collected at once)."""
+    data = load_object(body)
+    semantic = semantic_of(data)
+    listed = data.get("evaluations")
+    if listed is None or listed == []:
+        return _evaluate_one(request, tenant, data)
+    if type(listed) is not list:
+        raise BadRequest("'evaluations' must be an array")
+    if len(listed) > MAX_EVALUATIONS:
+        raise BadRequest(f"at most {MAX_EVALUATIONS} evaluations per request")
+    s, a, r = data.get("subject"), data.get("action"), data.get("resource")
+    plain = plain_checks(listed, s, a, r) if semantic == "execute_all" else None
+    items: list[Check | str] = [_item(item, s, a, r) for item in listed] if plain is None else []
+    limit = _max_pairs(request)
+    bound(items, limit)
+    if plain is not None and len(plain[0]) > limit:  # one pair an item: counted only when over
+        bound(plain[0], limit)
+    if len(listed) > INLINE_EVALUATIONS:
+        return items, semantic, plain
+    content, stamp = _evaluate_all(request, tenant, items, semantic, plain)
     return _json(content, stamp)
 
 

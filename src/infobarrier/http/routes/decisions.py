@@ -58,15 +58,27 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
         content, stamp = await run_in_threadpool(_read_and_answer, services, metrics, tenant, body)
         return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
     with gc_paused():
-        checks, pairs = read_body_pairs(
-            body, max_checks=settings.max_checks, max_pairs=settings.max_pairs
-        )
-        inline = pairs <= settings.inline_pairs and len(checks) <= settings.inline_pairs
-        if inline:
-            content, stamp = _answer(services, metrics, tenant, checks)
-    if not inline:
-        content, stamp = await run_in_threadpool(_answer, services, metrics, tenant, checks)
+        found = _read_inline(services, metrics, tenant, body)
+    if isinstance(found, list):
+        found = await run_in_threadpool(_answer, services, metrics, tenant, found)
+    content, stamp = found
     return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
+
+
+def _read_inline(
+    services: Services, metrics: Metrics, tenant: str, body: bytes
+) -> tuple[bytes, str] | list[Check]:
+    """The answer of a batch small enough for the event loop, or its checks for the thread
+    pool. A function of its own so that the checks it built are gone when it returns to
+    the caller's pause: the collector, back on, then finds nothing new to collect (what is
+    still alive when a pause ends is collected at once)."""
+    settings = services.settings
+    checks, pairs = read_body_pairs(
+        body, max_checks=settings.max_checks, max_pairs=settings.max_pairs
+    )
+    if pairs <= settings.inline_pairs and len(checks) <= settings.inline_pairs:
+        return _answer(services, metrics, tenant, checks)
+    return checks
 
 
 def _read_and_answer(
