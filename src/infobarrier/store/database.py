@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, bindparam, create_engine, event, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -36,6 +36,14 @@ _WRITES = ("insert", "update", "delete", "replace", "create", "drop", "alter")
 #: Seconds a writer waits for the store's write lock before giving up with :class:`Busy`
 #: (the default of the setting ``sqlite_timeout_seconds``; PostgreSQL's ``lock_timeout`` too).
 SQLITE_LOCK_SECONDS = 10.0
+
+
+#: :meth:`Store.tenant_state`'s statement, built once: building it per call (with the name
+#: as a literal) cost SQLAlchemy a new cache key each time, 300-330 µs a call against
+#: 130-150 µs with this one (docs/decisions.md, "The tenant state statement built once").
+_TENANT_STATE = select(TenantRow.id, TenantRow.version, TenantRow.people_search_restriction).where(
+    TenantRow.name == bindparam("name")
+)
 
 
 class ReadOnlyViolation(RuntimeError):
@@ -131,11 +139,7 @@ class Store:
         decision makes that its cached epoch is still the one in force.
         """
         with self._reader.connect() as connection:
-            row = connection.execute(
-                select(TenantRow.id, TenantRow.version, TenantRow.people_search_restriction).where(
-                    TenantRow.name == name
-                )
-            ).first()
+            row = connection.execute(_TENANT_STATE, {"name": name}).first()
         return None if row is None else (int(row[0]), int(row[1]), bool(row[2]))
 
     def announce(self, tenant_id: int, version: int) -> None:
