@@ -16,6 +16,7 @@ objects either way (a property test compares them).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -43,6 +44,39 @@ ASK = EXCEPTION_ASK
 
 #: Stands for the pair in the JSON of a verdict that :func:`fragments` splits.
 _PAIR = '"pair":null'
+
+
+#: How a verdict's JSON text starts, allowing or not (``Verdict.as_dict`` puts ``allowed``
+#: first; anything else is ``{"error": ...}``).
+ALLOWED, DENIED = '{"allowed":true', '{"allowed":false'
+
+
+@dataclass(frozen=True, slots=True)
+class Wrapping:
+    """Each answer written inside an object of the caller's in the same go as the answer
+    itself: ``permit + verdict + close`` for a verdict that allows, ``deny + verdict +
+    close`` for one that does not, ``other(text)`` for any other answer (an error).
+
+    The AuthZEN evaluations write each decision ``{"decision": ..., "context": verdict}``
+    this way (docs/authzen.md, "Evaluations"): a one-pair answer is one string built from
+    its cached fragments, instead of the verdict's text built, then copied into a second
+    string, and a second list of them kept (docs/decisions.md, "Evaluations written in
+    one go"). The core knows nothing of the caller's objects: ``other`` is the caller's
+    (an error's status is an HTTP matter).
+    """
+
+    permit: str
+    deny: str
+    close: str
+    other: Callable[[str], str]
+
+    def wrap(self, text: str) -> str:
+        """One answer's JSON text (a verdict or ``{"error": ...}``) wrapped."""
+        if text.startswith(ALLOWED):
+            return self.permit + text + self.close
+        if text.startswith(DENIED):
+            return self.deny + text + self.close
+        return self.other(text)
 
 
 def _string(text: str) -> str:
@@ -111,10 +145,12 @@ def answer_parts(
     *,
     people_search_restriction: bool,
     openings: Openings | None = None,
+    wrapping: Wrapping | None = None,
 ) -> list[str]:
     """Each check's answer as its JSON text, in order: a verdict object, or
-    ``{"error": ...}`` in its place (``answer_json`` joins them; the AuthZEN routes wrap
-    each in a decision)."""
+    ``{"error": ...}`` in its place (``answer_json`` joins them); with ``wrapping``, each
+    written inside the caller's object (the AuthZEN routes' decisions, :class:`Wrapping`).
+    """
     base = FRAGMENTS.of(epoch)
     cache: dict[int, Any] = base
     plain = _plain_upns(epoch)
@@ -139,6 +175,10 @@ def answer_parts(
         named, people, count = folded.named, folded.people, folded.count
     parts: list[str] = []
     append = parts.append
+    wrap = wrapping is not None
+    permit = deny = close = ""
+    if wrapping is not None:
+        permit, deny, close = wrapping.permit, wrapping.deny, wrapping.close
     for check in checks:
         action, sender, to = _ONE_PAIR.get(check["action"]), check["from"], check["to"]
         if (
@@ -181,10 +221,23 @@ def answer_parts(
                                 result = answer(
                                     epoch, check, people_search_restriction=True, openings=openings
                                 )
-                                append(orjson.dumps(result.as_dict()).decode())
+                                text = orjson.dumps(result.as_dict()).decode()
+                                append(wrapping.wrap(text) if wrapping is not None else text)
                                 continue
                         found = found[1]
-                    if plain:  # one string built in one go: the head, "a","b", the tail
+                    if wrap:  # a cached verdict is never an error
+                        head = found[0]
+                        if plain:
+                            append(
+                                f"{permit if head.startswith(ALLOWED) else deny}{head}"
+                                f'"{upns[u]}","{upns[v]}"{found[1]}{close}'
+                            )
+                        else:
+                            append(
+                                f"{permit if head.startswith(ALLOWED) else deny}{head}"
+                                f"{_string(upns[u])},{_string(upns[v])}{found[1]}{close}"
+                            )
+                    elif plain:  # one string built in one go: the head, "a","b", the tail
                         append(f'{found[0]}"{upns[u]}","{upns[v]}"{found[1]}')
                     else:
                         append(f"{found[0]}{_string(upns[u])},{_string(upns[v])}{found[1]}")
@@ -192,7 +245,8 @@ def answer_parts(
         result = answer(
             epoch, check, people_search_restriction=people_search_restriction, openings=openings
         )
-        append(orjson.dumps(result.as_dict()).decode())
+        text = orjson.dumps(result.as_dict()).decode()
+        append(wrapping.wrap(text) if wrapping is not None else text)
     return parts
 
 
@@ -224,4 +278,4 @@ def _folded_fragment(
     return found
 
 
-__all__ = ["answer_json", "answer_parts", "fragments"]
+__all__ = ["ALLOWED", "DENIED", "Wrapping", "answer_json", "answer_parts", "fragments"]

@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
-from infobarrier.core.answers import answer_parts
+from infobarrier.core.answers import Wrapping, answer_parts
 from infobarrier.core.codes import ErrorCode
 from infobarrier.core.contract import Action, Check, parse_action
 from infobarrier.core.decisions import Openings, decide, user_index
@@ -142,6 +142,17 @@ def _max_pairs(request: Request) -> int:
     return services_of(request).settings.max_pairs
 
 
+#: Each evaluation's decision, written with its verdict in one go (``core.answers``): a
+#: verdict is the context of a decision that is its ``allowed``; an error is answered as
+#: :func:`wrap_verdict` does (its status from its code).
+WRAPPING = Wrapping(
+    '{"decision":true,"context":',
+    '{"decision":false,"context":',
+    "}",
+    lambda text: wrap_verdict(text, _status),
+)
+
+
 def _json(content: bytes | str, stamp: str) -> Response:
     return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
 
@@ -177,7 +188,7 @@ def _team(epoch: Epoch, check: Check, restricted: bool, openings: Openings | Non
         )
     except InfobarrierError as exc:
         return error_answer(_status(exc.code.value), exc.code.value, exc.message)
-    return wrap_verdict(orjson.dumps(verdict.as_dict()).decode(), _status)
+    return WRAPPING.wrap(orjson.dumps(verdict.as_dict()).decode())
 
 
 def answers(
@@ -199,9 +210,11 @@ def answers(
             slots.append(len(out))
             out.append("")
             checks.append(item)
-    parts = answer_parts(epoch, checks, people_search_restriction=restricted, openings=openings)
+    parts = answer_parts(
+        epoch, checks, people_search_restriction=restricted, openings=openings, wrapping=WRAPPING
+    )
     for slot, part in zip(slots, parts, strict=True):
-        out[slot] = wrap_verdict(part, _status)
+        out[slot] = part
     return out
 
 
@@ -304,21 +317,6 @@ def plain_checks(
     return checks, dname if uniform else None
 
 
-_PERMIT_HEAD, _DENY_HEAD = '{"decision":true,"context":', '{"decision":false,"context":'
-
-
-def wrap_all(parts: list[str]) -> list[str]:
-    """:func:`wrap_verdict` of each part, inline for verdicts (errors are rare)."""
-    return [
-        _PERMIT_HEAD + p + "}"
-        if p.startswith('{"allowed":true')
-        else _DENY_HEAD + p + "}"
-        if p.startswith('{"allowed":false')
-        else wrap_verdict(p, _status)
-        for p in parts
-    ]
-
-
 def evaluate_all(
     epoch: Epoch,
     restricted: bool,
@@ -329,11 +327,12 @@ def evaluate_all(
 ) -> tuple[bytes, Sequence[Check | str], list[str]]:
     """The ``evaluations`` answer of these items (or of ``plain``, the checks of
     :func:`plain_checks`, under ``execute_all``), the items answered, and each one's
-    answer (on the plain path the verdict, not yet wrapped in its decision)."""
+    decision (written with its verdict in one go: :data:`WRAPPING`)."""
     if plain is not None and semantic == "execute_all":
-        parts = answer_parts(epoch, plain, people_search_restriction=restricted, openings=openings)
-        content = '{"evaluations":[' + ",".join(wrap_all(parts)) + "]}"
-        return content.encode(), plain, parts
+        parts = answer_parts(
+            epoch, plain, people_search_restriction=restricted, openings=openings, wrapping=WRAPPING
+        )
+        return ('{"evaluations":[' + ",".join(parts) + "]}").encode(), plain, parts
     if semantic == "execute_all":
         done = answers(epoch, restricted, openings, items)
     else:
@@ -361,14 +360,14 @@ def _evaluate_all(
         checks = None if plain is None else plain[0]
         content, answered, done = evaluate_all(epoch, restricted, openings, items, semantic, checks)
         if checks is not None and answered is checks:
-            # The plain path: verdicts (a permit's and an error's opening survive wrapping).
+            # The plain path: the one action of the request read once, not per item.
             assert plain is not None
             action = plain[1]
             actions = (
                 [action] * len(checks) if action is not None else [c["action"] for c in checks]
             )
             metrics: Metrics = request.app.state.metrics
-            metrics.count_batch(actions, done, content, '{"allowed":true', '{"error":')
+            metrics.count_batch(actions, done, content, _PERMIT, _FAILED)
         else:
             _count(request, answered, done, content)
     return content, state
