@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
-import numpy as np
 import orjson
 
 from infobarrier.core.contract import Action, Check, Verdict
@@ -41,6 +40,10 @@ _ONE_PAIR = {a.value: a for a in Action if a is not Action.ADD_TEAM_MEMBER}
 
 #: What a folded cache holds for a pair an exception may open (``core.exceptions.ASK``).
 ASK = EXCEPTION_ASK
+
+#: The bytes a plain UPN may hold (printable ASCII but the quote and the backslash), and
+#: the newline that ends each packed string.
+_PLAIN_BYTES = bytes(c for c in range(32, 127) if c not in b'"\\') + b"\n"
 
 #: Stands for the pair in the JSON of a verdict that :func:`fragments` splits.
 _PAIR = '"pair":null'
@@ -112,12 +115,10 @@ def _plain_upns(epoch: Epoch) -> bool:
 def _plain_bytes(data: bytes, count: int) -> bool:
     """Whether ``count`` newline-terminated strings packed in ``data`` are each their own
     JSON string body: printable ASCII without a quote or a backslash (what
-    :func:`_plain_upns` asks of the joined strings, without decoding a million of them)."""
-    if data.count(b"\n") != count:  # a string holds a newline itself
-        return False
-    codes = np.frombuffer(data, dtype=np.uint8)
-    text = codes[codes != 10]
-    return not bool(((text < 32) | (text > 126) | (text == ord('"')) | (text == ord("\\"))).any())
+    :func:`_plain_upns` asks of the joined strings, without decoding a million of them).
+    One ``translate`` in C deletes every such byte and the newlines: nothing may be left
+    (numpy comparisons over the bytes took 10% of a 100k-check batch at 1M users)."""
+    return data.count(b"\n") == count and not data.translate(None, _PLAIN_BYTES)
 
 
 def answer_json(
