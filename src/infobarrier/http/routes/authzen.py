@@ -32,9 +32,11 @@ from infobarrier.core.reach import (
     unrestricted,
 )
 from infobarrier.http.auth import bearer, services_of
+from infobarrier.http.authzen_fast import PLAIN_ACTIONS, plain_request
 from infobarrier.http.authzen_protocol import (
     INVALID,
     MAX_EVALUATIONS,
+    SEMANTICS,
     USER,
     BadRequest,
     Unanswerable,
@@ -67,9 +69,7 @@ INLINE_EVALUATIONS = 2_000
 STEP = 1_024
 
 _TEAM = Action.ADD_TEAM_MEMBER.value
-#: Action names a plain one-pair question may carry as they are (anything else, such as
-#: ``Chat`` or ``add-team-member``, goes item by item).
-_PLAIN_ACTIONS = frozenset(a.value for a in Action if a is not Action.ADD_TEAM_MEMBER)
+_PLAIN_ACTIONS = PLAIN_ACTIONS
 
 
 def _status(code: str) -> int:
@@ -486,6 +486,9 @@ def _evaluations_inline(request: Request, tenant: str, body: bytes) -> Response 
     the thread pool needs to answer it (:func:`_evaluate_all`'s arguments). A function
     of its own so that the objects of the body are gone when it returns to the caller's
     pause of the collector (what is still alive when a pause ends is collected at once)."""
+    fast = plain_request(body)
+    if fast is not None:  # the usual request, decoded into structs (http.authzen_fast)
+        return _plain_inline(request, tenant, fast)
     data = load_object(body)
     semantic = semantic_of(data)
     listed = data.get("evaluations")
@@ -505,6 +508,21 @@ def _evaluations_inline(request: Request, tenant: str, body: bytes) -> Response 
     if len(listed) > INLINE_EVALUATIONS:
         return items, semantic, plain
     content, stamp = _evaluate_all(request, tenant, items, semantic, plain)
+    return _json(content, stamp)
+
+
+def _plain_inline(
+    request: Request, tenant: str, plain: tuple[list[Check], str | None]
+) -> Response | _Threaded:
+    """:func:`_evaluations_inline` for a request :func:`plain_request` read: the same
+    steps as its plain path (bounded, then answered here or in the thread pool)."""
+    checks = plain[0]
+    limit = _max_pairs(request)
+    if len(checks) > limit:  # one pair an item: counted only when over
+        bound(checks, limit)
+    if len(checks) > INLINE_EVALUATIONS:
+        return [], SEMANTICS[0], plain
+    content, stamp = _evaluate_all(request, tenant, [], SEMANTICS[0], plain)
     return _json(content, stamp)
 
 
