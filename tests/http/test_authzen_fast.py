@@ -14,6 +14,7 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_authzen_batch import MISSING, defaults, item_of, odd_actions, odd_entities
 
 from core.test_answers import EPOCHS, UPNS
 from infobarrier.http.authzen_fast import plain_request
@@ -24,7 +25,6 @@ from infobarrier.http.authzen_protocol import (
     semantic_of,
 )
 from infobarrier.http.routes.authzen import evaluate_all, plain_checks
-from test_authzen_batch import MISSING, defaults, item_of, odd_actions, odd_entities
 
 Found = tuple[list[Any], str | None] | None
 
@@ -97,9 +97,11 @@ def test_any_body_the_decoder_takes_reads_as_the_general_path(
     agree(body_of(listed, top, opts, extra))
 
 
-users = st.sampled_from(UPNS).flatmap(
-    lambda upn: st.sampled_from([upn, upn.upper(), f" {upn} ", "nobody@contoso.com"])
-).map(lambda upn: {"type": "user", "id": upn})
+users = (
+    st.sampled_from(UPNS)
+    .flatmap(lambda upn: st.sampled_from([upn, upn.upper(), f" {upn} ", "nobody@contoso.com"]))
+    .map(lambda upn: {"type": "user", "id": upn})
+)
 names = st.sampled_from(["chat", "call", "search", "share-screen", "share-file", "meeting-invite"])
 
 
@@ -179,8 +181,13 @@ def test_bodies_the_decoder_leaves_to_the_general_path(body: bytes) -> None:
     [
         orjson.dumps({"evaluations": [PLAIN]}),
         b' \n{ "evaluations" : [ ' + orjson.dumps(PLAIN) + b" ] } \n",
-        orjson.dumps({"evaluations": [{"subject": None, "resource": BOB}], "subject": ANN,
-                      "action": {"name": "call"}}),
+        orjson.dumps(
+            {
+                "evaluations": [{"subject": None, "resource": BOB}],
+                "subject": ANN,
+                "action": {"name": "call"},
+            }
+        ),
         b'{"evaluations":[{"subject":{"type":"user","id":"\\u0061nn@x"},"action":{"name":"chat"},'
         b'"resource":{"type":"user","id":"b\\u00e9@x"}}]}',
         b'{"evaluations":[{"subject":{"type":"group","id":"a@x"},"subject":'
