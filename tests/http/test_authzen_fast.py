@@ -177,6 +177,30 @@ def test_bodies_the_decoder_leaves_to_the_general_path(body: bytes) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        b"\\udc00",
+        b"a\tb",
+        b"a\x00b",
+        b"a\x1fb",
+        b"\\ud800x",
+        b"\\x41",
+        b"\\u00",
+        b"\xed\xa0\x80",
+        b"\xc0\xaf",
+        b"\xf4\x90\x80\x80",
+    ],
+)
+def test_an_id_orjson_refuses_is_refused(text: bytes) -> None:
+    """Escapes, control characters and UTF-8 orjson refuses: the general path answers
+    (400, not valid JSON)."""
+    body = orjson.dumps({"evaluations": [PLAIN]}).replace(b"ann@contoso.com", text)
+    with pytest.raises(BadRequest):
+        load_object(body)
+    assert plain_request(body) is None
+
+
+@pytest.mark.parametrize(
     "body",
     [
         orjson.dumps({"evaluations": [PLAIN]}),
