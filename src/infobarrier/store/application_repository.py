@@ -6,7 +6,7 @@ import os
 import socket
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -141,12 +141,23 @@ class ApplicationRepository(TenantScoped):
     def compiled(self) -> StoredForm | None:
         """The stored compiled form of the tenant's epoch (unchecked: ``store.compiled``
         checks it), or ``None``."""
-        row = self._session.scalar(select(EpochFormRow).where(EpochFormRow.tenant_id == self._tid))
-        if row is None:
+        query = select(
+            EpochFormRow.epoch_id,
+            EpochFormRow.version,
+            EpochFormRow.format,
+            EpochFormRow.source,
+            EpochFormRow.digest,
+            EpochFormRow.data,
+        ).where(EpochFormRow.tenant_id == self._tid)
+        connection = self._session.connection()
+        if connection.dialect.name == "postgresql":
+            found = _binary_row(connection, query)
+        else:
+            found = connection.execute(query).first()
+        if found is None:
             return None
-        return StoredForm(
-            row.epoch_id, row.version, row.format, row.source, row.digest, bytes(row.data)
-        )
+        epoch_id, version, fmt, source, digest, data = found
+        return StoredForm(int(epoch_id), int(version), int(fmt), source, digest, bytes(data))
 
     def compiled_version(self) -> tuple[int, int] | None:
         """``(epoch id, version)`` of the stored compiled form, without reading its blob."""
@@ -173,3 +184,18 @@ class ApplicationRepository(TenantScoped):
             )
         )
         self._session.flush()
+
+
+def _binary_row(connection: Connection, query: Select[*tuple[Any, ...]]) -> Any:
+    """The first row of ``query`` through a psycopg cursor in binary mode.
+
+    In psycopg's default text transfer a ``bytea`` comes as hex, twice its size, decoded
+    by the client: a million users' 107 MB stored epoch took 1.2-1.3 s to fetch, against
+    0.44-0.54 s in binary (measured on the tests' throwaway cluster). Every reader of the
+    stored epoch on PostgreSQL pays this (``serve`` at start, ``matrix``, ``check --batch``).
+    """
+    compiled = query.compile(dialect=connection.dialect)
+    raw = connection.connection.driver_connection
+    with raw.cursor(binary=True) as cursor:  # type: ignore[union-attr]
+        cursor.execute(str(compiled), compiled.params)
+        return cursor.fetchone()
