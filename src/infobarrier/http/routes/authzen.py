@@ -69,7 +69,6 @@ INLINE_EVALUATIONS = 2_000
 STEP = 1_024
 
 _TEAM = Action.ADD_TEAM_MEMBER.value
-_PLAIN_ACTIONS = PLAIN_ACTIONS
 
 
 def _status(code: str) -> int:
@@ -271,7 +270,7 @@ def plain_checks(
             drid = found
     if type(action) is dict:
         found = action.get("name")
-        if type(found) is str and found in _PLAIN_ACTIONS:
+        if type(found) is str and found in PLAIN_ACTIONS:
             dname = found
     checks: list[Check] = []
     append = checks.append
@@ -308,7 +307,7 @@ def plain_checks(
                 return None
         elif type(a) is dict:
             name = a.get("name")
-            if type(name) is not str or name not in _PLAIN_ACTIONS:
+            if type(name) is not str or name not in PLAIN_ACTIONS:
                 return None
             uniform = uniform and name == dname
         else:
