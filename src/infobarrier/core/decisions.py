@@ -255,32 +255,49 @@ def _compatibility(epoch: Epoch, u: int, v: int) -> Verdict:
     pair = (epoch.upns[u], epoch.upns[v])
     if u == v:
         return Verdict(True, VerdictCode.SAME_USER, "a user can always reach themself", pair)
+    blocking = blocking_user(epoch, u, v)
+    if blocking is not None:
+        return user_verdict(epoch, *blocking, pair)
+    found = explain_profiles(epoch, epoch.profile(u), epoch.profile(v))
+    return Verdict(found.allowed, found.code, found.reason, pair, found.policy, found.segment)
+
+
+def blocking_user(epoch: Epoch, u: int, v: int) -> tuple[int, VerdictCode] | None:
+    """The user of two distinct users whose own state refuses the pair before any segment
+    is looked at (§6), and why: the first disabled one, else the first in conflict, else
+    in Legacy mode the first hidden one; ``None`` when both are usable. The verdict then
+    depends on that user alone (:func:`user_verdict`), so a batch keeps it per user."""
     for x in (u, v):
         if not epoch.is_enabled(x):
-            return Verdict(
-                False, VerdictCode.ACCOUNT_DISABLED, f"{epoch.upns[x]} is disabled", pair
-            )
+            return x, VerdictCode.ACCOUNT_DISABLED
     for x in (u, v):
         if epoch.in_conflict(x):
-            segs = ", ".join(repr(s) for s in epoch.segments_of(x))
-            return Verdict(
-                False,
-                VerdictCode.POLICY_CONFLICT,
-                f"{epoch.upns[x]} is in IBPolicyConflict (matches segments {segs}; "
-                f"{epoch.mode.value} mode allows fewer): blocked until fixed",
-                pair,
-            )
+            return x, VerdictCode.POLICY_CONFLICT
     if epoch.mode is Mode.LEGACY:
         for x in (u, v):
             if epoch.is_hidden(x):
-                return Verdict(
-                    False,
-                    VerdictCode.HIDDEN,
-                    f"{epoch.upns[x]} is hidden from address lists, which Legacy mode blocks",
-                    pair,
-                )
-    found = explain_profiles(epoch, epoch.profile(u), epoch.profile(v))
-    return Verdict(found.allowed, found.code, found.reason, pair, found.policy, found.segment)
+                return x, VerdictCode.HIDDEN
+    return None
+
+
+def user_verdict(epoch: Epoch, x: int, code: VerdictCode, pair: tuple[str, str] | None) -> Verdict:
+    """The refusal of every pair :func:`blocking_user` names user ``x`` for, with ``code``:
+    it names the user (and, in conflict, the segments of their profile)."""
+    upn = epoch.upns[x]
+    if code is VerdictCode.ACCOUNT_DISABLED:
+        return Verdict(False, code, f"{upn} is disabled", pair)
+    if code is VerdictCode.POLICY_CONFLICT:
+        segs = ", ".join(repr(s) for s in epoch.segments_of(x))
+        return Verdict(
+            False,
+            code,
+            f"{upn} is in IBPolicyConflict (matches segments {segs}; "
+            f"{epoch.mode.value} mode allows fewer): blocked until fixed",
+            pair,
+        )
+    return Verdict(
+        False, code, f"{upn} is hidden from address lists, which Legacy mode blocks", pair
+    )
 
 
 def compatible_many(

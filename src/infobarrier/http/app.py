@@ -64,6 +64,7 @@ def create_app(services: Services, *, feed: bool = False) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         services.build_all()  # before threads share them
         answers.FRAGMENTS.limit = services.settings.verdict_fragments_kept
+        answers.USER_FRAGMENTS.limit = services.settings.verdict_fragments_kept
         if feed:
             services.feed.start()
             services.exceptions.start_sweeping()

@@ -104,7 +104,8 @@ class Settings:
     verdict_fragments_kept: int = setting(
         100_000,
         ge=1,
-        description="Profile pairs whose verdict JSON the decisions batch keeps per lineage",
+        description="Entries of each table of verdict JSON the decision batches keep per "
+        "lineage (profile pairs, refused users, answers per wrapping)",
     )
     patch_limit: int = setting(
         5_000,
