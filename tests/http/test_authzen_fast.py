@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from test_authzen_batch import MISSING, defaults, item_of, odd_actions, odd_entities
 
 from core.test_answers import EPOCHS, UPNS
+from infobarrier.core.answer_columns import OnePairBatch
 from infobarrier.http.authzen_fast import plain_request
 from infobarrier.http.authzen_protocol import (
     MAX_EVALUATIONS,
@@ -24,9 +25,9 @@ from infobarrier.http.authzen_protocol import (
     load_object,
     semantic_of,
 )
-from infobarrier.http.routes.authzen import evaluate_all, plain_checks
+from infobarrier.http.routes.authzen import evaluate_plain, plain_checks
 
-Found = tuple[list[Any], str | None] | None
+Found = OnePairBatch | None
 
 
 def reference(body: bytes) -> Found:
@@ -131,11 +132,11 @@ def test_plain_bodies_are_taken_and_answered_as_the_general_path(
     found = agree(body)
     assert found is not None
     epoch = EPOCHS[which]
-    fast = evaluate_all(epoch, restricted, None, [], "execute_all", found[0])[0]
+    fast = evaluate_plain(epoch, restricted, None, found)[0]
     data = orjson.loads(body)
     general = reference(body)
     assert general is not None
-    assert fast == evaluate_all(epoch, restricted, None, [], "execute_all", general[0])[0]
+    assert fast == evaluate_plain(epoch, restricted, None, general)[0]
     assert len(orjson.loads(fast)["evaluations"]) == len(data["evaluations"])
 
 

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.test_answers import EPOCHS, UPNS
+from infobarrier.core.answers import answer_parts
 from infobarrier.core.decisions import answer
 from infobarrier.core.epoch import Epoch
-from infobarrier.http.routes.authzen import _status, evaluate_all, plain_checks
+from infobarrier.http.routes.authzen import WRAPPING, _status, evaluate_plain, plain_checks
 
 ids = st.one_of(
     st.sampled_from(UPNS),
@@ -61,8 +62,10 @@ def test_evaluations_decode_to_the_straightforward_encoding(
     found = plain_checks(listed, None, None, None)
     assert found is not None
     for _ in range(2):  # the second time from the cached fragments
-        content, _answered, done = evaluate_all(
-            epoch, restricted, None, [], "execute_all", found[0]
-        )
+        content, parts = evaluate_plain(epoch, restricted, None, found)
         assert orjson.loads(content) == straightforward(epoch, asked, restricted)
-        assert content == ('{"evaluations":[' + ",".join(done) + "]}").encode()
+        each = answer_parts(
+            epoch, found.checks(), people_search_restriction=restricted, wrapping=WRAPPING
+        )
+        assert content == ('{"evaluations":[' + ",".join(each) + "]}").encode()
+        assert parts is None or parts == each

@@ -7,30 +7,32 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
 
-from infobarrier.core import answers
+from infobarrier.core import answer_columns, answers
 from infobarrier.http.routes import authzen, decisions
 from live_server import AppClient
 
-ANSWER_PARTS = answers.answer_parts
-
 
 class Spy:
-    """``answer_parts`` that notes whether the collector was on, and may fail."""
+    """The answering functions of the routes (``answer_parts``, and ``answer_batch`` of
+    the column path) noting whether the collector was on, and possibly failing."""
 
     def __init__(self, fail: bool = False) -> None:
         self.seen: list[bool] = []
         self.fail = fail
 
-    def __call__(self, *args: Any, **kwargs: Any) -> list[str]:
-        self.seen.append(gc.isenabled())
-        if self.fail:
-            raise RuntimeError("answering failed")
-        return ANSWER_PARTS(*args, **kwargs)
+    def wrap(self, answering: Callable[..., Any]) -> Callable[..., Any]:
+        def spied(*args: Any, **kwargs: Any) -> Any:
+            self.seen.append(gc.isenabled())
+            if self.fail:
+                raise RuntimeError("answering failed")
+            return answering(*args, **kwargs)
+
+        return spied
 
 
 @pytest.fixture
@@ -47,8 +49,9 @@ def collector_on() -> Iterator[None]:
 
 def _spy(monkeypatch: pytest.MonkeyPatch, fail: bool = False) -> Spy:
     spy = Spy(fail)
-    monkeypatch.setattr(decisions, "answer_parts", spy)
-    monkeypatch.setattr(authzen, "answer_parts", spy)
+    for route in (decisions, authzen):
+        monkeypatch.setattr(route, "answer_parts", spy.wrap(answers.answer_parts))
+        monkeypatch.setattr(route, "answer_batch", spy.wrap(answer_columns.answer_batch))
     return spy
 
 

@@ -204,9 +204,7 @@ class Metrics:
             return
         first = actions[0]
         if actions.count(first) == n:
-            allowed = content.count(permit.encode())
-            errors = content.count(error.encode())
-            self.count(first, allowed, n - allowed - errors, errors)
+            self.count_one_action(first, n, content, permit, error)
             return
         tally: dict[str, list[int]] = {}
         for action, answer in zip(actions, answers, strict=True):
@@ -214,6 +212,15 @@ class Metrics:
             row[0 if answer.startswith(permit) else 2 if answer.startswith(error) else 1] += 1
         for action, (allowed, denied, errors) in tally.items():
             self.count(action, allowed, denied, errors)
+
+    def count_one_action(
+        self, action: str, n: int, content: bytes, permit: str, error: str
+    ) -> None:
+        """Count a batch of ``n`` answers to one action, written into ``content``: how many
+        allow and how many failed is counted in the text at C speed."""
+        allowed = content.count(permit.encode())
+        errors = content.count(error.encode())
+        self.count(action, allowed, n - allowed - errors, errors)
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         """One request (SCIM requests are counted by method and status as well)."""

@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
+from infobarrier.core.answer_columns import OnePairBatch, answer_batch
 from infobarrier.core.answers import Wrapping, answer_parts
 from infobarrier.core.codes import ErrorCode
 from infobarrier.core.contract import Action, Check, parse_action
@@ -250,12 +251,13 @@ def _item(item: object, subject: object, action: object, resource: object) -> Ch
 
 def plain_checks(
     listed: list[Any], subject: object, action: object, resource: object
-) -> tuple[list[Check], str | None] | None:
+) -> OnePairBatch | None:
     """The checks of a request whose every item is the usual one-pair question (a subject
-    user and a resource user, ``add-team-member`` aside), and the one action they all ask
-    about (``None`` when they differ), or ``None`` for any other request: the hot path,
-    one loop without a call per item. Anything else goes item by item (``_item``), which
-    gives the same answers (a property test compares them: tests/http/test_authzen_batch.py).
+    user and a resource user, ``add-team-member`` aside), as columns with the one action
+    they all ask about when they do (``core.answer_columns``), or ``None`` for any other
+    request: the hot path, one loop without a call per item. Anything else goes item by
+    item (``_item``), which gives the same answers (a property test compares them:
+    tests/http/test_authzen_batch.py).
 
     The defaults are read once: an item that leaves a field out costs nothing for it.
     """
@@ -272,9 +274,9 @@ def plain_checks(
         found = action.get("name")
         if type(found) is str and found in PLAIN_ACTIONS:
             dname = found
-    checks: list[Check] = []
-    append = checks.append
-    uniform = True
+    senders: list[str] = []
+    recipients: list[str] = []
+    names: list[str] = []
     for item in listed:
         if type(item) is not dict:
             return None
@@ -309,11 +311,12 @@ def plain_checks(
             name = a.get("name")
             if type(name) is not str or name not in PLAIN_ACTIONS:
                 return None
-            uniform = uniform and name == dname
         else:
             return None
-        append({"action": name, "from": sid, "to": [rid]})
-    return checks, dname if uniform else None
+        senders.append(sid)
+        recipients.append(rid)
+        names.append(name)
+    return OnePairBatch.of(senders, recipients, names) if names else None
 
 
 def evaluate_all(
@@ -322,16 +325,9 @@ def evaluate_all(
     openings: Openings | None,
     items: list[Check | str],
     semantic: str,
-    plain: list[Check] | None = None,
 ) -> tuple[bytes, Sequence[Check | str], list[str]]:
-    """The ``evaluations`` answer of these items (or of ``plain``, the checks of
-    :func:`plain_checks`, under ``execute_all``), the items answered, and each one's
+    """The ``evaluations`` answer of these items, the items answered, and each one's
     decision (written with its verdict in one go: :data:`WRAPPING`)."""
-    if plain is not None and semantic == "execute_all":
-        parts = answer_parts(
-            epoch, plain, people_search_restriction=restricted, openings=openings, wrapping=WRAPPING
-        )
-        return ('{"evaluations":[' + ",".join(parts) + "]}").encode(), plain, parts
     if semantic == "execute_all":
         done = answers(epoch, restricted, openings, items)
     else:
@@ -345,29 +341,39 @@ def evaluate_all(
     return ('{"evaluations":[' + ",".join(done) + "]}").encode(), items[: len(done)], done
 
 
+def evaluate_plain(
+    epoch: Epoch, restricted: bool, openings: Openings | None, plain: OnePairBatch
+) -> tuple[bytes, list[str] | None]:
+    """The ``evaluations`` answer of a plain ``execute_all`` request (:func:`plain_checks`
+    or ``http.authzen_fast``), and for one of several actions each decision apart
+    (``core.answer_columns.answer_batch``)."""
+    text, parts = answer_batch(
+        epoch, plain, people_search_restriction=restricted, openings=openings, wrapping=WRAPPING
+    )
+    return ('{"evaluations":[' + text + "]}").encode(), parts
+
+
 def _evaluate_all(
     request: Request,
     tenant: str,
     items: list[Check | str],
     semantic: str,
-    plain: tuple[list[Check], str | None] | None = None,
+    plain: OnePairBatch | None = None,
 ) -> tuple[bytes, str]:
-    """The answer and decision state of the items, the collector paused (as ``POST
-    /decisions`` does; also when called on its own in the thread pool)."""
+    """The answer and decision state of the items (or of ``plain``), the collector paused
+    (as ``POST /decisions`` does; also when called on its own in the thread pool)."""
     with gc_paused():
         epoch, restricted, openings, state = services_of(request).decisions.in_force_at(tenant)
-        checks = None if plain is None else plain[0]
-        content, answered, done = evaluate_all(epoch, restricted, openings, items, semantic, checks)
-        if checks is not None and answered is checks:
-            # The plain path: the one action of the request read once, not per item.
-            assert plain is not None
-            action = plain[1]
-            actions = (
-                [action] * len(checks) if action is not None else [c["action"] for c in checks]
-            )
+        if plain is not None:
+            content, parts = evaluate_plain(epoch, restricted, openings, plain)
             metrics: Metrics = request.app.state.metrics
-            metrics.count_batch(actions, done, content, _PERMIT, _FAILED)
+            if plain.action is not None:  # one action: counted from the content at C speed
+                metrics.count_one_action(plain.action, len(plain), content, _PERMIT, _FAILED)
+            else:
+                assert parts is not None  # several actions: each answer apart
+                metrics.count_batch(plain.action_of_each(), parts, content, _PERMIT, _FAILED)
         else:
+            content, answered, done = evaluate_all(epoch, restricted, openings, items, semantic)
             _count(request, answered, done, content)
     return content, state
 
@@ -477,7 +483,7 @@ async def evaluations(request: Request, who: Principal = Depends(principal)) -> 
     return _json(content, stamp)
 
 
-_Threaded = tuple[list[Check | str], str, tuple[list[Check], str | None] | None]
+_Threaded = tuple[list[Check | str], str, OnePairBatch | None]
 
 
 def _evaluations_inline(request: Request, tenant: str, body: bytes) -> Response | _Threaded:
@@ -502,24 +508,21 @@ def _evaluations_inline(request: Request, tenant: str, body: bytes) -> Response 
     items: list[Check | str] = [_item(item, s, a, r) for item in listed] if plain is None else []
     limit = _max_pairs(request)
     bound(items, limit)
-    if plain is not None and len(plain[0]) > limit:  # one pair an item: counted only when over
-        bound(plain[0], limit)
+    if plain is not None and len(plain) > limit:  # one pair an item: counted only when over
+        bound(plain.checks(), limit)
     if len(listed) > INLINE_EVALUATIONS:
         return items, semantic, plain
     content, stamp = _evaluate_all(request, tenant, items, semantic, plain)
     return _json(content, stamp)
 
 
-def _plain_inline(
-    request: Request, tenant: str, plain: tuple[list[Check], str | None]
-) -> Response | _Threaded:
+def _plain_inline(request: Request, tenant: str, plain: OnePairBatch) -> Response | _Threaded:
     """:func:`_evaluations_inline` for a request :func:`plain_request` read: the same
     steps as its plain path (bounded, then answered here or in the thread pool)."""
-    checks = plain[0]
     limit = _max_pairs(request)
-    if len(checks) > limit:  # one pair an item: counted only when over
-        bound(checks, limit)
-    if len(checks) > INLINE_EVALUATIONS:
+    if len(plain) > limit:  # one pair an item: counted only when over
+        bound(plain.checks(), limit)
+    if len(plain) > INLINE_EVALUATIONS:
         return [], SEMANTICS[0], plain
     content, stamp = _evaluate_all(request, tenant, [], SEMANTICS[0], plain)
     return _json(content, stamp)

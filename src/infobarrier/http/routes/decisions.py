@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from infobarrier.core.answer_columns import OnePairBatch, answer_batch
 from infobarrier.core.answers import answer_parts
 from infobarrier.core.contract import Check, read_body, read_body_pairs
 from infobarrier.http import schemas
 from infobarrier.http.auth import Area, require, services_of
 from infobarrier.http.convert import verdict_out
+from infobarrier.http.decisions_fast import one_pair_batch
 from infobarrier.http.errors import ERRORS
 from infobarrier.http.metrics import Metrics
 from infobarrier.service.gc_pause import gc_paused
@@ -34,8 +36,10 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
     """Answer checks in order against one epoch; an unknown user is an error item in place.
 
     A body that is not ``{"checks": [...]}`` of well-formed checks is refused as a whole
-    (422, or 413 past the setting ``max_checks``; nothing answered). The hot path is
-    ``core.answers``.
+    (422, or 413 past the setting ``max_checks``; nothing answered). The usual body, every
+    check of one recipient, is read by ``http.decisions_fast`` and answered column by
+    column (``core.answer_columns``); any other by ``core.contract.read_body`` and
+    ``core.answers``, with the same answers.
 
     Batches requiring up to the setting ``inline_pairs`` pairs of users are answered on the
     event loop (a few milliseconds: cheaper than a hand-off to a thread, and a busy worker then
@@ -59,7 +63,7 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
         return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
     with gc_paused():
         found = _read_inline(services, metrics, tenant, body)
-    if isinstance(found, list):
+    if not isinstance(found, tuple):
         found = await run_in_threadpool(_answer, services, metrics, tenant, found)
     content, stamp = found
     return Response(content, media_type="application/json", headers={VERSION_HEADER: stamp})
@@ -67,12 +71,17 @@ async def decisions(tenant: str, request: Request, _p: Principal = Depends(enfor
 
 def _read_inline(
     services: Services, metrics: Metrics, tenant: str, body: bytes
-) -> tuple[bytes, str] | list[Check]:
+) -> tuple[bytes, str] | list[Check] | OnePairBatch:
     """The answer of a batch small enough for the event loop, or its checks for the thread
     pool. A function of its own so that the checks it built are gone when it returns to
     the caller's pause: the collector, back on, then finds nothing new to collect (what is
     still alive when a pause ends is collected at once)."""
     settings = services.settings
+    batch = one_pair_batch(body, max_checks=settings.max_checks, max_pairs=settings.max_pairs)
+    if batch is not None:  # the usual body, as columns (``http.decisions_fast``)
+        if len(batch) <= settings.inline_pairs:
+            return _answer(services, metrics, tenant, batch)
+        return batch
     checks, pairs = read_body_pairs(
         body, max_checks=settings.max_checks, max_pairs=settings.max_pairs
     )
@@ -86,22 +95,41 @@ def _read_and_answer(
 ) -> tuple[bytes, str]:
     settings = services.settings
     with gc_paused():
-        checks = read_body(body, max_checks=settings.max_checks, max_pairs=settings.max_pairs)
-        return _answer(services, metrics, tenant, checks)
+        found: list[Check] | OnePairBatch | None = one_pair_batch(
+            body, max_checks=settings.max_checks, max_pairs=settings.max_pairs
+        )
+        if found is None:
+            found = read_body(body, max_checks=settings.max_checks, max_pairs=settings.max_pairs)
+        return _answer(services, metrics, tenant, found)
 
 
 def _answer(
-    services: Services, metrics: Metrics, tenant: str, checks: list[Check]
+    services: Services, metrics: Metrics, tenant: str, checks: list[Check] | OnePairBatch
 ) -> tuple[bytes, str]:
     """The batch's answer and decision state, with the collector paused (also when called
     on its own in the thread pool; the pause is counted, so nesting is free)."""
     with gc_paused():
         epoch, restricted, openings, state = services.decisions.in_force_at(tenant)
+        if isinstance(checks, OnePairBatch):
+            text, parts = answer_batch(
+                epoch, checks, people_search_restriction=restricted, openings=openings
+            )
+            content = ('{"results":[' + text + "]}").encode()
+            if checks.action is not None:  # one action: counted from the content at C speed
+                metrics.count_one_action(checks.action, len(checks), content, _ALLOWED, _ERROR)
+            else:
+                assert parts is not None  # several actions: each answer apart
+                metrics.count_batch(checks.action_of_each(), parts, content, _ALLOWED, _ERROR)
+            return content, state
         parts = answer_parts(epoch, checks, people_search_restriction=restricted, openings=openings)
         content = ('{"results":[' + ",".join(parts) + "]}").encode()
         actions = [c["action"] for c in checks]
-        metrics.count_batch(actions, parts, content, '{"allowed":true', '{"error":')
+        metrics.count_batch(actions, parts, content, _ALLOWED, _ERROR)
     return content, state
+
+
+#: How an answer that allows starts, and one that failed (for the metrics).
+_ALLOWED, _ERROR = '{"allowed":true', '{"error":'
 
 
 #: The header decision answers carry: the tenant's decision state (see ``/version``),
