@@ -194,8 +194,7 @@ def answer_columns(
         m = np.where(m_named & ~k_named, m - count, m)
         k = np.where(k_named & ~m_named, k - count, k)
     pairs: list[int] = np.where(good, k * width + m, -1).tolist()
-    # A folded cache lives as long as its exceptions: kept for this batch only.
-    around = _around_table(epoch, wrapping) if folded is None else {-1: _PLACEHOLDER}
+    around = _around_table(epoch, wrapping, None if folded is None else folded.around)
     got: list[Around] = list(map(around.get, pairs))  # type: ignore[arg-type]
     if None in got:  # pairs not met before (all of them at first)
         _fill(epoch, folded, wrapping, around, pairs, got)
@@ -279,11 +278,15 @@ def _overlay_keys(epoch: Epoch, users: npt.NDArray[np.intp], keys: npt.NDArray[n
         keys[i] = epoch.key(int(users[i]))
 
 
-def _around_table(epoch: Epoch, wrapping: Wrapping | None) -> dict[int, Around]:
-    per_wrapping = _AROUND.of(epoch)
+def _around_table(
+    epoch: Epoch, wrapping: Wrapping | None, folded: dict[Any, dict[int, Any]] | None
+) -> dict[int, Around]:
+    """The answers around each pair for this wrapping: per lineage, or with exceptions
+    per folded numbering (which lives as long as the exceptions in force and the epoch)."""
+    per_wrapping: dict[Any, dict[int, Any]] = _AROUND.of(epoch) if folded is None else folded
     found = per_wrapping.get(wrapping)
     if found is None:
-        found = _AROUND.put(per_wrapping, wrapping, {-1: _PLACEHOLDER})
+        found = per_wrapping.setdefault(wrapping, {-1: _PLACEHOLDER})
     return found
 
 

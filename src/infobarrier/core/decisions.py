@@ -64,6 +64,11 @@ class FoldedOpenings(Protocol):
     def fragments(self) -> dict[int, Any]: ...
 
     @property
+    def around(self) -> dict[Any, dict[int, Any]]:
+        """Per caller's wrapping, the answers around each pair's UPNs (a batch's cache)."""
+        ...
+
+    @property
     def named(self) -> dict[int, Any]: ...
 
     @property

@@ -469,7 +469,17 @@ class Folded:
     way, and the cache keeps one entry for it instead of one per named side.
     """
 
-    __slots__ = ("count", "epoch", "fragments", "keys", "named", "people", "touched", "width")
+    __slots__ = (
+        "around",
+        "count",
+        "epoch",
+        "fragments",
+        "keys",
+        "named",
+        "people",
+        "touched",
+        "width",
+    )
 
     def __init__(self, epoch: Epoch, resolved: _Resolved) -> None:
         count = len(epoch.profiles)
@@ -487,6 +497,9 @@ class Folded:
         self.people = resolved.width
         #: Per pair of keys: the cached answer (an adapter's), or the tuple above.
         self.fragments: dict[int, Any] = {}
+        #: Per caller's wrapping, per pair of keys: the answer around its two UPNs
+        #: (``core.answer_columns``), kept as long as the fragments.
+        self.around: dict[Any, dict[int, Any]] = {}
 
     def split(self, pair: int) -> tuple[int, int, bool, bool]:
         """The base profiles of a pair of keys, whether an exception may open it, and
