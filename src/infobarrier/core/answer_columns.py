@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
@@ -40,14 +39,15 @@ from infobarrier.core.answers import (
     ONE_PAIR,
     Wrapping,
     answer_parts,
+    base_fragment,
     folded_fragment,
-    fragments,
+    folded_upns,
     plain_upns,
     user_fragments,
 )
 from infobarrier.core.contract import Action, Check
-from infobarrier.core.decisions import FoldedOpenings, Openings, blocking_user, explain_profiles
-from infobarrier.core.epoch import Epoch, Lineage, LineageCache
+from infobarrier.core.decisions import FoldedOpenings, Openings, blocking_user
+from infobarrier.core.epoch import Epoch, LineageCache
 from infobarrier.core.packed import PackedStrings, UpnIndex
 
 #: An answer around its two UPNs: ``head + a + '","' + b + tail`` is its JSON text.
@@ -56,10 +56,6 @@ Around = tuple[str, str]
 #: Per lineage and wrapping: each profile pair's :data:`Around` (pairs of one lineage mean
 #: the same profiles; the key ``-1`` is the placeholder of an item answered alone).
 _AROUND: LineageCache[Wrapping | None, dict[int, Around]] = LineageCache(64)
-
-#: Per lineage: whether every UPN is its own folded form, so that a UPN found in
-#: ``upn_index`` as given is written back as given (no read of the stored string).
-_FOLDED: WeakKeyDictionary[Lineage, bool] = WeakKeyDictionary()
 
 #: What an item answered alone holds until it is; :data:`_OPENABLE` is found by identity.
 _PLACEHOLDER: Around = ("", "")
@@ -198,15 +194,15 @@ def answer_columns(
     got: list[Around] = list(map(around.get, pairs))  # type: ignore[arg-type]
     if None in got:  # pairs not met before (all of them at first)
         _fill(epoch, folded, wrapping, around, pairs, got)
-    folded_upns = _folded(epoch)
+    as_given = folded_upns(epoch)  # a UPN found as given is the stored one
     flat: list[str] = [""] * (6 * n)
     flat[0::6] = map(_heads, got)
-    flat[1::6] = senders if folded_upns else _stored(epoch, u)
+    flat[1::6] = senders if as_given else _stored(epoch, u)
     flat[2::6] = repeat(_BETWEEN, n)
-    flat[3::6] = recipients if folded_upns else _stored(epoch, v)
+    flat[3::6] = recipients if as_given else _stored(epoch, v)
     flat[4::6] = map(_tails, got)
     flat[5::6] = repeat(_COMMA, n)
-    if folded_upns and (u_folded or v_folded):  # found once folded: written as stored
+    if as_given and (u_folded or v_folded):  # found once folded: written as stored
         upns = epoch.upns
         for i in u_folded:
             flat[6 * i + 1] = upns[int(u[i])]
@@ -313,10 +309,7 @@ def _fill(
         if kept is None:
             fragment: Any
             if folded is None:
-                fragment = base.get(pair)
-                if fragment is None:
-                    k, m = divmod(pair, width)
-                    fragment = FRAGMENTS.put(base, pair, fragments(explain_profiles(epoch, k, m)))
+                fragment = base_fragment(epoch, base, *divmod(pair, width))
             else:
                 fragment = folded.fragments.get(pair)
                 if fragment is None:
@@ -369,18 +362,6 @@ def _alone(
         wrapping=wrapping,
     )
     return text, "", "", "", ""
-
-
-def _folded(epoch: Epoch) -> bool:
-    """Whether every UPN of the epoch is its own folded form (checked once per lineage:
-    patches keep UPNs). For ASCII UPNs folding is lower-casing (``core.limits``)."""
-    found = _FOLDED.get(epoch.lineage)
-    if found is None:
-        upns = epoch.upns
-        data = upns.data if isinstance(upns, PackedStrings) else "\n".join(upns).encode()
-        found = data.isascii() and data.lower() == data
-        _FOLDED[epoch.lineage] = found
-    return found
 
 
 def _stored(epoch: Epoch, users: npt.NDArray[np.intp]) -> list[str]:

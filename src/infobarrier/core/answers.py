@@ -47,8 +47,9 @@ FRAGMENTS: LineageCache[int, tuple[str, str]] = LineageCache(100_000)
 #: Per lineage: the fragments of a user's own refusal (:func:`user_fragments`).
 USER_FRAGMENTS: LineageCache[tuple[int, VerdictCode, int], tuple[str, str]] = LineageCache(100_000)
 
-#: Per lineage: whether every UPN is its own JSON string body.
-_PLAIN: WeakKeyDictionary[Lineage, bool] = WeakKeyDictionary()
+#: Per lineage: whether every UPN is its own JSON string body, and whether every UPN is
+#: its own folded form (:func:`plain_upns`, :func:`folded_upns`).
+_UPN_FORM: WeakKeyDictionary[Lineage, tuple[bool, bool]] = WeakKeyDictionary()
 
 #: The actions a one-pair check may name, by value (``add_team_member`` is read apart).
 ONE_PAIR = {a.value: a for a in Action if a is not Action.ADD_TEAM_MEMBER}
@@ -115,15 +116,29 @@ def fragments(verdict: Verdict) -> tuple[str, str]:
 def plain_upns(epoch: Epoch) -> bool:
     """Whether every UPN of the epoch is its own JSON string body (checked once per lineage:
     patches keep UPNs)."""
-    found = _PLAIN.get(epoch.lineage)
+    return _upn_form(epoch)[0]
+
+
+def folded_upns(epoch: Epoch) -> bool:
+    """Whether every UPN of the epoch is its own folded form, so that a UPN found in
+    ``upn_index`` as given is the stored one (once per lineage). For ASCII UPNs folding
+    is lower-casing (``core.limits``)."""
+    return _upn_form(epoch)[1]
+
+
+def _upn_form(epoch: Epoch) -> tuple[bool, bool]:
+    """Both facts about the epoch's UPNs, from their bytes, newline-terminated (the packed
+    form's own bytes when packed)."""
+    found = _UPN_FORM.get(epoch.lineage)
     if found is None:
         upns = epoch.upns
-        if isinstance(upns, PackedStrings):  # the packed bytes, checked by numpy
-            found = _plain_bytes(upns.data, len(upns))
+        if isinstance(upns, PackedStrings):
+            data = upns.data
         else:
-            text = "".join(upns)
-            found = text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
-        _PLAIN[epoch.lineage] = found
+            data = "".join(f"{upn}\n" for upn in upns).encode("utf-8", "surrogatepass")
+        plain = _plain_bytes(data, len(upns))
+        found = (plain, plain and data.lower() == data)
+        _UPN_FORM[epoch.lineage] = found
     return found
 
 
@@ -287,7 +302,7 @@ def user_fragments(epoch: Epoch, x: int, code: VerdictCode) -> tuple[str, str]:
     return found
 
 
-def _base_fragment(
+def base_fragment(
     epoch: Epoch, base: dict[int, tuple[str, str]], k: int, m: int
 ) -> tuple[str, str]:
     """The fragments of profiles ``k`` and ``m`` (cached per lineage)."""
@@ -305,7 +320,7 @@ def folded_fragment(
     or ``(ASK, fragments, touched, k, m)`` when an exception may open the pair (bounded
     like the fragments)."""
     k, m, may, touched = folded.split(pair)
-    found: Any = _base_fragment(epoch, base, k, m)
+    found: Any = base_fragment(epoch, base, k, m)
     if may:
         found = (ASK, found, touched, k, m)
     kept = folded.fragments
@@ -325,7 +340,9 @@ __all__ = [
     "Wrapping",
     "answer_json",
     "answer_parts",
+    "base_fragment",
     "folded_fragment",
+    "folded_upns",
     "fragments",
     "plain_upns",
     "user_fragments",

@@ -188,7 +188,7 @@ class Metrics:
     def count_batch(
         self,
         actions: Sequence[str],
-        answers: Sequence[str],
+        answers: Sequence[str] | None,
         content: bytes,
         permit: str,
         error: str,
@@ -196,31 +196,26 @@ class Metrics:
         """Count a batch: ``actions[i]`` was answered ``answers[i]`` (JSON texts joined into
         ``content``); an answer starting with ``permit`` allows, with ``error`` failed.
 
-        A batch of one action (the usual case) is counted from ``content`` at C speed;
-        only a mixed batch looks at each answer.
+        A batch of one action (the usual case) is counted from ``content`` at C speed, and
+        needs no ``answers`` (the column path has none); only a mixed batch looks at each
+        answer.
         """
         n = len(actions)
         if not n:
             return
         first = actions[0]
         if actions.count(first) == n:
-            self.count_one_action(first, n, content, permit, error)
+            allowed = content.count(permit.encode())
+            errors = content.count(error.encode())
+            self.count(first, allowed, n - allowed - errors, errors)
             return
+        assert answers is not None, "a batch of several actions is counted answer by answer"
         tally: dict[str, list[int]] = {}
         for action, answer in zip(actions, answers, strict=True):
             row = tally.setdefault(action_label(action), [0, 0, 0])
             row[0 if answer.startswith(permit) else 2 if answer.startswith(error) else 1] += 1
         for action, (allowed, denied, errors) in tally.items():
             self.count(action, allowed, denied, errors)
-
-    def count_one_action(
-        self, action: str, n: int, content: bytes, permit: str, error: str
-    ) -> None:
-        """Count a batch of ``n`` answers to one action, written into ``content``: how many
-        allow and how many failed is counted in the text at C speed."""
-        allowed = content.count(permit.encode())
-        errors = content.count(error.encode())
-        self.count(action, allowed, n - allowed - errors, errors)
 
     def observe(self, route: str, method: str, status: int, seconds: float) -> None:
         """One request (SCIM requests are counted by method and status as well)."""

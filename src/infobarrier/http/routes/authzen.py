@@ -367,11 +367,7 @@ def _evaluate_all(
         if plain is not None:
             content, parts = evaluate_plain(epoch, restricted, openings, plain)
             metrics: Metrics = request.app.state.metrics
-            if plain.action is not None:  # one action: counted from the content at C speed
-                metrics.count_one_action(plain.action, len(plain), content, _PERMIT, _FAILED)
-            else:
-                assert parts is not None  # several actions: each answer apart
-                metrics.count_batch(plain.action_of_each(), parts, content, _PERMIT, _FAILED)
+            metrics.count_batch(plain.action_of_each(), parts, content, _PERMIT, _FAILED)
         else:
             content, answered, done = evaluate_all(epoch, restricted, openings, items, semantic)
             _count(request, answered, done, content)

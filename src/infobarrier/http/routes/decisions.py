@@ -115,11 +115,7 @@ def _answer(
                 epoch, checks, people_search_restriction=restricted, openings=openings
             )
             content = ('{"results":[' + text + "]}").encode()
-            if checks.action is not None:  # one action: counted from the content at C speed
-                metrics.count_one_action(checks.action, len(checks), content, _ALLOWED, _ERROR)
-            else:
-                assert parts is not None  # several actions: each answer apart
-                metrics.count_batch(checks.action_of_each(), parts, content, _ALLOWED, _ERROR)
+            metrics.count_batch(checks.action_of_each(), parts, content, _ALLOWED, _ERROR)
             return content, state
         parts = answer_parts(epoch, checks, people_search_restriction=restricted, openings=openings)
         content = ('{"results":[' + ",".join(parts) + "]}").encode()
